@@ -1,0 +1,10 @@
+# zkx_set_warnings(<target>): the project's warning set, errors when ZKX_WERROR is ON (CI).
+function(zkx_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+    -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion
+    -Wformat=2 -Wimplicit-fallthrough)
+  if(ZKX_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

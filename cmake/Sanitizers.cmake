@@ -1,0 +1,10 @@
+# ZKX_SANITIZE=address -> ASan + UBSan; ZKX_SANITIZE=thread -> TSan. Applied to every target in the tree.
+if(ZKX_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(ZKX_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT ZKX_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "ZKX_SANITIZE must be '', 'address' or 'thread', got '${ZKX_SANITIZE}'")
+endif()

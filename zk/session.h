@@ -1,0 +1,71 @@
+#pragma once
+// zk::Session: the exporter's one ZooKeeper session, kept alive for the life of the process.
+//
+// Follows the C client rules in shared/ZOOKEEPER.md:
+//  - zookeeper_init2 with our log callback (client log -> spdlog, rate-limited), retried while it returns NULL;
+//    zoo_set_servers_resolution_delay(-1) right after init;
+//  - one watcher function + one context (this Session) for every event, dispatched by path;
+//  - a cap on requests in flight (callers block for a slot: backpressure);
+//  - on EXPIRED / AUTH_FAILED the handle is dead: stop submitting, wait (bounded) for in-flight completions,
+//    close it on a background thread, create a new one from our own manager thread;
+//  - digest credentials are added with zoo_add_auth after each init; the client re-sends them on reconnect.
+//
+// Threads: a manager thread owns handle (re)creation; the C client runs its IO and completion threads.
+// Completions copy what they got and call the user's ChildrenCallback, which must not block.
+// Thread-safety: all public methods are thread-safe.
+// Lifetime: the destructor stops everything; callbacks never run after it returns. Requests still pending
+// when the handle is closed are failed with kCancelled (the C client drops them: ZOOKEEPER-3868).
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "zk/digest_credentials.h"
+#include "zk/session_state.h"
+#include "zk/znode_reader.h"
+
+namespace zkx::zk {
+
+struct SessionOptions {
+  std::string hosts;  // connect string "h1:p1,h2:p2[/chroot]"
+  std::chrono::milliseconds session_timeout{30000};
+  std::optional<DigestCredentials> credentials;  // digest auth, added after every (re)init
+  std::size_t max_in_flight = 1024;              // cap on outstanding async requests, all callers together
+  std::chrono::milliseconds init_retry_backoff{1000};  // between zookeeper_init attempts that return NULL
+  std::chrono::milliseconds drain_timeout{5000};  // how long a dead handle's in-flight requests may take
+};
+
+class Session final : public ZnodeReader {
+ public:
+  // Validates options (non-empty hosts, positive timeout, max_in_flight > 0).
+  static Result<std::unique_ptr<Session>> Create(SessionOptions options);
+  ~Session() override;  // = Stop()
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Starts connecting in the background and returns at once. Idempotent.
+  void Start();
+  // Closes the session: fails pending requests with kCancelled, joins threads. Blocks up to a few seconds.
+  void Stop();
+
+  [[nodiscard]] SessionStats Stats() const;
+  [[nodiscard]] bool Connected() const;  // kConnected or kReadOnly
+  [[nodiscard]] std::size_t InFlight() const;
+
+  // ZnodeReader. Fails at once with kUnavailable when not connected.
+  void GetChildren2(const std::string& path, ChildrenCallback done) override;
+
+ private:
+  explicit Session(SessionOptions options);
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The linked C client's version, e.g. "3.8.0".
+std::string ClientVersion();
+
+}  // namespace zkx::zk

@@ -1,0 +1,53 @@
+#pragma once
+// WalkSubtree: a pipelined walk of one ZooKeeper subtree, one request per znode (get_children2 carries the
+// znode's Stat and its child names), with many requests in flight.
+//
+// Caps: depth, znode count, requests in flight, wall time. A znode deleted mid-walk (kNotFound) or unreadable
+// (kPermissionDenied) below the root is counted and skipped; it never fails the walk. A root that does not
+// exist or is unreadable, or a lost connection, fails the walk (WalkSummary::status).
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "zk/znode_reader.h"
+#include "zk/znode_stat.h"
+
+namespace zkx::zk {
+
+struct WalkLimits {
+  int max_depth = 64;                  // the root is depth 0; children of a znode at max_depth are not read
+  std::size_t max_znodes = 100000;     // at most this many znodes are visited
+  std::size_t max_in_flight = 512;     // requests outstanding at once for this walk
+  std::chrono::milliseconds timeout{60000};  // wall-time budget for the whole walk
+};
+
+struct WalkedZnode {
+  std::string_view path;  // absolute path (within the session's chroot)
+  int depth = 0;          // 0 for the root
+  const ZnodeStat* stat = nullptr;
+};
+
+struct WalkSummary {
+  Status status;               // OK unless the root failed or the connection was lost mid-walk
+  std::size_t visited = 0;     // znodes passed to `visit`
+  std::size_t no_node = 0;     // znodes that vanished between listing and reading
+  std::size_t no_auth = 0;     // znodes we may not read
+  std::size_t errors = 0;      // other per-znode failures
+  bool truncated_depth = false;    // a znode at max_depth had children
+  bool truncated_znodes = false;   // max_znodes stopped the walk with znodes left to read
+  bool truncated_timeout = false;  // the timeout stopped the walk
+  std::chrono::nanoseconds duration{0};
+  [[nodiscard]] bool truncated() const { return truncated_depth || truncated_znodes || truncated_timeout; }
+};
+
+// Walks the subtree rooted at `root` (an absolute, normalised path). `visit` is called on the calling thread,
+// once per znode read, in no particular order; WalkedZnode's pointers are valid only during the call.
+// Blocks until the walk ends. `reader` must outlive the call; late completions after a timeout are safe.
+WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
+                        const std::function<void(const WalkedZnode&)>& visit);
+
+}  // namespace zkx::zk
