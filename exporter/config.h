@@ -1,0 +1,55 @@
+#pragma once
+// The YAML configuration file (--config.file) and how it combines with flags into the subtrees to walk.
+//
+// File format (every key optional; unknown keys are errors, reported with file and line):
+//   defaults:                      # apply to every subtree below and to --tree.root subtrees
+//     refresh_interval: 30s
+//     max_depth: 64
+//     max_znodes: 100000
+//     max_in_flight: 512           # requests in flight for one walk
+//     walk_timeout: 60s
+//     max_znode_series: 1000
+//   subtrees:
+//     - root: /brokers
+//       refresh_interval: 15s        # any key of `defaults` may be overridden per subtree
+//       znode_patterns: ["/brokers/ids/*", "topics/*"]   # relative patterns are under `root`
+//
+// Validation: roots normalised (collectors::NormalizeZnodePath) and unique; patterns parse
+// (collectors::ZnodePattern); durations parse (ParseDuration) and are > 0; caps > 0; max_depth >= 0.
+// Thread-safety: pure functions over values.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "collectors/subtree_spec.h"
+
+namespace zkx::exporter {
+
+struct SubtreeDefaults {
+  std::chrono::milliseconds refresh_interval{30000};
+  zk::WalkLimits limits;  // max_depth 64, max_znodes 100000, max_in_flight 512, timeout 60s
+  std::size_t max_znode_series = 1000;
+};
+
+struct FileConfig {
+  SubtreeDefaults defaults;
+  std::vector<collectors::SubtreeSpec> subtrees;  // fully resolved: defaults applied, patterns resolved
+};
+
+// Parses YAML text. `source_name` (a file path) prefixes error messages: "<source>:<line>: <problem>".
+Result<FileConfig> ParseConfigYaml(std::string_view yaml_text, const std::string& source_name);
+// Reads and parses the file at `path`; a missing or unreadable file is an InvalidArgument naming the path.
+Result<FileConfig> LoadConfigFile(const std::string& path);
+
+// The subtrees to walk: the file's subtrees, then one per --tree.root that the file does not already list,
+// with the file's defaults (refresh interval overridden by --tree.refresh-interval when that flag was set).
+// A --tree.root that is not a valid path is an InvalidArgument.
+Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
+    const FileConfig& file, const std::vector<std::string>& tree_roots,
+    std::optional<std::chrono::milliseconds> flag_refresh_interval);
+
+}  // namespace zkx::exporter

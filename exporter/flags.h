@@ -1,0 +1,49 @@
+#pragma once
+// Command-line flags, Prometheus style (--zookeeper.hosts=..., --web.listen-address=..., durations "30s").
+// Parsed with CLI11. Secrets never come from flags: --zookeeper.auth-file names a file, and the
+// ZOOKEEPER_EXPORTER_AUTH environment variable ("user:password") is read by the application, not here.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace zkx::exporter {
+
+struct Flags {
+  std::string zookeeper_hosts = "127.0.0.1:2181";                // --zookeeper.hosts
+  std::chrono::milliseconds session_timeout{30000};              // --zookeeper.session-timeout
+  std::string auth_file;                                         // --zookeeper.auth-file ("" = none)
+  std::size_t max_in_flight = 1024;                              // --zookeeper.max-in-flight
+  std::string config_file;                                       // --config.file ("" = none)
+  bool config_check = false;                                     // --config.check
+  std::vector<std::string> tree_roots;                           // --tree.root (repeatable)
+  std::optional<std::chrono::milliseconds> tree_refresh_interval;  // --tree.refresh-interval (set only if given)
+  std::string listen_address = ":9141";                          // --web.listen-address ([host]:port)
+  std::string telemetry_path = "/metrics";                       // --web.telemetry-path
+  std::chrono::milliseconds scrape_timeout{10000};               // --web.scrape-timeout (collector deadline)
+  std::string log_level = "info";                                // --log.level: debug|info|warn|error
+  std::string log_format = "logfmt";                             // --log.format: logfmt|json
+  // --collector.<name> / --no-collector.<name>: only names given on the command line appear here.
+  std::map<std::string, bool> collector_overrides;
+};
+
+struct FlagsOutcome {
+  enum class Action { kRun, kExit };  // kExit: --help or --version was printed; exit 0
+  Action action = Action::kRun;
+  Flags flags;
+  std::string output;  // text to print for kExit (help or version)
+};
+
+// Parses argv. `collector_names` are the known collectors (each gets --collector.X and --no-collector.X,
+// with `collector_defaults[X]` shown in help). Errors are InvalidArgument with CLI11's message naming the flag;
+// durations are validated with ParseDuration, the log level and format against their allowed values,
+// the telemetry path must start with '/'.
+Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
+                                const std::map<std::string, bool>& collector_defaults,
+                                const std::string& version_text);
+
+}  // namespace zkx::exporter
