@@ -1,0 +1,138 @@
+#include "collectors/collector_set.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <exception>
+#include <thread>
+#include <utility>
+
+#include "collectors/family_builder.h"
+
+namespace zkx::collectors {
+namespace {
+
+// One scrape's shared state: outlives Gather() when a collector straggles past the deadline.
+struct Run {
+  struct Slot {
+    std::vector<prometheus::MetricFamily> families;
+    Status status;
+    double duration_seconds = 0;
+    bool done = false;
+  };
+  explicit Run(std::size_t n) : slots(n), remaining(n) {}
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Slot> slots;  // guarded by mu
+  std::size_t remaining;    // guarded by mu
+};
+
+Status RunCollector(Collector& collector, std::chrono::steady_clock::time_point deadline,
+                    std::vector<prometheus::MetricFamily>* out) {
+  try {
+    return collector.Collect(deadline, out);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("collector threw: ") + e.what());
+  } catch (...) {
+    return Status::Internal("collector threw a non-standard exception");
+  }
+}
+
+}  // namespace
+
+CollectorSet::CollectorSet() : running_(std::make_shared<std::atomic<int>>(0)) {}
+
+CollectorSet::~CollectorSet() {
+  // Stragglers hold shared_ptrs to their collector, but a collector may point at objects that are about to
+  // be destroyed (the session): give them a bounded time to finish.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (running_->load() > 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void CollectorSet::Add(std::string name, std::shared_ptr<Collector> collector) {
+  entries_.push_back({std::move(name), std::move(collector)});
+}
+
+std::vector<std::string> CollectorSet::Names() const {
+  std::vector<std::string> names;
+  for (const Entry& e : entries_) names.push_back(e.name);
+  return names;
+}
+
+std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_clock::time_point deadline) {
+  auto run = std::make_shared<Run>(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    running_->fetch_add(1);
+    std::thread([run, i, deadline, collector = entries_[i].collector, running = running_] {
+      std::vector<prometheus::MetricFamily> families;
+      const auto start = std::chrono::steady_clock::now();
+      Status status = RunCollector(*collector, deadline, &families);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      {
+        std::lock_guard<std::mutex> lock(run->mu);
+        Run::Slot& slot = run->slots[i];
+        slot.families = std::move(families);
+        slot.status = std::move(status);
+        slot.duration_seconds = seconds;
+        slot.done = true;
+        --run->remaining;
+      }
+      run->cv.notify_all();
+      running->fetch_sub(1);
+    }).detach();
+  }
+
+  std::vector<prometheus::MetricFamily> out;
+  std::vector<CollectorResult> results;
+  const auto gather_start = std::chrono::steady_clock::now();
+  {
+    std::unique_lock<std::mutex> lock(run->mu);
+    run->cv.wait_until(lock, deadline, [&] { return run->remaining == 0; });
+    const auto now_wall = std::chrono::system_clock::now();
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      Run::Slot& slot = run->slots[i];
+      CollectorResult r;
+      r.name = entries_[i].name;
+      r.at = now_wall;
+      if (!slot.done) {
+        r.success = false;
+        r.duration_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - gather_start).count();
+        r.error = "did not finish before the scrape deadline";
+      } else {
+        r.success = slot.status.ok();
+        r.duration_seconds = slot.duration_seconds;
+        if (!r.success) r.error = slot.status.ToString();
+        for (auto& f : slot.families) out.push_back(std::move(f));
+        slot.families.clear();
+      }
+      results.push_back(std::move(r));
+    }
+  }
+
+  auto duration = MakeFamily("zookeeper_exporter_collector_duration_seconds",
+                             "How long each collector took in the last scrape.", prometheus::MetricType::Gauge);
+  auto success = MakeFamily("zookeeper_exporter_collector_success",
+                            "1 if the collector succeeded in the last scrape, 0 if it failed or timed out.",
+                            prometheus::MetricType::Gauge);
+  for (const CollectorResult& r : results) {
+    AddSample(&duration, r.duration_seconds, {{"collector", r.name}});
+    AddSample(&success, r.success ? 1 : 0, {{"collector", r.name}});
+    if (!r.success) spdlog::warn("collector {} failed: {}", r.name, r.error);
+  }
+  out.push_back(std::move(duration));
+  out.push_back(std::move(success));
+
+  std::lock_guard<std::mutex> lock(mu_);
+  last_results_ = std::move(results);
+  return out;
+}
+
+std::vector<CollectorResult> CollectorSet::LastResults() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_results_;
+}
+
+}  // namespace zkx::collectors

@@ -1,0 +1,118 @@
+#include "collectors/subtree_refresher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace zkx::collectors {
+namespace {
+// How often a refresher that found the session down checks whether it is back.
+constexpr std::chrono::milliseconds kReconnectPoll{200};
+}  // namespace
+
+SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected)
+    : spec_(std::move(spec)),
+      reader_(reader),
+      connected_(std::move(connected)),
+      view_(std::make_shared<const SubtreeView>()) {
+  for (const std::string& text : spec_.znode_patterns) {
+    Result<ZnodePattern> pattern = ZnodePattern::Parse(ZnodePattern::Resolve(spec_.root, text));
+    if (pattern.ok()) {
+      patterns_.push_back(std::move(pattern).value());
+    } else {
+      spdlog::warn("subtree {}: ignoring znode pattern: {}", spec_.root, pattern.status().ToString());
+    }
+  }
+}
+
+SubtreeRefresher::~SubtreeRefresher() { Stop(); }
+
+void SubtreeRefresher::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void SubtreeRefresher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const SubtreeView> SubtreeRefresher::View() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_;
+}
+
+bool SubtreeRefresher::SleepUntil(std::chrono::steady_clock::time_point until) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_until(lock, until, [this] { return stopping_; });
+  return !stopping_;
+}
+
+void SubtreeRefresher::Run() {
+  auto next_due = std::chrono::steady_clock::now();
+  while (SleepUntil(next_due)) {
+    if (!connected_()) {
+      // Walk as soon as the session is back; a whole interval without it counts as one failed refresh.
+      const auto give_up = next_due + spec_.refresh_interval;
+      bool back = false;
+      while (!back && std::chrono::steady_clock::now() < give_up) {
+        if (!SleepUntil(std::min(give_up, std::chrono::steady_clock::now() + kReconnectPoll))) return;
+        back = connected_();
+      }
+      if (!back) {
+        Publish(nullptr, Status::Unavailable("not connected to ZooKeeper"));
+        next_due = give_up;
+        continue;
+      }
+    }
+    const auto started = std::chrono::steady_clock::now();
+    RefreshOnce();
+    // The next walk starts one interval after this one started; a walk longer than the interval is followed
+    // by the next one at once, never by a burst of catch-up walks.
+    next_due = std::max(started + spec_.refresh_interval, std::chrono::steady_clock::now());
+  }
+}
+
+void SubtreeRefresher::RefreshOnce() {
+  SnapshotBuilder builder(spec_, &patterns_);
+  const zk::WalkSummary summary =
+      zk::WalkSubtree(*reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) { builder.Visit(z); });
+  const auto now = std::chrono::system_clock::now();
+  if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
+    // A missing root is a fact about the tree, not a failure: publish an empty snapshot.
+    auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(builder).Finish(summary, now));
+    if (snapshot->truncated()) {
+      spdlog::warn("subtree {}: walk truncated after {} znodes (depth cap: {}, znode cap: {}, timeout: {})",
+                   spec_.root, snapshot->znodes, snapshot->truncated_depth, snapshot->truncated_znodes,
+                   snapshot->truncated_timeout);
+    }
+    spdlog::debug("subtree {}: walked {} znodes in {:.3f}s", spec_.root, snapshot->znodes,
+                  std::chrono::duration<double>(summary.duration).count());
+    Publish(std::move(snapshot), Status::Ok());
+  } else {
+    spdlog::warn("subtree {}: walk failed: {}", spec_.root, summary.status.ToString());
+    Publish(nullptr, summary.status);
+  }
+}
+
+void SubtreeRefresher::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto next = std::make_shared<SubtreeView>(*view_);
+  next->last_attempt = std::chrono::system_clock::now();
+  ++next->refreshes_total;
+  if (snapshot) {
+    next->last_success = std::move(snapshot);
+  } else {
+    ++next->refresh_failures_total;
+  }
+  next->last_status = std::move(status);
+  view_ = std::move(next);
+}
+
+}  // namespace zkx::collectors

@@ -1,0 +1,82 @@
+#include "collectors/tree_collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "collectors/tree_metrics.h"
+
+namespace zkx::collectors {
+
+TreeCollector::TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected)
+    : reader_(reader), connected_(std::move(connected)) {}
+
+TreeCollector::~TreeCollector() { Stop(); }
+
+void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
+  std::vector<std::shared_ptr<SubtreeRefresher>> next;
+  std::vector<std::shared_ptr<SubtreeRefresher>> retired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::shared_ptr<SubtreeRefresher>> current = std::move(refreshers_);
+    for (SubtreeSpec& spec : specs) {
+      auto same = std::find_if(current.begin(), current.end(),
+                               [&](const auto& r) { return r && r->spec() == spec; });
+      if (same != current.end()) {
+        next.push_back(std::move(*same));
+        continue;
+      }
+      spdlog::info("subtree {}: walking every {}ms (max depth {}, max znodes {})", spec.root,
+                   spec.refresh_interval.count(), spec.limits.max_depth, spec.limits.max_znodes);
+      auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_);
+      refresher->Start();
+      next.push_back(std::move(refresher));
+    }
+    for (auto& r : current) {
+      if (r) retired.push_back(std::move(r));
+    }
+    refreshers_ = next;
+  }
+  // Joining may wait for a walk in progress: never under the lock.
+  for (auto& r : retired) {
+    spdlog::info("subtree {}: no longer walked", r->spec().root);
+    r->Stop();
+  }
+}
+
+void TreeCollector::Stop() {
+  std::vector<std::shared_ptr<SubtreeRefresher>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all.swap(refreshers_);
+  }
+  for (auto& r : all) r->Stop();
+}
+
+std::vector<std::shared_ptr<SubtreeRefresher>> TreeCollector::Refreshers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refreshers_;
+}
+
+bool TreeCollector::AllWalkedOnce() const {
+  const auto refreshers = Refreshers();
+  return std::all_of(refreshers.begin(), refreshers.end(),
+                     [](const auto& r) { return r->View()->last_success != nullptr; });
+}
+
+std::vector<SubtreeSummary> TreeCollector::Summaries() const {
+  std::vector<SubtreeSummary> out;
+  for (const auto& r : Refreshers()) out.push_back({r->spec().root, r->View()});
+  return out;
+}
+
+Status TreeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
+                              std::vector<prometheus::MetricFamily>* out) {
+  std::vector<TreeEntry> entries;
+  for (const auto& r : Refreshers()) entries.push_back({r->spec().root, r->spec().refresh_interval, r->View()});
+  for (auto& family : BuildTreeFamilies(entries)) out->push_back(std::move(family));
+  return Status::Ok();
+}
+
+}  // namespace zkx::collectors

@@ -1,0 +1,255 @@
+#include "exporter/exporter_app.h"
+
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "collectors/build_info_collector.h"
+#include "collectors/collector_set.h"
+#include "collectors/process_collector.h"
+#include "collectors/session_collector.h"
+#include "collectors/tree_collector.h"
+#include "exporter/config.h"
+#include "exporter/flags.h"
+#include "exporter/gzip.h"
+#include "exporter/http_server.h"
+#include "exporter/landing_page.h"
+#include "exporter/logging.h"
+#include "exporter/signals.h"
+#include "zk/client_log.h"
+#include "zk/digest_credentials.h"
+#include "zk/session.h"
+
+namespace zkx::exporter {
+namespace {
+
+constexpr const char* kAuthEnvVar = "ZOOKEEPER_EXPORTER_AUTH";
+constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string VersionText() {
+  return std::string("zookeeper_exporter, version ") + collectors::ExporterVersion() +
+         " (revision: " + collectors::ExporterRevision() + ")\n  zookeeper C client: " + zk::ClientVersion() +
+         "\n";
+}
+
+int Fatal(const std::string& message) {
+  spdlog::critical("{}", message);
+  std::fprintf(stderr, "zookeeper_exporter: %s\n", message.c_str());
+  return 1;
+}
+
+// Digest credentials from --zookeeper.auth-file, else from $ZOOKEEPER_EXPORTER_AUTH, else none.
+Result<std::optional<zk::DigestCredentials>> LoadCredentials(const Flags& flags) {
+  if (!flags.auth_file.empty()) {
+    Result<zk::DigestCredentials> c = zk::LoadDigestCredentialsFile(flags.auth_file);
+    if (!c.ok()) return c.status();
+    return std::optional<zk::DigestCredentials>(std::move(c).value());
+  }
+  if (const char* env = std::getenv(kAuthEnvVar); env != nullptr && *env != '\0') {
+    Result<zk::DigestCredentials> c = zk::ParseDigestCredentials(env);
+    if (!c.ok()) return Status::InvalidArgument(std::string(kAuthEnvVar) + ": " + c.status().message());
+    return std::optional<zk::DigestCredentials>(std::move(c).value());
+  }
+  return std::optional<zk::DigestCredentials>();
+}
+
+Result<std::vector<collectors::SubtreeSpec>> LoadSubtrees(const Flags& flags) {
+  FileConfig file;
+  if (!flags.config_file.empty()) {
+    Result<FileConfig> loaded = LoadConfigFile(flags.config_file);
+    if (!loaded.ok()) return loaded.status();
+    file = std::move(loaded).value();
+  }
+  return EffectiveSubtrees(file, flags.tree_roots, flags.tree_refresh_interval);
+}
+
+// The scrape deadline: --web.scrape-timeout, shortened to fit Prometheus' own timeout when it sends one.
+std::chrono::steady_clock::time_point ScrapeDeadline(const HttpRequest& request, std::chrono::milliseconds limit) {
+  auto budget = limit;
+  if (!request.scrape_timeout_header.empty()) {
+    double seconds = 0;
+    const std::string& h = request.scrape_timeout_header;
+    auto [end, ec] = std::from_chars(h.data(), h.data() + h.size(), seconds);
+    if (ec == std::errc() && seconds > 0) {
+      // Leave Prometheus half a second (or a tenth of a short timeout) to receive the answer.
+      const auto theirs = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+      const auto margin = std::min(std::chrono::milliseconds(500), theirs / 10);
+      budget = std::min(budget, theirs - margin);
+    }
+  }
+  return std::chrono::steady_clock::now() + budget;
+}
+
+class Exporter {
+ public:
+  Exporter(Flags flags, std::unique_ptr<zk::Session> session)
+      : flags_(std::move(flags)), session_(std::move(session)) {}
+
+  Status Start(std::vector<collectors::SubtreeSpec> subtrees) {
+    session_->Start();
+    zk::Session* session = session_.get();
+    const auto enabled = [&](const char* name) {
+      auto it = flags_.collector_overrides.find(name);
+      return it == flags_.collector_overrides.end() || it->second;
+    };
+    if (enabled("tree")) {
+      tree_ = std::make_shared<collectors::TreeCollector>(session, [session] { return session->Connected(); });
+      tree_->Configure(std::move(subtrees));
+      collectors_.Add("tree", tree_);
+      if (tree_->Summaries().empty()) {
+        spdlog::warn("no subtree configured: use --tree.root or --config.file to walk subtrees");
+      }
+    }
+    if (enabled("session")) {
+      collectors_.Add("session", std::make_shared<collectors::SessionCollector>(collectors::SessionCollector::Source{
+                                     [session] { return session->Stats(); }, [session] { return session->InFlight(); }}));
+    }
+    if (enabled("process")) collectors_.Add("process", std::make_shared<collectors::ProcessCollector>());
+    collectors_.Add("build_info", std::make_shared<collectors::BuildInfoCollector>(zk::ClientVersion()));
+
+    std::map<std::string, HttpHandler> routes;
+    routes[flags_.telemetry_path] = [this](const HttpRequest& r) { return ServeMetrics(r); };
+    routes["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}}; };
+    routes["/readyz"] = [this](const HttpRequest&) { return ServeReady(); };
+    if (flags_.telemetry_path != "/") {
+      routes["/"] = [this](const HttpRequest&) { return ServeLanding(); };
+    }
+    Result<std::unique_ptr<HttpServer>> http = HttpServer::Start(flags_.listen_address, std::move(routes));
+    if (!http.ok()) return http.status();
+    http_ = std::move(http).value();
+    spdlog::info("listening on {} (ports {}), metrics at {}", flags_.listen_address,
+                 fmt::join(http_->Ports(), ","), flags_.telemetry_path);
+    return Status::Ok();
+  }
+
+  void Reload() {
+    if (flags_.config_file.empty() && flags_.tree_roots.empty()) {
+      spdlog::info("SIGHUP: no --config.file to reload");
+      return;
+    }
+    Result<std::vector<collectors::SubtreeSpec>> subtrees = LoadSubtrees(flags_);
+    if (!subtrees.ok()) {
+      spdlog::error("SIGHUP: keeping the running configuration: {}", subtrees.status().message());
+      return;
+    }
+    if (tree_) tree_->Configure(std::move(subtrees).value());
+    spdlog::info("SIGHUP: configuration reloaded");
+  }
+
+  void Shutdown() {
+    if (http_) http_->Stop();
+    if (tree_) tree_->Stop();
+    session_->Stop();
+  }
+
+ private:
+  HttpResponse ServeMetrics(const HttpRequest& request) {
+    const auto families = collectors_.Gather(ScrapeDeadline(request, flags_.scrape_timeout));
+    HttpResponse response;
+    response.content_type = kMetricsContentType;
+    response.body = prometheus::TextSerializer().Serialize(families);
+    if (AcceptsGzip(request.accept_encoding)) {
+      Result<std::string> gz = GzipCompress(response.body);
+      if (gz.ok()) {
+        response.body = std::move(gz).value();
+        response.headers.emplace_back("Content-Encoding", "gzip");
+      }
+    }
+    response.headers.emplace_back("Vary", "Accept-Encoding");
+    return response;
+  }
+
+  HttpResponse ServeReady() const {
+    const bool connected = session_->Connected();
+    const bool walked = !tree_ || tree_->AllWalkedOnce();
+    if (connected && walked) return {200, "text/plain; charset=utf-8", "ready\n", {}};
+    std::string why = !connected ? "not connected to ZooKeeper\n" : "subtrees not walked yet\n";
+    return {503, "text/plain; charset=utf-8", why, {}};
+  }
+
+  HttpResponse ServeLanding() const {
+    LandingPageData data;
+    data.version = collectors::ExporterVersion();
+    data.zookeeper_hosts = flags_.zookeeper_hosts;
+    data.telemetry_path = flags_.telemetry_path;
+    data.session = session_->Stats();
+    data.collectors = collectors_.LastResults();
+    if (tree_) data.subtrees = tree_->Summaries();
+    return {200, "text/html; charset=utf-8", RenderLandingPage(data), {}};
+  }
+
+  const Flags flags_;
+  std::unique_ptr<zk::Session> session_;
+  std::shared_ptr<collectors::TreeCollector> tree_;
+  collectors::CollectorSet collectors_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace
+
+int RunExporter(int argc, const char* const* argv) {
+  const std::map<std::string, bool> collector_defaults = {{"process", true}, {"session", true}, {"tree", true}};
+  Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "zookeeper_exporter: %s\n", parsed.status().message().c_str());
+    return 1;
+  }
+  if (parsed->action == FlagsOutcome::Action::kExit) {
+    std::fputs(parsed->output.c_str(), stdout);
+    return 0;
+  }
+  Flags flags = std::move(parsed).value().flags;
+
+  if (Status s = SetupLogging(flags.log_level, flags.log_format); !s.ok()) return Fatal(s.message());
+
+  Result<std::vector<collectors::SubtreeSpec>> subtrees = LoadSubtrees(flags);
+  if (!subtrees.ok()) return Fatal(subtrees.status().message());
+  if (flags.config_check) {
+    std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
+    for (const auto& s : *subtrees) {
+      std::printf("  %s every %lldms, max depth %d, max znodes %zu, %zu pattern(s)\n", s.root.c_str(),
+                  static_cast<long long>(s.refresh_interval.count()), s.limits.max_depth, s.limits.max_znodes,
+                  s.znode_patterns.size());
+    }
+    return 0;
+  }
+
+  Result<std::optional<zk::DigestCredentials>> credentials = LoadCredentials(flags);
+  if (!credentials.ok()) return Fatal(credentials.status().message());
+
+  zk::InstallClientLogBridge(spdlog::default_logger());
+  zk::SessionOptions options;
+  options.hosts = flags.zookeeper_hosts;
+  options.session_timeout = flags.session_timeout;
+  options.credentials = std::move(credentials).value();
+  options.max_in_flight = flags.max_in_flight;
+  Result<std::unique_ptr<zk::Session>> session = zk::Session::Create(std::move(options));
+  if (!session.ok()) return Fatal(session.status().message());
+
+  spdlog::info("starting zookeeper_exporter {} (revision {}), ZooKeeper {}", collectors::ExporterVersion(),
+               collectors::ExporterRevision(), flags.zookeeper_hosts);
+  Exporter exporter(flags, std::move(session).value());
+  if (Status s = exporter.Start(std::move(subtrees).value()); !s.ok()) {
+    exporter.Shutdown();
+    return Fatal(s.message());
+  }
+
+  for (;;) {
+    const SignalEvent event = WaitForSignal(std::chrono::seconds(1));
+    if (event == SignalEvent::kTerminate) break;
+    if (event == SignalEvent::kReload) exporter.Reload();
+  }
+  spdlog::info("shutting down");
+  exporter.Shutdown();
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace zkx::exporter

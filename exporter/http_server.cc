@@ -1,0 +1,140 @@
+#include "exporter/http_server.h"
+
+#include <CivetServer.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <exception>
+
+namespace zkx::exporter {
+
+Result<std::string> ToCivetListeningPort(const std::string& listen_address) {
+  const auto colon = listen_address.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("listen address \"" + listen_address + "\" must be [host]:port");
+  }
+  std::string host = listen_address.substr(0, colon);
+  const std::string port_text = listen_address.substr(colon + 1);
+  int port = -1;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    return Status::InvalidArgument("listen address \"" + listen_address + "\" has an invalid port");
+  }
+  if (host.empty() || host == "0.0.0.0") return port_text;
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.front() == '[') {
+    if (host.back() != ']') return Status::InvalidArgument("listen address \"" + listen_address + "\": bad IPv6");
+    return host + ":" + port_text;  // CivetWeb takes "[::1]:9141" as is
+  }
+  return host + ":" + port_text;
+}
+
+class HttpServer::Dispatcher final : public CivetHandler {
+ public:
+  explicit Dispatcher(std::map<std::string, HttpHandler> routes) : routes_(std::move(routes)) {}
+
+  bool handleGet(CivetServer* /*server*/, mg_connection* conn) override { return Serve(conn, true); }
+  bool handleHead(CivetServer* /*server*/, mg_connection* conn) override { return Serve(conn, false); }
+  bool handlePost(CivetServer* /*server*/, mg_connection* conn) override { return MethodNotAllowed(conn); }
+  bool handlePut(CivetServer* /*server*/, mg_connection* conn) override { return MethodNotAllowed(conn); }
+  bool handleDelete(CivetServer* /*server*/, mg_connection* conn) override { return MethodNotAllowed(conn); }
+  bool handlePatch(CivetServer* /*server*/, mg_connection* conn) override { return MethodNotAllowed(conn); }
+  bool handleOptions(CivetServer* /*server*/, mg_connection* conn) override { return MethodNotAllowed(conn); }
+
+ private:
+  static void Write(mg_connection* conn, const HttpResponse& r, bool with_body) {
+    mg_response_header_start(conn, r.status);
+    mg_response_header_add(conn, "Content-Type", r.content_type.c_str(), -1);
+    const std::string length = std::to_string(r.body.size());
+    mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+    for (const auto& [name, value] : r.headers) mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    mg_response_header_send(conn);
+    if (with_body && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+  }
+
+  static bool MethodNotAllowed(mg_connection* conn) {
+    HttpResponse r;
+    r.status = 405;
+    r.body = "method not allowed\n";
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    Write(conn, r, true);
+    return true;
+  }
+
+  bool Serve(mg_connection* conn, bool with_body) {
+    try {
+      const mg_request_info* info = mg_get_request_info(conn);
+      HttpRequest request;
+      request.method = info->request_method != nullptr ? info->request_method : "";
+      request.path = info->local_uri != nullptr ? info->local_uri : "";
+      if (const char* h = mg_get_header(conn, "Accept-Encoding")) request.accept_encoding = h;
+      if (const char* h = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds")) {
+        request.scrape_timeout_header = h;
+      }
+      auto route = routes_.find(request.path);
+      HttpResponse response;
+      if (route == routes_.end()) {
+        response.status = 404;
+        response.body = "not found\n";
+      } else {
+        response = route->second(request);
+      }
+      Write(conn, response, with_body);
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP handler failed: {}", e.what());
+      HttpResponse r;
+      r.status = 500;
+      r.body = "internal error\n";
+      Write(conn, r, with_body);
+    } catch (...) {
+      HttpResponse r;
+      r.status = 500;
+      r.body = "internal error\n";
+      Write(conn, r, with_body);
+    }
+    return true;
+  }
+
+  const std::map<std::string, HttpHandler> routes_;  // immutable
+};
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_address,
+                                                      std::map<std::string, HttpHandler> routes,
+                                                      int worker_threads) {
+  Result<std::string> ports = ToCivetListeningPort(listen_address);
+  if (!ports.ok()) return ports.status();
+  std::unique_ptr<HttpServer> server(new HttpServer());
+  server->dispatcher_ = std::make_unique<Dispatcher>(std::move(routes));
+  const std::vector<std::string> options = {
+      "listening_ports", *ports,
+      "num_threads", std::to_string(worker_threads),
+      "request_timeout_ms", "30000",
+      "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", "30000",
+  };
+  try {
+    server->server_ = std::make_unique<CivetServer>(options);
+  } catch (const std::exception& e) {
+    return Status::Unavailable("cannot listen on " + listen_address + ": " + e.what());
+  }
+  if (server->server_->getContext() == nullptr) {
+    return Status::Unavailable("cannot listen on " + listen_address);
+  }
+  server->server_->addHandler("/", server->dispatcher_.get());
+  return server;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+std::vector<int> HttpServer::Ports() const {
+  return server_ ? server_->getListeningPorts() : std::vector<int>{};
+}
+
+void HttpServer::Stop() {
+  if (server_) {
+    server_->close();  // stops the workers; waits for handlers in progress
+    server_.reset();
+  }
+}
+
+}  // namespace zkx::exporter

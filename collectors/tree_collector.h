@@ -1,0 +1,53 @@
+#pragma once
+// TreeCollector ("tree"): walks the configured subtrees in the background, one SubtreeRefresher each, and
+// builds the subtree and per-znode families from their latest views at scrape time.
+//
+// Thread-safety: all methods are thread-safe. Configure() may run while scrapes are in progress (SIGHUP).
+// Lifetime: `reader` and `connected` must outlive the collector; Stop() (and the destructor) joins every
+// refresher.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "collectors/collector.h"
+#include "collectors/subtree_refresher.h"
+#include "collectors/subtree_spec.h"
+#include "zk/znode_reader.h"
+
+namespace zkx::collectors {
+
+struct SubtreeSummary {
+  std::string root;
+  std::shared_ptr<const SubtreeView> view;
+};
+
+class TreeCollector final : public Collector {
+ public:
+  TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected);
+  ~TreeCollector() override;
+
+  // Replaces the set of subtrees. Refreshers whose spec is unchanged keep running (and keep their snapshot);
+  // the others are stopped and new ones started.
+  void Configure(std::vector<SubtreeSpec> specs);
+  void Stop();
+
+  // True when every configured subtree has had a successful walk (the readiness condition).
+  [[nodiscard]] bool AllWalkedOnce() const;
+  [[nodiscard]] std::vector<SubtreeSummary> Summaries() const;
+
+  Status Collect(std::chrono::steady_clock::time_point deadline,
+                 std::vector<prometheus::MetricFamily>* out) override;
+
+ private:
+  [[nodiscard]] std::vector<std::shared_ptr<SubtreeRefresher>> Refreshers() const;
+
+  zk::ZnodeReader* const reader_;
+  const std::function<bool()> connected_;
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_;  // guarded by mu_
+};
+
+}  // namespace zkx::collectors

@@ -1,0 +1,65 @@
+#pragma once
+// HttpServer: our own CivetServer serving a fixed set of exact-path routes (/metrics, /healthz, /readyz, /).
+// prometheus-cpp 1.0.1's Exposer cannot share a CivetServer, so we own it and serialise with TextSerializer.
+//
+// Routes are fixed at Start() (immutable afterwards: no locking on the request path). Handlers run on
+// CivetWeb's worker threads, possibly concurrently; they must be thread-safe. An exception escaping a handler
+// is caught and answered with 500. Unknown paths get 404; methods other than GET and HEAD get 405.
+// Lifetime: Stop() (and the destructor) stops the server and waits for handlers in progress to return;
+// everything the handlers reach must outlive it.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+class CivetServer;
+
+namespace zkx::exporter {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::string accept_encoding;             // "" if absent
+  std::string scrape_timeout_header;       // X-Prometheus-Scrape-Timeout-Seconds, "" if absent
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (e.g. Content-Encoding)
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// "[host]:port" (flag syntax) -> CivetWeb's listening_ports syntax. ":9141" listens on every interface,
+// "localhost:9141" on 127.0.0.1, "[::1]:9141" on IPv6 loopback. InvalidArgument when malformed.
+Result<std::string> ToCivetListeningPort(const std::string& listen_address);
+
+class HttpServer {
+ public:
+  // Starts listening. A port that cannot be bound is an error (startup errors are fatal for the caller).
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
+                                                   std::map<std::string, HttpHandler> routes,
+                                                   int worker_threads = 8);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The ports actually bound (useful with port 0).
+  [[nodiscard]] std::vector<int> Ports() const;
+  void Stop();
+
+ private:
+  class Dispatcher;
+  HttpServer() = default;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<CivetServer> server_;
+};
+
+}  // namespace zkx::exporter
