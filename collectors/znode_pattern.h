@@ -17,7 +17,7 @@ class ZnodePattern {
  public:
   // `pattern` must be absolute; use Resolve() first for patterns relative to a subtree root.
   // Errors (InvalidArgument) name the pattern and the problem: empty, not absolute, empty segment ("//"),
-  // '**' mixed with other characters in a segment, or a trailing '/'.
+  // '**' mixed with other characters in a segment, a "." or ".." segment (never matches), or a trailing '/'.
   static Result<ZnodePattern> Parse(std::string_view pattern);
   // Joins a relative pattern to `root` ("ids/*" under "/brokers" -> "/brokers/ids/*"); absolute ones unchanged.
   static std::string Resolve(std::string_view root, std::string_view pattern);
@@ -30,8 +30,9 @@ class ZnodePattern {
   std::vector<std::string> segments_;
 };
 
-// Normalises a znode path: must start with '/', no empty segments, no trailing '/' (except "/" itself),
-// no "." or ".." segments, no NUL. Returns the normalised path or InvalidArgument naming the problem.
+// Normalises a znode path: must start with '/', no empty segments, no "." or ".." segments, no NUL or other
+// control characters; one trailing '/' is removed ("/brokers/" -> "/brokers"; "/" stays "/").
+// Returns the normalised path or InvalidArgument naming the problem.
 Result<std::string> NormalizeZnodePath(std::string_view path);
 
 }  // namespace zkx::collectors

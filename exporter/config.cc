@@ -1,0 +1,325 @@
+#include "exporter/config.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include <yaml-cpp/yaml.h>
+
+#include "collectors/znode_pattern.h"
+#include "exporter/duration.h"
+
+namespace zkx::exporter {
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = std::size_t{16} * 1024 * 1024;
+
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  out += s;
+  out += '"';
+  return out;
+}
+
+std::string_view KindName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null: return "null";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Undefined: break;
+  }
+  return "nothing";
+}
+
+// Builds FileConfig from a parsed document. Every error is "<source>:<line>: <problem>" (line 1-based).
+class ConfigParser {
+ public:
+  explicit ConfigParser(const std::string& source) : source_(source) {}
+
+  Status Error(const YAML::Mark& mark, std::string_view problem) const {
+    std::string m = source_;
+    if (!mark.is_null()) {
+      m += ':';
+      m += std::to_string(mark.line + 1);
+    }
+    m += ": ";
+    m += problem;
+    return Status::InvalidArgument(std::move(m));
+  }
+
+  Result<FileConfig> Parse(const YAML::Node& doc) {
+    FileConfig config;
+    if (doc.IsNull()) return config;
+    if (!doc.IsMap()) {
+      return Error(doc.Mark(), "the top level must be a map, got " + std::string(KindName(doc)));
+    }
+    YAML::Node defaults;
+    YAML::Node subtrees;
+    Status s = ForEachKey(doc, "the top level", [&](const std::string& key, const YAML::Node& value) {
+      if (key == "defaults") {
+        defaults = value;
+      } else if (key == "subtrees") {
+        subtrees = value;
+      } else {
+        return UnknownKey(key, "the top level", "defaults, subtrees");
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    if (defaults && !defaults.IsNull()) {
+      if (!defaults.IsMap()) {
+        return Error(defaults.Mark(), "defaults: want a map, got " + std::string(KindName(defaults)));
+      }
+      s = ForEachKey(defaults, "defaults", [&](const std::string& key, const YAML::Node& value) {
+        bool known = false;
+        if (Status ls = ParseLimitKey(key, value, &config.defaults, &known); !ls.ok()) return ls;
+        if (!known) return UnknownKey(key, "defaults", kLimitKeys);
+        return Status::Ok();
+      });
+      if (!s.ok()) return s;
+    }
+    if (subtrees && !subtrees.IsNull()) {
+      if (!subtrees.IsSequence()) {
+        return Error(subtrees.Mark(), "subtrees: want a list, got " + std::string(KindName(subtrees)));
+      }
+      std::map<std::string, int> root_lines;  // normalised root -> 1-based line of its first entry
+      for (const YAML::Node& entry : subtrees) {
+        Result<collectors::SubtreeSpec> spec = ParseSubtree(entry, config.defaults);
+        if (!spec.ok()) return spec.status();
+        const int line = entry.Mark().line + 1;
+        auto [it, inserted] = root_lines.emplace(spec->root, line);
+        if (!inserted) {
+          return Error(entry.Mark(), "duplicate subtree root " + Quote(spec->root) +
+                                         " (first listed at line " + std::to_string(it->second) + ")");
+        }
+        config.subtrees.push_back(std::move(spec).value());
+      }
+    }
+    return config;
+  }
+
+ private:
+  static constexpr std::string_view kLimitKeys =
+      "refresh_interval, max_depth, max_znodes, max_in_flight, walk_timeout, max_znode_series";
+
+  Status UnknownKey(const std::string& key, std::string_view where, std::string_view allowed) const {
+    return Error(current_key_mark_, "unknown key " + Quote(key) + " in " + std::string(where) + " (want " +
+                                        std::string(allowed) + ")");
+  }
+
+  // Calls fn(key, value) for each entry of `map` in order; keys must be unique scalars.
+  template <typename Fn>
+  Status ForEachKey(const YAML::Node& map, std::string_view where, Fn&& fn) {
+    std::set<std::string> seen;
+    for (const auto& entry : map) {  // the iterator yields pairs by value: bind them, never `it->first`
+      const YAML::Node& key = entry.first;
+      current_key_mark_ = key.Mark();
+      if (!key.IsScalar()) {
+        return Error(key.Mark(), "keys in " + std::string(where) + " must be plain strings");
+      }
+      const std::string& name = key.Scalar();
+      if (!seen.insert(name).second) {
+        return Error(key.Mark(), "duplicate key " + Quote(name) + " in " + std::string(where));
+      }
+      if (Status s = fn(name, entry.second); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  // The value of `key` as a scalar string, or an error naming the key.
+  Result<std::string> ScalarOf(std::string_view key, const YAML::Node& value, std::string_view want) const {
+    if (!value.IsScalar()) {
+      return Error(
+          value.IsNull() ? current_key_mark_ : value.Mark(),
+          std::string(key) + ": want " + std::string(want) + ", got " + std::string(KindName(value)));
+    }
+    return value.Scalar();
+  }
+
+  Status ParsePositiveDuration(std::string_view key, const YAML::Node& value,
+                               std::chrono::milliseconds* out) {
+    Result<std::string> text = ScalarOf(key, value, "a duration such as 30s");
+    if (!text.ok()) return text.status();
+    Result<std::chrono::milliseconds> d = ParseDuration(*text);
+    if (!d.ok()) return Error(value.Mark(), std::string(key) + ": " + d.status().message());
+    if (d->count() <= 0) return Error(value.Mark(), std::string(key) + ": must be greater than zero");
+    *out = *d;
+    return Status::Ok();
+  }
+
+  // An integer in [min, max].
+  Status ParseInteger(std::string_view key, const YAML::Node& value, std::int64_t min, std::int64_t max,
+                      std::int64_t* out) {
+    Result<std::string> text = ScalarOf(key, value, "an integer");
+    if (!text.ok()) return text.status();
+    std::int64_t v = 0;
+    const char* begin = text->data();
+    const char* end = begin + text->size();
+    auto [ptr, ec] = std::from_chars(begin, end, v);
+    if (text->empty() || ec == std::errc::invalid_argument || ptr != end) {
+      return Error(value.Mark(), std::string(key) + ": want an integer, got " + Quote(*text));
+    }
+    if (ec == std::errc::result_out_of_range || v < min || v > max) {
+      return Error(value.Mark(), std::string(key) + ": " + *text + " is out of range (want " +
+                                     std::to_string(min) + " to " + std::to_string(max) + ")");
+    }
+    *out = v;
+    return Status::Ok();
+  }
+
+  Status ParseSize(std::string_view key, const YAML::Node& value, std::size_t* out) {
+    std::int64_t v = 0;
+    if (Status s = ParseInteger(key, value, 1, std::numeric_limits<std::int64_t>::max(), &v); !s.ok()) {
+      return s;
+    }
+    *out = static_cast<std::size_t>(v);
+    return Status::Ok();
+  }
+
+  // Handles the keys shared by `defaults` and each subtree; *known is false for any other key.
+  Status ParseLimitKey(const std::string& key, const YAML::Node& value, SubtreeDefaults* target,
+                       bool* known) {
+    *known = true;
+    if (key == "refresh_interval") return ParsePositiveDuration(key, value, &target->refresh_interval);
+    if (key == "walk_timeout") return ParsePositiveDuration(key, value, &target->limits.timeout);
+    if (key == "max_depth") {
+      std::int64_t v = 0;
+      if (Status s = ParseInteger(key, value, 0, std::numeric_limits<int>::max(), &v); !s.ok()) return s;
+      target->limits.max_depth = static_cast<int>(v);
+      return Status::Ok();
+    }
+    if (key == "max_znodes") return ParseSize(key, value, &target->limits.max_znodes);
+    if (key == "max_in_flight") return ParseSize(key, value, &target->limits.max_in_flight);
+    if (key == "max_znode_series") return ParseSize(key, value, &target->max_znode_series);
+    *known = false;
+    return Status::Ok();
+  }
+
+  Result<collectors::SubtreeSpec> ParseSubtree(const YAML::Node& entry, const SubtreeDefaults& defaults) {
+    if (!entry.IsMap()) {
+      return Error(entry.Mark(),
+                   "subtrees: each entry must be a map with a root, got " + std::string(KindName(entry)));
+    }
+    SubtreeDefaults settings = defaults;
+    std::string root;
+    bool has_root = false;
+    YAML::Node patterns;
+    Status s = ForEachKey(entry, "a subtree", [&](const std::string& key, const YAML::Node& value) {
+      if (key == "root") {
+        Result<std::string> text = ScalarOf(key, value, "an absolute znode path");
+        if (!text.ok()) return text.status();
+        Result<std::string> normalised = collectors::NormalizeZnodePath(*text);
+        if (!normalised.ok()) return Error(value.Mark(), "root: " + normalised.status().message());
+        root = std::move(normalised).value();
+        has_root = true;
+        return Status::Ok();
+      }
+      if (key == "znode_patterns") {
+        patterns = value;
+        return Status::Ok();
+      }
+      bool known = false;
+      if (Status ls = ParseLimitKey(key, value, &settings, &known); !ls.ok()) return ls;
+      if (!known) return UnknownKey(key, "a subtree", "root, znode_patterns, " + std::string(kLimitKeys));
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    if (!has_root) return Error(entry.Mark(), "subtree has no root");
+
+    collectors::SubtreeSpec spec;
+    spec.root = root;
+    spec.refresh_interval = settings.refresh_interval;
+    spec.limits = settings.limits;
+    spec.max_znode_series = settings.max_znode_series;
+    if (patterns && !patterns.IsNull()) {
+      if (!patterns.IsSequence()) {
+        return Error(patterns.Mark(),
+                     "znode_patterns: want a list of patterns, got " + std::string(KindName(patterns)));
+      }
+      for (const YAML::Node& p : patterns) {
+        if (!p.IsScalar()) {
+          return Error(p.Mark(), "znode_patterns: want a pattern string, got " + std::string(KindName(p)));
+        }
+        const std::string resolved = collectors::ZnodePattern::Resolve(root, p.Scalar());
+        Result<collectors::ZnodePattern> pattern = collectors::ZnodePattern::Parse(resolved);
+        if (!pattern.ok()) return Error(p.Mark(), "znode_patterns: " + pattern.status().message());
+        spec.znode_patterns.push_back(resolved);
+      }
+    }
+    return spec;
+  }
+
+  const std::string& source_;
+  YAML::Mark current_key_mark_ = YAML::Mark::null_mark();
+};
+
+}  // namespace
+
+Result<FileConfig> ParseConfigYaml(std::string_view yaml_text, const std::string& source_name) {
+  ConfigParser parser(source_name);
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
+    if (docs.empty()) return FileConfig{};
+    if (docs.size() > 1) return parser.Error(docs[1].Mark(), "more than one YAML document");
+    return parser.Parse(docs[0]);
+  } catch (const YAML::Exception& e) {
+    return parser.Error(e.mark, "YAML syntax error: " + e.msg);
+  } catch (const std::exception& e) {
+    return parser.Error(YAML::Mark::null_mark(), std::string("cannot parse: ") + e.what());
+  }
+}
+
+Result<FileConfig> LoadConfigFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("cannot read config file " + Quote(path) + ": is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    return Status::InvalidArgument("cannot read config file " + Quote(path) + ": " +
+                                   std::error_code(err, std::generic_category()).message());
+  }
+  std::string text;
+  char buffer[8192];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxConfigBytes) {
+      return Status::InvalidArgument("cannot read config file " + Quote(path) + ": larger than " +
+                                     std::to_string(kMaxConfigBytes) + " bytes");
+    }
+  }
+  if (in.bad()) return Status::InvalidArgument("cannot read config file " + Quote(path) + ": read error");
+  return ParseConfigYaml(text, path);
+}
+
+Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
+    const FileConfig& file, const std::vector<std::string>& tree_roots,
+    std::optional<std::chrono::milliseconds> flag_refresh_interval) {
+  std::vector<collectors::SubtreeSpec> out = file.subtrees;
+  std::set<std::string> roots;
+  for (const collectors::SubtreeSpec& spec : out) roots.insert(spec.root);
+  for (const std::string& flag_root : tree_roots) {
+    Result<std::string> root = collectors::NormalizeZnodePath(flag_root);
+    if (!root.ok()) return Status::InvalidArgument("--tree.root: " + root.status().message());
+    if (!roots.insert(*root).second) continue;  // already listed in the file or by an earlier flag
+    collectors::SubtreeSpec spec;
+    spec.root = *root;
+    spec.refresh_interval = flag_refresh_interval.value_or(file.defaults.refresh_interval);
+    spec.limits = file.defaults.limits;
+    spec.max_znode_series = file.defaults.max_znode_series;
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+}  // namespace zkx::exporter

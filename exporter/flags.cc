@@ -1,0 +1,254 @@
+#include "exporter/flags.h"
+
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <string_view>
+#include <system_error>
+
+// GCC 12 at -O2 reports a false "potential null pointer dereference" inside CLI11's header-only string
+// helpers (CLI::detail::split); the inlined code is not ours, so the warning is silenced for this file.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <CLI/CLI.hpp>
+#pragma GCC diagnostic pop
+#include <arpa/inet.h>
+
+#include "exporter/duration.h"
+
+namespace zkx::exporter {
+namespace {
+
+Status InvalidFlag(std::string_view flag, const std::string& value, std::string_view problem) {
+  std::string m = "invalid value \"";
+  m += value;
+  m += "\" for ";
+  m += flag;
+  m += ": ";
+  m += problem;
+  return Status::InvalidArgument(std::move(m));
+}
+
+// Flag values are bound as strings and converted here, after CLI11 has parsed the command line, so that
+// --help and --version win over bad values and every error names its flag.
+Status ParseDurationFlag(std::string_view flag, const std::string& value, std::chrono::milliseconds* out) {
+  Result<std::chrono::milliseconds> d = ParseDuration(value);
+  if (!d.ok()) return InvalidFlag(flag, value, d.status().message());
+  if (d->count() <= 0) return InvalidFlag(flag, value, "must be greater than zero");
+  *out = *d;
+  return Status::Ok();
+}
+
+Status ParsePositiveSize(std::string_view flag, const std::string& value, std::size_t* out) {
+  std::uint64_t v = 0;
+  const char* begin = value.data();
+  const char* end = begin + value.size();
+  auto [ptr, ec] = std::from_chars(begin, end, v);
+  if (value.empty() || ec == std::errc::invalid_argument || ptr != end) {
+    return InvalidFlag(flag, value, "not a positive integer");
+  }
+  if (ec == std::errc::result_out_of_range || v > std::numeric_limits<std::size_t>::max()) {
+    return InvalidFlag(flag, value, "out of range");
+  }
+  if (v == 0) return InvalidFlag(flag, value, "must be greater than zero");
+  *out = static_cast<std::size_t>(v);
+  return Status::Ok();
+}
+
+bool IsIpv4Literal(const std::string& host) {
+  in_addr addr{};
+  return inet_pton(AF_INET, host.c_str(), &addr) == 1;
+}
+
+bool IsIpv6Literal(const std::string& host) {
+  in6_addr addr{};
+  return inet_pton(AF_INET6, host.c_str(), &addr) == 1;
+}
+
+// "[host]:port": host empty (all interfaces), an IPv4 literal, "localhost" or a bracketed IPv6 literal;
+// port 1-65535.
+Status ValidateListenAddress(const std::string& value) {
+  constexpr std::string_view kFlag = "--web.listen-address";
+  const std::size_t colon = value.rfind(':');
+  if (colon == std::string::npos) return InvalidFlag(kFlag, value, "want [host]:port, e.g. \":9141\"");
+  const std::string host = value.substr(0, colon);
+  const std::string port = value.substr(colon + 1);
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5) {
+    return InvalidFlag(kFlag, value, "port must be a number from 1 to 65535");
+  }
+  const int port_number = std::stoi(port);
+  if (port_number < 1 || port_number > 65535) {
+    return InvalidFlag(kFlag, value, "port must be a number from 1 to 65535");
+  }
+  if (host.empty() || host == "localhost" || IsIpv4Literal(host)) return Status::Ok();
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+      IsIpv6Literal(host.substr(1, host.size() - 2))) {
+    return Status::Ok();
+  }
+  return InvalidFlag(kFlag, value,
+                     "host must be empty, \"localhost\", an IPv4 address or a bracketed IPv6 address "
+                     "(\"[::1]:9141\")");
+}
+
+Status ValidateTelemetryPath(const std::string& value) {
+  constexpr std::string_view kFlag = "--web.telemetry-path";
+  if (value.empty() || value.front() != '/') return InvalidFlag(kFlag, value, "must start with '/'");
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '?' || c == '#') {
+      return InvalidFlag(kFlag, value, "must not contain spaces, control characters, '?' or '#'");
+    }
+  }
+  return Status::Ok();
+}
+
+// Values that the caller converts after parsing.
+struct RawFlags {
+  std::string session_timeout = "30s";
+  std::string max_in_flight = "1024";
+  std::string tree_refresh_interval;
+  std::string scrape_timeout = "10s";
+};
+
+}  // namespace
+
+Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
+                                const std::map<std::string, bool>& collector_defaults,
+                                const std::string& version_text) {
+  FlagsOutcome outcome;
+  Flags& f = outcome.flags;
+  RawFlags raw;
+  // Per-collector values, bound to the --collector.X flags; only names given on the command line end up in
+  // collector_overrides. Declared before the app that refers to them.
+  std::map<std::string, bool> collector_values;
+
+  try {
+    CLI::App app{"Prometheus exporter for Apache ZooKeeper", "zookeeper_exporter"};
+    app.set_help_flag("-h,--help", "Show this help and exit");
+    app.set_version_flag("--version", version_text, "Show version information and exit");
+    app.get_formatter()->column_width(44);
+    // A flag given twice takes the last value (a wrapper script can append overrides); --tree.root collects.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+
+    app.add_option("--zookeeper.hosts", f.zookeeper_hosts,
+                   "ZooKeeper connection string: host:port[,host:port...][/chroot]")
+        ->capture_default_str()
+        ->type_name("HOSTS");
+    app.add_option("--zookeeper.session-timeout", raw.session_timeout, "ZooKeeper session timeout")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    app.add_option("--zookeeper.auth-file", f.auth_file,
+                   "File holding digest credentials \"user:password\" (default: none; or set "
+                   "ZOOKEEPER_EXPORTER_AUTH)")
+        ->type_name("FILE");
+    app.add_option("--zookeeper.max-in-flight", raw.max_in_flight,
+                   "Cap on ZooKeeper requests in flight across all walks")
+        ->capture_default_str()
+        ->type_name("N");
+    app.add_option("--config.file", f.config_file, "YAML configuration file (default: none)")
+        ->type_name("FILE");
+    app.add_flag("--config.check", f.config_check, "Validate flags and --config.file, then exit");
+    app.add_option("--tree.root", f.tree_roots,
+                   "Root of a subtree to walk (repeatable; adds to the config file's subtrees)")
+        ->type_name("PATH")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--tree.refresh-interval", raw.tree_refresh_interval,
+                   "Walk interval for --tree.root subtrees (default: the config file's, else 30s)")
+        ->type_name("DURATION");
+    app.add_option("--web.listen-address", f.listen_address, "Address to listen on, [host]:port")
+        ->capture_default_str()
+        ->type_name("ADDRESS");
+    app.add_option("--web.telemetry-path", f.telemetry_path, "Path under which to expose metrics")
+        ->capture_default_str()
+        ->type_name("PATH");
+    app.add_option("--web.scrape-timeout", raw.scrape_timeout, "Deadline for collectors during one scrape")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    app.add_option("--log.level", f.log_level, "Log level: debug, info, warn or error")
+        ->capture_default_str()
+        ->type_name("LEVEL");
+    app.add_option("--log.format", f.log_format, "Log format: logfmt or json")
+        ->capture_default_str()
+        ->type_name("FORMAT");
+
+    std::vector<std::pair<std::string, CLI::Option*>> collector_options;
+    for (const auto& [name, enabled] : collector_defaults) {
+      bool& value = collector_values[name];
+      value = enabled;
+      std::string names = "--collector.";
+      names += name;
+      names += ",!--no-collector.";
+      names += name;
+      std::string description = "Enable the ";
+      description += name;
+      description += enabled ? " collector (default: enabled)" : " collector (default: disabled)";
+      CLI::Option* opt = app.add_flag(names, value, description);
+      collector_options.emplace_back(name, opt);
+    }
+
+    // CLI11 wants the arguments after the program name, in reverse order.
+    std::vector<std::string> args;
+    for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i] != nullptr ? argv[i] : "");
+    try {
+      app.parse(args);
+    } catch (const CLI::CallForHelp&) {
+      outcome.action = FlagsOutcome::Action::kExit;
+      outcome.output = app.help();
+      return outcome;
+    } catch (const CLI::CallForAllHelp&) {
+      outcome.action = FlagsOutcome::Action::kExit;
+      outcome.output = app.help("", CLI::AppFormatMode::All);
+      return outcome;
+    } catch (const CLI::CallForVersion& e) {
+      outcome.action = FlagsOutcome::Action::kExit;
+      outcome.output = e.what();
+      if (outcome.output.empty() || outcome.output.back() != '\n') outcome.output += '\n';
+      return outcome;
+    } catch (const CLI::ParseError& e) {
+      return Status::InvalidArgument(std::string(e.what()) + " (see --help)");
+    }
+
+    for (const auto& [name, opt] : collector_options) {
+      if (opt->count() > 0) f.collector_overrides[name] = collector_values[name];
+    }
+  } catch (const std::exception& e) {
+    // Defensive: CLI11 signals construction problems (e.g. a collector name it cannot use) by exceptions.
+    return Status::InvalidArgument(std::string("command line: ") + e.what());
+  }
+
+  if (Status s = ParseDurationFlag("--zookeeper.session-timeout", raw.session_timeout, &f.session_timeout);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ParsePositiveSize("--zookeeper.max-in-flight", raw.max_in_flight, &f.max_in_flight);
+      !s.ok()) {
+    return s;
+  }
+  if (!raw.tree_refresh_interval.empty()) {
+    std::chrono::milliseconds interval{0};
+    if (Status s = ParseDurationFlag("--tree.refresh-interval", raw.tree_refresh_interval, &interval);
+        !s.ok()) {
+      return s;
+    }
+    f.tree_refresh_interval = interval;
+  }
+  if (Status s = ParseDurationFlag("--web.scrape-timeout", raw.scrape_timeout, &f.scrape_timeout); !s.ok()) {
+    return s;
+  }
+  if (f.zookeeper_hosts.empty()) {
+    return InvalidFlag("--zookeeper.hosts", f.zookeeper_hosts, "must not be empty");
+  }
+  if (Status s = ValidateListenAddress(f.listen_address); !s.ok()) return s;
+  if (Status s = ValidateTelemetryPath(f.telemetry_path); !s.ok()) return s;
+  if (f.log_level != "debug" && f.log_level != "info" && f.log_level != "warn" && f.log_level != "error") {
+    return InvalidFlag("--log.level", f.log_level, "want debug, info, warn or error");
+  }
+  if (f.log_format != "logfmt" && f.log_format != "json") {
+    return InvalidFlag("--log.format", f.log_format, "want logfmt or json");
+  }
+  return outcome;
+}
+
+}  // namespace zkx::exporter
