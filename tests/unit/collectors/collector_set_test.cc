@@ -1,0 +1,109 @@
+#include "collectors/collector_set.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "collectors/family_builder.h"
+#include "collectors/session_collector.h"
+
+namespace zkx::collectors {
+namespace {
+
+class FakeCollector final : public Collector {
+ public:
+  enum class Mode { kOk, kFail, kThrow, kSlow };
+  explicit FakeCollector(Mode mode) : mode_(mode) {}
+  Status Collect(std::chrono::steady_clock::time_point, std::vector<prometheus::MetricFamily>* out) override {
+    calls_.fetch_add(1);
+    auto f = MakeFamily("fake_value", "A value.", prometheus::MetricType::Gauge);
+    AddSample(&f, 7);
+    out->push_back(f);
+    switch (mode_) {
+      case Mode::kOk: return Status::Ok();
+      case Mode::kFail: return Status::Unavailable("server down");
+      case Mode::kThrow: throw std::runtime_error("boom");
+      case Mode::kSlow: std::this_thread::sleep_for(std::chrono::milliseconds(600)); return Status::Ok();
+    }
+    return Status::Ok();
+  }
+  std::atomic<int> calls_{0};
+
+ private:
+  Mode mode_;
+};
+
+const prometheus::MetricFamily* Find(const std::vector<prometheus::MetricFamily>& fs, const std::string& name) {
+  for (const auto& f : fs) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+double SuccessOf(const std::vector<prometheus::MetricFamily>& fs, const std::string& collector) {
+  const auto* f = Find(fs, "zookeeper_exporter_collector_success");
+  for (const auto& m : f->metric) {
+    if (m.label.at(0).value == collector) return m.gauge.value;
+  }
+  return -1;
+}
+
+TEST(CollectorSetTest, FailingThrowingAndSlowCollectorsNeverFailTheScrape) {
+  CollectorSet set;
+  set.Add("ok", std::make_shared<FakeCollector>(FakeCollector::Mode::kOk));
+  set.Add("fail", std::make_shared<FakeCollector>(FakeCollector::Mode::kFail));
+  set.Add("throw", std::make_shared<FakeCollector>(FakeCollector::Mode::kThrow));
+  set.Add("slow", std::make_shared<FakeCollector>(FakeCollector::Mode::kSlow));
+  auto families = set.Gather(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+  EXPECT_EQ(SuccessOf(families, "ok"), 1);
+  EXPECT_EQ(SuccessOf(families, "fail"), 0);
+  EXPECT_EQ(SuccessOf(families, "throw"), 0);
+  EXPECT_EQ(SuccessOf(families, "slow"), 0);
+  ASSERT_NE(Find(families, "zookeeper_exporter_collector_duration_seconds"), nullptr);
+  auto results = set.LastResults();
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_NE(results[1].error.find("server down"), std::string::npos);
+  EXPECT_NE(results[2].error.find("boom"), std::string::npos);
+  EXPECT_NE(results[3].error.find("deadline"), std::string::npos);
+}
+
+TEST(CollectorSetTest, CollectorsRunConcurrently) {
+  CollectorSet set;
+  for (int i = 0; i < 4; ++i) {
+    set.Add("slow" + std::to_string(i), std::make_shared<FakeCollector>(FakeCollector::Mode::kSlow));
+  }
+  auto families = set.Gather(std::chrono::steady_clock::now() + std::chrono::seconds(30));
+  // Four 600 ms collectors in sequence would take 2.4 s; concurrently they all finish, each reporting ~0.6 s.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(SuccessOf(families, "slow" + std::to_string(i)), 1);
+  const auto* fake = Find(families, "fake_value");
+  ASSERT_NE(fake, nullptr);
+}
+
+TEST(SessionFamiliesTest, ExactlyOneStateIsSet) {
+  zk::SessionStats stats;
+  stats.state = zk::SessionState::kConnected;
+  stats.negotiated_timeout = std::chrono::milliseconds(4000);
+  stats.connects_total = 2;
+  stats.expirations_total = 1;
+  auto families = BuildSessionFamilies(stats, 3);
+  const auto* state = Find(families, "zookeeper_session_state");
+  ASSERT_NE(state, nullptr);
+  ASSERT_EQ(state->metric.size(), 6u);
+  double sum = 0;
+  for (const auto& m : state->metric) {
+    sum += m.gauge.value;
+    if (m.label.at(0).value == "connected") {
+      EXPECT_EQ(m.gauge.value, 1);
+    }
+  }
+  EXPECT_EQ(sum, 1);
+  EXPECT_EQ(Find(families, "zookeeper_session_timeout_seconds")->metric.at(0).gauge.value, 4);
+  EXPECT_EQ(Find(families, "zookeeper_session_connects_total")->metric.at(0).counter.value, 2);
+  EXPECT_EQ(Find(families, "zookeeper_session_expirations_total")->metric.at(0).counter.value, 1);
+  EXPECT_EQ(Find(families, "zookeeper_session_in_flight_requests")->metric.at(0).gauge.value, 3);
+}
+
+}  // namespace
+}  // namespace zkx::collectors

@@ -1,0 +1,113 @@
+#include "collectors/tree_metrics.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <string>
+
+namespace zkx::collectors {
+namespace {
+
+// "name{labels}" -> value, from the text exposition: what a scraper would see.
+std::map<std::string, std::string> Samples(const std::vector<prometheus::MetricFamily>& families) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(prometheus::TextSerializer().Serialize(families));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = line.substr(space + 1);
+  }
+  return out;
+}
+
+std::shared_ptr<const SubtreeView> ViewWith(std::shared_ptr<const SubtreeSnapshot> snap, Status last,
+                                            uint64_t refreshes, uint64_t failures) {
+  auto v = std::make_shared<SubtreeView>();
+  v->last_success = std::move(snap);
+  v->last_status = std::move(last);
+  v->refreshes_total = refreshes;
+  v->refresh_failures_total = failures;
+  return v;
+}
+
+TEST(TreeMetricsTest, SnapshotBecomesSubtreeAndZnodeSeries) {
+  auto snap = std::make_shared<SubtreeSnapshot>();
+  snap->root = "/brokers/ids";
+  snap->root_exists = true;
+  snap->znodes = 4;
+  snap->data_bytes = 300;
+  snap->ephemeral_znodes = 3;
+  snap->max_depth = 1;
+  snap->largest_znode_bytes = 120;
+  snap->largest_znode_path = "/brokers/ids/2";
+  snap->completed_at = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  snap->duration = std::chrono::milliseconds(1500);
+  zk::ZnodeStat eph;
+  eph.ephemeral_owner = 0x100000abcLL;
+  eph.data_length = 120;
+  eph.mtime_ms = 1700000000500;
+  eph.version = 4;
+  snap->znode_samples.push_back({"/brokers/ids/2", eph});
+
+  auto samples = Samples(BuildTreeFamilies({{"/brokers/ids", std::chrono::seconds(30), ViewWith(snap, Status::Ok(), 2, 0)}}));
+  EXPECT_EQ(samples["zookeeper_subtree_znodes{root=\"/brokers/ids\"}"], "4");
+  EXPECT_EQ(samples["zookeeper_subtree_data_bytes{root=\"/brokers/ids\"}"], "300");
+  EXPECT_EQ(samples["zookeeper_subtree_ephemeral_znodes{root=\"/brokers/ids\"}"], "3");
+  EXPECT_EQ(samples["zookeeper_subtree_largest_znode_bytes{root=\"/brokers/ids\"}"], "120");
+  EXPECT_EQ(samples["zookeeper_subtree_largest_znode_info{root=\"/brokers/ids\",path=\"/brokers/ids/2\"}"], "1");
+  EXPECT_EQ(samples["zookeeper_subtree_truncated{root=\"/brokers/ids\"}"], "0");
+  EXPECT_EQ(samples["zookeeper_subtree_last_refresh_timestamp_seconds{root=\"/brokers/ids\"}"], "1700000000");
+  EXPECT_EQ(samples["zookeeper_subtree_refresh_duration_seconds{root=\"/brokers/ids\"}"], "1.5");
+  EXPECT_EQ(samples["zookeeper_subtree_last_refresh_success{root=\"/brokers/ids\"}"], "1");
+  EXPECT_EQ(samples["zookeeper_subtree_refreshes_total{root=\"/brokers/ids\"}"], "2");
+  EXPECT_EQ(samples["zookeeper_subtree_refresh_interval_seconds{root=\"/brokers/ids\"}"], "30");
+  const std::string z = "{path=\"/brokers/ids/2\",root=\"/brokers/ids\"}";
+  EXPECT_EQ(samples["zookeeper_znode_data_bytes" + z], "120");
+  EXPECT_EQ(samples["zookeeper_znode_version" + z], "4");
+  EXPECT_EQ(samples["zookeeper_znode_ephemeral" + z], "1");
+  EXPECT_EQ(samples["zookeeper_znode_mtime_timestamp_seconds" + z], "1700000000.5");
+  EXPECT_EQ(samples["zookeeper_znode_ephemeral_owner_info{path=\"/brokers/ids/2\",root=\"/brokers/ids\","
+                    "session_id=\"0x100000abc\"}"],
+            "1");
+}
+
+TEST(TreeMetricsTest, NoSnapshotYetMeansNoGaugesOnlyCounters) {
+  auto samples =
+      Samples(BuildTreeFamilies({{"/x", std::chrono::seconds(5), ViewWith(nullptr, Status::Unavailable("down"), 1, 1)}}));
+  EXPECT_EQ(samples.count("zookeeper_subtree_znodes{root=\"/x\"}"), 0u);
+  EXPECT_EQ(samples["zookeeper_subtree_last_refresh_success{root=\"/x\"}"], "0");
+  EXPECT_EQ(samples["zookeeper_subtree_refresh_failures_total{root=\"/x\"}"], "1");
+}
+
+TEST(TreeMetricsTest, StaleSnapshotIsStillServedAfterAFailedRefresh) {
+  auto snap = std::make_shared<SubtreeSnapshot>();
+  snap->root = "/a";
+  snap->root_exists = true;
+  snap->znodes = 9;
+  auto samples = Samples(BuildTreeFamilies({{"/a", std::chrono::seconds(5), ViewWith(snap, Status::Unavailable("x"), 3, 1)}}));
+  EXPECT_EQ(samples["zookeeper_subtree_znodes{root=\"/a\"}"], "9");
+  EXPECT_EQ(samples["zookeeper_subtree_last_refresh_success{root=\"/a\"}"], "0");
+}
+
+TEST(TreeMetricsTest, VanishedZnodeVanishesFromTheNextBuild) {
+  auto before = std::make_shared<SubtreeSnapshot>();
+  before->root = "/s";
+  before->root_exists = true;
+  before->znode_samples = {{"/s", {}}, {"/s/gone", {}}};
+  auto after = std::make_shared<SubtreeSnapshot>(*before);
+  after->znode_samples.pop_back();
+  auto s1 = Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(before, Status::Ok(), 1, 0)}}));
+  auto s2 = Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(after, Status::Ok(), 2, 0)}}));
+  EXPECT_EQ(s1.count("zookeeper_znode_children{path=\"/s/gone\",root=\"/s\"}"), 1u);
+  EXPECT_EQ(s2.count("zookeeper_znode_children{path=\"/s/gone\",root=\"/s\"}"), 0u);
+}
+
+TEST(TreeMetricsTest, NoEmptyFamilies) {
+  for (const auto& f : BuildTreeFamilies({})) EXPECT_FALSE(f.metric.empty()) << f.name;
+  EXPECT_TRUE(BuildTreeFamilies({}).empty());
+}
+
+}  // namespace
+}  // namespace zkx::collectors
