@@ -1,0 +1,577 @@
+// zk::Session: one long-lived ZooKeeper session over the C client (see session.h and shared/ZOOKEEPER.md).
+//
+// Threads and what they may do:
+//  - the manager thread (ManagerLoop) alone creates handles and retires dead ones;
+//  - the C client's completion thread runs Watcher and ChildrenDone: map/copy, update state under mu_
+//  briefly,
+//    call the user's callback, never block;
+//  - the C client's IO thread runs AuthDone and the log bridge: log only;
+//  - closer threads run zookeeper_close for retired handles (it blocks up to ~4.5 s) and then fail the
+//    requests the client dropped (ZOOKEEPER-3868);
+//  - caller threads run GetChildren2 and may block on slot_cv_ for a slot (backpressure).
+//
+// Request ownership: every request's context is owned by its handle's registry (HandleRecord::requests) from
+// registration until exactly one of: its completion, a failed zoo_aget_children2, or the sweep after
+// zookeeper_close. Whoever takes it out of the registry (under mu_) calls `done` once and frees it.
+#include "zk/session.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <limits>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <zookeeper/zookeeper.h>
+#include <zookeeper/zookeeper_version.h>
+
+#include "zk/client_log.h"
+#include "zk/zk_errors.h"
+
+namespace zkx::zk {
+namespace {
+
+// Our own warnings (init failures, callback exceptions): at most 1 a second after a burst of 5.
+constexpr double kWarnPerSecond = 1.0;
+constexpr double kWarnBurst = 5.0;
+
+SessionState MapZooState(int state) {
+  if (state == ZOO_CONNECTED_STATE) return SessionState::kConnected;
+  if (state == ZOO_READONLY_STATE) return SessionState::kReadOnly;
+  if (state == ZOO_EXPIRED_SESSION_STATE) return SessionState::kExpired;
+  if (state == ZOO_AUTH_FAILED_STATE) return SessionState::kAuthFailed;
+  // ZOO_CONNECTING_STATE, ZOO_ASSOCIATING_STATE, ZOO_NOTCONNECTED_STATE and anything unknown.
+  return SessionState::kConnecting;
+}
+
+bool IsConnectedState(SessionState s) {
+  return s == SessionState::kConnected || s == SessionState::kReadOnly;
+}
+
+ZnodeStat CopyStat(const Stat& s) {
+  ZnodeStat out;
+  out.czxid = s.czxid;
+  out.mzxid = s.mzxid;
+  out.pzxid = s.pzxid;
+  out.ctime_ms = s.ctime;
+  out.mtime_ms = s.mtime;
+  out.version = s.version;
+  out.cversion = s.cversion;
+  out.aversion = s.aversion;
+  out.ephemeral_owner = s.ephemeralOwner;
+  out.data_length = s.dataLength;
+  out.num_children = s.numChildren;
+  return out;
+}
+
+// Calls a user callback; an exception never crosses into the C client.
+void CallDone(const ChildrenCallback& done, Status status, ChildrenResult result) noexcept {
+  try {
+    done(std::move(status), std::move(result));
+  } catch (...) {
+    spdlog::error("zookeeper: a ChildrenCallback threw; ignored");
+  }
+}
+
+std::once_flag g_client_debug_level_once;
+
+}  // namespace
+
+class Session::Impl {
+ public:
+  explicit Impl(SessionOptions options)
+      : options_(std::move(options)), warn_limiter_(kWarnPerSecond, kWarnBurst) {}
+  ~Impl() { Stop(); }
+
+  void Start();
+  void Stop();
+  SessionStats Stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tracker_.stats();
+  }
+  bool Connected() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return IsConnectedState(tracker_.stats().state);
+  }
+  std::size_t InFlight() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return in_flight_;
+  }
+  void GetChildren2(const std::string& path, ChildrenCallback done);
+
+ private:
+  struct HandleRecord;
+  // One outstanding zoo_aget_children2.
+  struct RequestContext {
+    Impl* impl = nullptr;
+    HandleRecord* handle = nullptr;  // outlives the context: freed only after zookeeper_close and the sweep
+    std::string path;
+    ChildrenCallback done;
+  };
+  // One zhandle_t and the requests submitted on it.
+  struct HandleRecord {
+    zhandle_t* zh = nullptr;  // set at creation, closed exactly once (CloseAndSweep)
+    bool dead = false;        // guarded by mu_: no new submissions
+    int submitting = 0;       // guarded by mu_: callers inside zoo_aget_children2 on this handle
+    std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> requests;  // guarded by mu_
+  };
+  // A session event seen while the manager is inside zookeeper_init2 (the handle is not yet current_).
+  struct EarlyEvent {
+    zhandle_t* zh;
+    SessionState state;
+    std::chrono::milliseconds timeout;
+    int64_t session_id;
+  };
+  struct Closer {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+
+  // C callbacks (static: they receive Impl* / RequestContext* as their context).
+  static void Watcher(zhandle_t* zh, int type, int state, const char* path, void* context);
+  static void ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* data);
+  static void AuthDone(int rc, const void* data);
+
+  void OnSessionEvent(zhandle_t* zh, int state) noexcept;
+  // Applies a state change to the tracker. Returns a log line to emit once mu_ is released (may be empty).
+  std::string ApplyStateLocked(SessionState next, std::chrono::milliseconds timeout, int64_t session_id);
+  void OnChildren(RequestContext* ctx, int rc, const String_vector* strings, const Stat* stat) noexcept;
+  // Removes `ctx` from its handle's registry and releases its slot. Requires mu_.
+  std::unique_ptr<RequestContext> UnregisterLocked(RequestContext* ctx);
+
+  void ManagerLoop();
+  // Creates a handle, retrying with init_retry_backoff, until it succeeds or Stop begins.
+  void CreateHandle();
+  // Marks `h` dead and waits (bounded by drain_timeout; cut short by Stop if `until_stop`) for its requests
+  // to complete. Always waits for callers still inside zoo_aget_children2. Requires mu_ held through `lock`.
+  void DrainLocked(std::unique_lock<std::mutex>& lock, HandleRecord& h, bool until_stop);
+  // zookeeper_close, then fails with kCancelled whatever the client did not complete. Any thread but the
+  // client's own; never with mu_ held.
+  void CloseAndSweep(std::unique_ptr<HandleRecord> h);
+  void ReapClosers(bool all);
+  void WarnLimited(const std::string& message);
+
+  const SessionOptions options_;
+  LogRateLimiter warn_limiter_;
+
+  mutable std::mutex mu_;
+  std::condition_variable slot_cv_;     // in_flight_ fell, or stopping_
+  std::condition_variable manager_cv_;  // replace_requested_, stopping_, a dead handle drained, callers_ fell
+  SessionTracker tracker_;              // guarded by mu_
+  std::unique_ptr<HandleRecord> current_;    // guarded by mu_: the live handle, null while (re)creating
+  bool creating_ = false;                    // guarded by mu_: the manager is inside zookeeper_init2
+  std::vector<EarlyEvent> early_events_;     // guarded by mu_: events for a handle not yet current_
+  std::unordered_set<zhandle_t*> retiring_;  // guarded by mu_: dead handles not yet closed; events ignored
+  bool replace_requested_ = false;           // guarded by mu_
+  bool backoff_before_create_ = false;       // guarded by mu_: the last handle failed authentication
+  bool stopping_ = false;                    // guarded by mu_
+  std::size_t in_flight_ = 0;                // guarded by mu_: requests holding a slot
+  std::size_t callers_ = 0;                  // guarded by mu_: threads inside GetChildren2
+
+  std::mutex lifecycle_mu_;      // serialises Start and Stop
+  bool started_ = false;         // guarded by lifecycle_mu_
+  bool stopped_ = false;         // guarded by lifecycle_mu_
+  std::thread manager_;          // guarded by lifecycle_mu_
+  std::vector<Closer> closers_;  // the manager thread's; Stop's once the manager is joined
+};
+
+// ---- lifecycle ------------------------------------------------------------------------------------------
+
+void Session::Impl::Start() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (started_ || stopped_) return;
+  started_ = true;
+  // The client's own level: WARN, never DEBUG (use-after-free on close at DEBUG). Process-wide, set once.
+  std::call_once(g_client_debug_level_once, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_WARN); });
+  manager_ = std::thread([this] { ManagerLoop(); });
+}
+
+void Session::Impl::Stop() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (stopped_) return;
+  std::unique_ptr<HandleRecord> last;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    stopping_ = true;
+    tracker_.OnState(SessionState::kClosed, std::chrono::system_clock::now());
+    slot_cv_.notify_all();
+    manager_cv_.notify_all();
+  }
+  if (manager_.joinable()) manager_.join();  // the manager retires nothing more; closers_ is ours now
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    last = std::move(current_);
+    if (last) DrainLocked(lock, *last, /*until_stop=*/false);
+  }
+  if (last) CloseAndSweep(std::move(last));
+  ReapClosers(/*all=*/true);
+  {
+    // Callers woken from slot waits leave quickly (kCancelled); wait so that none touches us afterwards.
+    std::unique_lock<std::mutex> lock(mu_);
+    manager_cv_.wait(lock, [&] { return callers_ == 0; });
+  }
+  stopped_ = true;
+  spdlog::info("zookeeper: session closed");
+}
+
+// ---- requests -------------------------------------------------------------------------------------------
+
+void Session::Impl::GetChildren2(const std::string& path, ChildrenCallback done) {
+  if (!done) return;
+  auto ctx = std::make_unique<RequestContext>();
+  ctx->impl = this;
+  ctx->path = path;
+  ctx->done = std::move(done);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  ++callers_;
+  // Leaves GetChildren2 without a request: fail `ctx` on this thread, outside mu_.
+  auto fail = [&](Status status) {
+    --callers_;
+    if (stopping_) manager_cv_.notify_all();
+    lock.unlock();
+    CallDone(ctx->done, std::move(status), {});
+  };
+  if (stopping_) return fail(Status::Cancelled("zookeeper session is closing"));
+  if (!IsConnectedState(tracker_.stats().state) || !current_ || current_->dead) {
+    return fail(Status::Unavailable("not connected to zookeeper (" +
+                                    std::string(SessionStateName(tracker_.stats().state)) + ") for " + path));
+  }
+  slot_cv_.wait(lock, [&] { return stopping_ || in_flight_ < options_.max_in_flight; });
+  if (stopping_) return fail(Status::Cancelled("zookeeper session is closing"));
+  if (!IsConnectedState(tracker_.stats().state) || !current_ || current_->dead) {
+    return fail(Status::Unavailable("connection to zookeeper lost before sending a request for " + path));
+  }
+
+  HandleRecord* h = current_.get();
+  RequestContext* raw = ctx.get();
+  raw->handle = h;
+  h->requests.emplace(raw, std::move(ctx));
+  ++in_flight_;
+  ++h->submitting;  // keeps `h` open until zoo_aget_children2 returns
+  lock.unlock();
+
+  // From here `raw` belongs to the registry: if rc == ZOK its completion may already have freed it.
+  const int rc = zoo_aget_children2(h->zh, path.c_str(), 0, &Impl::ChildrenDone, raw);
+
+  lock.lock();
+  std::unique_ptr<RequestContext> failed;
+  if (rc != ZOK) failed = UnregisterLocked(raw);  // the completion will never run
+  --h->submitting;
+  --callers_;
+  if (h->dead || stopping_) manager_cv_.notify_all();
+  lock.unlock();
+  if (failed) CallDone(failed->done, ZkErrorToStatus(rc, path), {});
+}
+
+std::unique_ptr<Session::Impl::RequestContext> Session::Impl::UnregisterLocked(RequestContext* ctx) {
+  HandleRecord* h = ctx->handle;
+  auto it = h->requests.find(ctx);
+  if (it == h->requests.end()) return nullptr;  // already swept: cannot happen, but never double-free
+  std::unique_ptr<RequestContext> owned = std::move(it->second);
+  h->requests.erase(it);
+  --in_flight_;
+  slot_cv_.notify_one();
+  if (h->dead && h->requests.empty()) manager_cv_.notify_all();
+  return owned;
+}
+
+void Session::Impl::ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* data) {
+  auto* ctx = static_cast<RequestContext*>(const_cast<void*>(data));
+  if (ctx != nullptr) ctx->impl->OnChildren(ctx, rc, strings, stat);
+}
+
+void Session::Impl::OnChildren(RequestContext* ctx, int rc, const String_vector* strings,
+                               const Stat* stat) noexcept {
+  // The C client's completion thread (or the closing thread): copy, unregister, call back. Never throw.
+  try {
+    Status status = ZkErrorToStatus(rc, ctx->path);
+    ChildrenResult result;
+    if (status.ok()) {
+      try {
+        if (stat != nullptr) result.stat = CopyStat(*stat);
+        if (strings != nullptr && strings->count > 0) {
+          result.children.reserve(static_cast<std::size_t>(strings->count));
+          for (int32_t i = 0; i < strings->count; ++i) result.children.emplace_back(strings->data[i]);
+        }
+      } catch (...) {
+        status = Status::Internal("out of memory copying the children of " + ctx->path);
+        result = {};
+      }
+    }
+    std::unique_ptr<RequestContext> owned;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      owned = UnregisterLocked(ctx);
+    }
+    if (owned) CallDone(owned->done, std::move(status), std::move(result));
+  } catch (...) {
+    // Only allocation failures can get here; the sweep after close still fails the request.
+  }
+}
+
+// ---- session events -------------------------------------------------------------------------------------
+
+void Session::Impl::Watcher(zhandle_t* zh, int type, int state, const char* /*path*/, void* context) {
+  // One watcher and one context (this Impl) for every handle. We set no znode watches: only session
+  // events matter; anything else is ignored.
+  if (context == nullptr || type != ZOO_SESSION_EVENT) return;
+  static_cast<Impl*>(context)->OnSessionEvent(zh, state);
+}
+
+void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
+  try {
+    const SessionState next = MapZooState(state);
+    std::chrono::milliseconds timeout{0};
+    int64_t session_id = 0;
+    if (IsConnectedState(next)) {
+      timeout = std::chrono::milliseconds(zoo_recv_timeout(zh));
+      const clientid_t* id = zoo_client_id(zh);
+      if (id != nullptr) session_id = id->client_id;
+    }
+    std::string log_line;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || retiring_.count(zh) != 0) return;  // closed, or a dead handle's last words
+      if (current_ && current_->zh == zh) {
+        log_line = ApplyStateLocked(next, timeout, session_id);
+      } else if (creating_) {
+        early_events_.push_back({zh, next, timeout, session_id});
+      }
+    }
+    if (!log_line.empty()) {
+      const bool bad = next == SessionState::kExpired || next == SessionState::kAuthFailed;
+      if (bad) {
+        spdlog::warn("{}", log_line);
+      } else {
+        spdlog::info("{}", log_line);
+      }
+    }
+  } catch (...) {
+  }
+}
+
+std::string Session::Impl::ApplyStateLocked(SessionState next, std::chrono::milliseconds timeout,
+                                            int64_t session_id) {
+  const SessionState prev = tracker_.stats().state;
+  const SessionAction action = tracker_.OnState(next, std::chrono::system_clock::now());
+  if (IsConnectedState(next)) tracker_.OnNegotiated(timeout, session_id);
+  if (action == SessionAction::kReplaceHandle && current_ && !current_->dead) {
+    current_->dead = true;  // new requests fail at once; the manager drains and replaces it
+    replace_requested_ = true;
+    backoff_before_create_ = next == SessionState::kAuthFailed;  // same credentials: don't spin
+    manager_cv_.notify_all();
+  }
+  if (prev == next) return {};
+  std::string line = "zookeeper: session " + std::string(SessionStateName(prev)) + " -> " +
+                     std::string(SessionStateName(next));
+  if (IsConnectedState(next)) {
+    char id[32];
+    std::snprintf(id, sizeof id, "0x%llx", static_cast<unsigned long long>(session_id));
+    line += " (session " + std::string(id) + ", timeout " + std::to_string(timeout.count()) + " ms)";
+  }
+  if (action == SessionAction::kReplaceHandle) line += "; replacing the handle";
+  return line;
+}
+
+void Session::Impl::AuthDone(int rc, const void* /*data*/) {
+  // The IO thread. Log only, and never the credentials.
+  try {
+    if (rc == ZOK) {
+      spdlog::info("zookeeper: digest authentication accepted");
+    } else {
+      spdlog::warn("zookeeper: digest authentication failed: {} (rc={})", zerror(rc), rc);
+    }
+  } catch (...) {
+  }
+}
+
+// ---- handle management (manager thread) -----------------------------------------------------------------
+
+void Session::Impl::ManagerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (!current_) {
+      lock.unlock();
+      CreateHandle();
+      lock.lock();
+      continue;
+    }
+    manager_cv_.wait(lock, [&] { return stopping_ || replace_requested_; });
+    if (stopping_) break;
+    replace_requested_ = false;
+    std::unique_ptr<HandleRecord> old = std::move(current_);  // new requests now fail with kUnavailable
+    DrainLocked(lock, *old, /*until_stop=*/true);
+    lock.unlock();
+    // zookeeper_close blocks for seconds: close in the background, keep the thread to join it in Stop.
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    closers_.push_back({std::thread([this, h = std::move(old), finished]() mutable {
+                          CloseAndSweep(std::move(h));
+                          finished->store(true);
+                        }),
+                        finished});
+    ReapClosers(/*all=*/false);
+    lock.lock();
+    if (std::exchange(backoff_before_create_, false)) {
+      manager_cv_.wait_for(lock, options_.init_retry_backoff, [&] { return stopping_; });
+    }
+  }
+}
+
+void Session::Impl::CreateHandle() {
+  const int timeout_ms = static_cast<int>(
+      std::clamp<int64_t>(options_.session_timeout.count(), 1, std::numeric_limits<int>::max()));
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      creating_ = true;
+    }
+    zhandle_t* zh = zookeeper_init2(options_.hosts.c_str(), &Impl::Watcher, timeout_ms, nullptr, this, 0,
+                                    &ZkClientLogCallback);
+    const int init_errno = errno;
+    if (zh != nullptr) {
+      // Never re-resolve DNS from the IO loop (a DNS failure there stops pings and expires the session).
+      if (const int rc = zoo_set_servers_resolution_delay(zh, -1); rc != ZOK) {
+        WarnLimited("zookeeper: zoo_set_servers_resolution_delay failed: " + std::string(zerror(rc)));
+      }
+      if (options_.credentials) {
+        const std::string token = options_.credentials->AuthToken();
+        const int rc = zoo_add_auth(zh, "digest", token.data(), static_cast<int>(token.size()),
+                                    &Impl::AuthDone, nullptr);
+        if (rc != ZOK) WarnLimited("zookeeper: zoo_add_auth failed: " + std::string(zerror(rc)));
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      creating_ = false;
+      if (stopping_) {
+        early_events_.clear();
+        lock.unlock();
+        zookeeper_close(zh);  // never current_: no requests, no one else can see it
+        return;
+      }
+      current_ = std::make_unique<HandleRecord>();
+      current_->zh = zh;
+      tracker_.OnHandleCreated(std::chrono::system_clock::now());
+      std::vector<std::string> lines;
+      for (const EarlyEvent& e : early_events_) {
+        if (e.zh != zh) continue;
+        std::string line = ApplyStateLocked(e.state, e.timeout, e.session_id);
+        if (!line.empty()) lines.push_back(std::move(line));
+      }
+      early_events_.clear();
+      const uint64_t handles = tracker_.stats().handles_created_total;
+      lock.unlock();
+      spdlog::info("zookeeper: handle #{} created for {}", handles, options_.hosts);
+      for (const std::string& line : lines) spdlog::info("{}", line);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    creating_ = false;
+    early_events_.clear();
+    lock.unlock();
+    WarnLimited("zookeeper: zookeeper_init failed for " + options_.hosts + ": " +
+                std::error_code(init_errno, std::generic_category()).message() + "; retrying");
+    lock.lock();
+    manager_cv_.wait_for(lock, options_.init_retry_backoff, [&] { return stopping_; });
+  }
+}
+
+void Session::Impl::DrainLocked(std::unique_lock<std::mutex>& lock, HandleRecord& h, bool until_stop) {
+  h.dead = true;
+  retiring_.insert(h.zh);
+  const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+  manager_cv_.wait_until(lock, deadline, [&] { return h.requests.empty() || (until_stop && stopping_); });
+  if (!h.requests.empty()) {
+    spdlog::info("zookeeper: closing a handle with {} requests still in flight; they fail as cancelled",
+                 h.requests.size());
+  }
+  manager_cv_.wait(lock, [&] { return h.submitting == 0; });  // brief: zoo_aget_* never blocks
+}
+
+void Session::Impl::CloseAndSweep(std::unique_ptr<HandleRecord> h) {
+  const int rc = zookeeper_close(h->zh);  // may run some completions on this thread, or drop them
+  if (rc != ZOK) spdlog::debug("zookeeper: zookeeper_close returned {}", zerror(rc));
+  std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> leftovers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    leftovers.swap(h->requests);
+    in_flight_ -= std::min(in_flight_, leftovers.size());
+    retiring_.erase(h->zh);
+    slot_cv_.notify_all();
+  }
+  for (auto& [raw, ctx] : leftovers) {
+    CallDone(ctx->done, Status::Cancelled("zookeeper handle closed before the reply for " + ctx->path), {});
+  }
+}
+
+void Session::Impl::ReapClosers(bool all) {
+  for (auto it = closers_.begin(); it != closers_.end();) {
+    if (all || it->finished->load()) {
+      if (it->thread.joinable()) it->thread.join();
+      it = closers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Session::Impl::WarnLimited(const std::string& message) {
+  if (!warn_limiter_.Allow(std::chrono::steady_clock::now())) return;
+  const unsigned long suppressed = warn_limiter_.TakeSuppressed();
+  if (suppressed > 0) {
+    spdlog::warn("{} (suppressed={})", message, suppressed);
+  } else {
+    spdlog::warn("{}", message);
+  }
+}
+
+// ---- Session --------------------------------------------------------------------------------------------
+
+Result<std::unique_ptr<Session>> Session::Create(SessionOptions options) {
+  if (options.hosts.empty()) return Status::InvalidArgument("zookeeper hosts must not be empty");
+  if (options.session_timeout.count() <= 0) {
+    return Status::InvalidArgument("zookeeper session timeout must be positive");
+  }
+  if (options.max_in_flight == 0) return Status::InvalidArgument("zookeeper max_in_flight must be positive");
+  if (options.init_retry_backoff.count() < 0 || options.drain_timeout.count() < 0) {
+    return Status::InvalidArgument("zookeeper init_retry_backoff and drain_timeout must not be negative");
+  }
+  return std::unique_ptr<Session>(new Session(std::move(options)));
+}
+
+Session::Session(SessionOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Session::~Session() {
+  Stop();
+}
+void Session::Start() {
+  impl_->Start();
+}
+void Session::Stop() {
+  impl_->Stop();
+}
+SessionStats Session::Stats() const {
+  return impl_->Stats();
+}
+bool Session::Connected() const {
+  return impl_->Connected();
+}
+std::size_t Session::InFlight() const {
+  return impl_->InFlight();
+}
+void Session::GetChildren2(const std::string& path, ChildrenCallback done) {
+  impl_->GetChildren2(path, std::move(done));
+}
+
+std::string ClientVersion() {
+  return ZOO_VERSION;
+}
+
+}  // namespace zkx::zk
