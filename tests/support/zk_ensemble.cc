@@ -418,6 +418,15 @@ Status ZkEnsemble::Restart(int i) {
   return WaitServing(i, options_.start_timeout);
 }
 
+Status ZkEnsemble::StartStopped() {
+  if (!started_) return Status::InvalidArgument("StartStopped: the ensemble was never started");
+  for (int i = 0; i < size(); ++i) {
+    if (IsRunning(i)) continue;
+    if (Status st = Spawn(i); !st.ok()) return st;
+  }
+  return WaitForQuorum(options_.start_timeout);
+}
+
 void ZkEnsemble::Reap(int i, milliseconds grace) {
   Server& s = servers_.at(static_cast<std::size_t>(i));
   if (s.pid <= 0) return;

@@ -97,6 +97,9 @@ class ZkEnsemble {
   // Stops server i if it is running, starts it again with the same ports and data, and waits (up to the start
   // timeout) until it answers `srvr` with a Mode. Does not wait for the rest of the ensemble.
   Status Restart(int i);
+  // Starts every server that is not running (same ports and data) and waits for a quorum with one leader.
+  // Use it to bring back a whole ensemble: Restart(i) of one member alone waits for a quorum that cannot form.
+  Status StartStopped();
   // True if the process exists (paused counts as running). Reaps it if it has exited.
   bool IsRunning(int i);
   [[nodiscard]] bool IsPaused(int i) const;

@@ -1,0 +1,126 @@
+// The session layer through real failures: ZooKeeper down at start, the connected member killed, and a real
+// session expiry (every member paused longer than the session timeout).
+#include <gtest/gtest.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "tests/support/wait_and_ports.h"
+#include "tests/support/zk_ensemble.h"
+#include "tests/support/zk_test_client.h"
+#include "zk/session.h"
+#include "zk/subtree_walk.h"
+
+namespace zkx {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::unique_ptr<zk::Session> StartSession(const std::string& hosts, milliseconds timeout = milliseconds(10000)) {
+  zk::SessionOptions o;
+  o.hosts = hosts;
+  o.session_timeout = timeout;
+  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
+  EXPECT_TRUE(s.ok());
+  (*s)->Start();
+  return std::move(s).value();
+}
+
+std::size_t CountZnodes(zk::Session& session, const std::string& root) {
+  zk::WalkSummary summary = zk::WalkSubtree(session, root, {}, [](const zk::WalkedZnode&) {});
+  return summary.status.ok() ? summary.visited : 0;
+}
+
+// The member whose `cons` lists our session id, or -1.
+int ServerHoldingSession(const test::ZkEnsemble& ensemble, int64_t session_id) {
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "sid=0x%" PRIx64, static_cast<uint64_t>(session_id));
+  for (int i = 0; i < ensemble.size(); ++i) {
+    Result<std::string> cons = ensemble.FourLetterWord(i, "cons");
+    if (cons.ok() && cons->find(hex) != std::string::npos) return i;
+  }
+  return -1;
+}
+
+TEST(SessionFaultsTest, DownAtStartThenConnectsByItself) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});
+  ASSERT_TRUE(ensemble.Start().ok());
+  for (int i = 0; i < 3; ++i) ensemble.Kill(i);
+
+  auto session = StartSession(ensemble.ConnectString());
+  // Nothing to connect to: the session says so, and reads fail fast instead of hanging.
+  std::this_thread::sleep_for(milliseconds(1500));  // give it time to (not) connect
+  EXPECT_FALSE(session->Connected());
+  EXPECT_EQ(session->Stats().state, zk::SessionState::kConnecting);
+  const auto t0 = std::chrono::steady_clock::now();
+  zk::WalkSummary s = zk::WalkSubtree(*session, "/", {}, [](const zk::WalkedZnode&) {});
+  EXPECT_EQ(s.status.code(), StatusCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(2000));
+
+  ASSERT_TRUE(ensemble.StartStopped().ok());
+  ASSERT_TRUE(test::WaitFor([&] { return session->Connected(); }, milliseconds(30000)));
+  EXPECT_EQ(session->Stats().connects_total, 1u);
+  EXPECT_EQ(session->Stats().expirations_total, 0u);
+  EXPECT_GE(CountZnodes(*session, "/"), 1u);
+}
+
+TEST(SessionFaultsTest, KilledMemberMovesTheSessionWithoutExpiry) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});
+  ASSERT_TRUE(ensemble.Start().ok());
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+  ASSERT_TRUE(writer.CreateRecursive("/k/a/b").ok());
+
+  auto session = StartSession(ensemble.ConnectString());
+  ASSERT_TRUE(test::WaitFor([&] { return session->Connected(); }, milliseconds(30000)));
+  const zk::SessionStats before = session->Stats();
+  int holder = -1;
+  ASSERT_TRUE(test::WaitFor([&] { return (holder = ServerHoldingSession(ensemble, before.session_id)) >= 0; },
+                            milliseconds(10000)));
+
+  const auto killed_at = std::chrono::steady_clock::now();
+  ensemble.Kill(holder);
+  ASSERT_TRUE(test::WaitFor([&] { return session->Stats().disconnects_total >= 1 && session->Connected(); },
+                            milliseconds(30000)));
+  const auto reconnect = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  std::printf("[ figures ] reconnected to another member %.2fs after the kill\n", reconnect);
+
+  const zk::SessionStats after = session->Stats();
+  EXPECT_EQ(after.expirations_total, 0u);
+  EXPECT_EQ(after.session_id, before.session_id);  // the same session moved
+  EXPECT_EQ(after.connects_total, before.connects_total + 1);
+  EXPECT_EQ(CountZnodes(*session, "/k"), 3u);
+  ASSERT_TRUE(ensemble.Restart(holder).ok());
+}
+
+TEST(SessionFaultsTest, RealExpiryReplacesTheHandle) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions::ShortSessions(3));
+  ASSERT_TRUE(ensemble.Start().ok());
+  auto session = StartSession(ensemble.ConnectString(), milliseconds(4000));
+  ASSERT_TRUE(test::WaitFor([&] { return session->Connected(); }, milliseconds(30000)));
+  const zk::SessionStats before = session->Stats();
+  EXPECT_EQ(before.negotiated_timeout, milliseconds(4000));
+
+  // Freeze every member for well over the session timeout; when they resume, the leader expires the session.
+  for (int i = 0; i < 3; ++i) ensemble.Pause(i);
+  std::this_thread::sleep_for(milliseconds(9000));
+  for (int i = 0; i < 3; ++i) ensemble.Resume(i);
+
+  ASSERT_TRUE(test::WaitFor(
+      [&] {
+        const zk::SessionStats s = session->Stats();
+        return s.expirations_total >= 1 && session->Connected() && s.session_id != before.session_id;
+      },
+      milliseconds(60000)))
+      << "state " << zk::SessionStateName(session->Stats().state);
+  const zk::SessionStats after = session->Stats();
+  EXPECT_EQ(after.expirations_total, 1u);
+  EXPECT_EQ(after.handles_created_total, before.handles_created_total + 1);
+  EXPECT_GE(CountZnodes(*session, "/"), 1u);
+}
+
+}  // namespace
+}  // namespace zkx
