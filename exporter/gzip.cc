@@ -1,9 +1,9 @@
 #include "exporter/gzip.h"
 
-#include <zlib.h>
-
 #include <cctype>
 #include <cstdlib>
+
+#include <zlib.h>
 
 namespace zkx::exporter {
 

@@ -1,10 +1,10 @@
 #include "exporter/http_server.h"
 
-#include <CivetServer.h>
-#include <spdlog/spdlog.h>
-
 #include <charconv>
 #include <exception>
+
+#include <CivetServer.h>
+#include <spdlog/spdlog.h>
 
 namespace zkx::exporter {
 
@@ -23,7 +23,8 @@ Result<std::string> ToCivetListeningPort(const std::string& listen_address) {
   if (host.empty() || host == "0.0.0.0") return port_text;
   if (host == "localhost") host = "127.0.0.1";
   if (host.front() == '[') {
-    if (host.back() != ']') return Status::InvalidArgument("listen address \"" + listen_address + "\": bad IPv6");
+    if (host.back() != ']')
+      return Status::InvalidArgument("listen address \"" + listen_address + "\": bad IPv6");
     return host + ":" + port_text;  // CivetWeb takes "[::1]:9141" as is
   }
   return host + ":" + port_text;
@@ -106,10 +107,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
   std::unique_ptr<HttpServer> server(new HttpServer());
   server->dispatcher_ = std::make_unique<Dispatcher>(std::move(routes));
   const std::vector<std::string> options = {
-      "listening_ports", *ports,
-      "num_threads", std::to_string(worker_threads),
-      "request_timeout_ms", "30000",
-      "enable_keep_alive", "yes",
+      "listening_ports",       *ports,  "num_threads",       std::to_string(worker_threads),
+      "request_timeout_ms",    "30000", "enable_keep_alive", "yes",
       "keep_alive_timeout_ms", "30000",
   };
   try {
@@ -124,7 +123,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
   return server;
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
 
 std::vector<int> HttpServer::Ports() const {
   return server_ ? server_->getListeningPorts() : std::vector<int>{};

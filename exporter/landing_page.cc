@@ -43,19 +43,20 @@ std::string RenderLandingPage(const LandingPageData& d) {
 
   const bool connected =
       d.session.state == zk::SessionState::kConnected || d.session.state == zk::SessionState::kReadOnly;
-  fmt::format_to(out,
-                 "<h2>Session</h2>\n<table><tr><th>Ensemble</th><td>{}</td></tr>\n"
-                 "<tr><th>State</th><td class=\"{}\">{}</td></tr>\n"
-                 "<tr><th>Since</th><td>{}</td></tr>\n<tr><th>Negotiated timeout</th><td>{} ms</td></tr>\n"
-                 "<tr><th>Connects / disconnects / expirations / auth failures</th><td>{} / {} / {} / {}</td></tr>"
-                 "</table>\n",
-                 HtmlEscape(d.zookeeper_hosts), connected ? "ok" : "bad",
-                 zk::SessionStateName(d.session.state), FormatTime(d.session.last_state_change),
-                 d.session.negotiated_timeout.count(), d.session.connects_total, d.session.disconnects_total,
-                 d.session.expirations_total, d.session.auth_failures_total);
+  fmt::format_to(
+      out,
+      "<h2>Session</h2>\n<table><tr><th>Ensemble</th><td>{}</td></tr>\n"
+      "<tr><th>State</th><td class=\"{}\">{}</td></tr>\n"
+      "<tr><th>Since</th><td>{}</td></tr>\n<tr><th>Negotiated timeout</th><td>{} ms</td></tr>\n"
+      "<tr><th>Connects / disconnects / expirations / auth failures</th><td>{} / {} / {} / {}</td></tr>"
+      "</table>\n",
+      HtmlEscape(d.zookeeper_hosts), connected ? "ok" : "bad", zk::SessionStateName(d.session.state),
+      FormatTime(d.session.last_state_change), d.session.negotiated_timeout.count(), d.session.connects_total,
+      d.session.disconnects_total, d.session.expirations_total, d.session.auth_failures_total);
 
-  fmt::format_to(out, "<h2>Collectors</h2>\n<table><tr><th>Collector</th><th>Last scrape</th><th>Duration</th>"
-                      "<th>Result</th></tr>\n");
+  fmt::format_to(out,
+                 "<h2>Collectors</h2>\n<table><tr><th>Collector</th><th>Last scrape</th><th>Duration</th>"
+                 "<th>Result</th></tr>\n");
   if (d.collectors.empty()) fmt::format_to(out, "<tr><td colspan=\"4\">not scraped yet</td></tr>\n");
   for (const auto& c : d.collectors) {
     fmt::format_to(out, "<tr><td>{}</td><td>{}</td><td>{:.4f} s</td><td class=\"{}\">{}</td></tr>\n",
@@ -64,8 +65,9 @@ std::string RenderLandingPage(const LandingPageData& d) {
   }
   fmt::format_to(out, "</table>\n");
 
-  fmt::format_to(out, "<h2>Subtrees</h2>\n<table><tr><th>Root</th><th>Znodes</th><th>Data bytes</th>"
-                      "<th>Ephemerals</th><th>Last walk</th><th>Walk time</th><th>Latest attempt</th></tr>\n");
+  fmt::format_to(out,
+                 "<h2>Subtrees</h2>\n<table><tr><th>Root</th><th>Znodes</th><th>Data bytes</th>"
+                 "<th>Ephemerals</th><th>Last walk</th><th>Walk time</th><th>Latest attempt</th></tr>\n");
   if (d.subtrees.empty()) fmt::format_to(out, "<tr><td colspan=\"7\">no subtree configured</td></tr>\n");
   for (const auto& s : d.subtrees) {
     const auto& snap = s.view->last_success;
@@ -80,8 +82,9 @@ std::string RenderLandingPage(const LandingPageData& d) {
     }
     const bool ok = s.view->refreshes_total > 0 && s.view->last_status.ok();
     fmt::format_to(out, "<td class=\"{}\">{}</td></tr>\n", ok ? "ok" : "bad",
-                   s.view->refreshes_total == 0 ? std::string("pending")
-                                                : (ok ? std::string("ok") : HtmlEscape(s.view->last_status.ToString())));
+                   s.view->refreshes_total == 0
+                       ? std::string("pending")
+                       : (ok ? std::string("ok") : HtmlEscape(s.view->last_status.ToString())));
   }
   fmt::format_to(out, "</table>\n</body></html>\n");
   return h;
