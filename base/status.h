@@ -16,15 +16,15 @@ namespace zkx {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad configuration, flag or input
-  kNotFound,          // e.g. a znode that does not exist (ZNONODE)
-  kPermissionDenied,  // e.g. ZNOAUTH
-  kUnauthenticated,   // e.g. ZAUTHFAILED
-  kUnavailable,       // not connected, connection loss, server down: retry later
-  kDeadlineExceeded,  // a time limit bit
-  kResourceExhausted, // a cap bit
-  kCancelled,         // shutting down, handle closed
-  kInternal,          // anything else
+  kInvalidArgument,    // bad configuration, flag or input
+  kNotFound,           // e.g. a znode that does not exist (ZNONODE)
+  kPermissionDenied,   // e.g. ZNOAUTH
+  kUnauthenticated,    // e.g. ZAUTHFAILED
+  kUnavailable,        // not connected, connection loss, server down: retry later
+  kDeadlineExceeded,   // a time limit bit
+  kResourceExhausted,  // a cap bit
+  kCancelled,          // shutting down, handle closed
+  kInternal,           // anything else
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -64,7 +64,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                        // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
 
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(v_); }

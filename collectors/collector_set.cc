@@ -1,11 +1,11 @@
 #include "collectors/collector_set.h"
 
-#include <spdlog/spdlog.h>
-
 #include <condition_variable>
 #include <exception>
 #include <thread>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 #include "collectors/family_builder.h"
 
@@ -112,8 +112,9 @@ std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_c
     }
   }
 
-  auto duration = MakeFamily("zookeeper_exporter_collector_duration_seconds",
-                             "How long each collector took in the last scrape.", prometheus::MetricType::Gauge);
+  auto duration =
+      MakeFamily("zookeeper_exporter_collector_duration_seconds",
+                 "How long each collector took in the last scrape.", prometheus::MetricType::Gauge);
   auto success = MakeFamily("zookeeper_exporter_collector_success",
                             "1 if the collector succeeded in the last scrape, 0 if it failed or timed out.",
                             prometheus::MetricType::Gauge);

@@ -1,12 +1,12 @@
 #include "collectors/process_collector.h"
 
-#include <dirent.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "collectors/family_builder.h"
 
@@ -31,7 +31,8 @@ bool ReadProcStat(ProcStat* out) {
   if (close == std::string::npos) return false;
   std::istringstream fields(line.substr(close + 2));
   std::string f;
-  // Fields from 3 (state) onwards; we want 14 utime, 15 stime, 20 num_threads, 22 starttime, 23 vsize, 24 rss.
+  // Fields from 3 (state) onwards; we want 14 utime, 15 stime, 20 num_threads, 22 starttime, 23 vsize, 24
+  // rss.
   for (int i = 3; i <= 24 && fields >> f; ++i) {
     const double v = (i == 3) ? 0 : std::strtod(f.c_str(), nullptr);
     switch (i) {
@@ -88,10 +89,11 @@ Status ProcessCollector::Collect(std::chrono::steady_clock::time_point /*deadlin
   };
   add("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType::Counter,
       (st.utime_ticks + st.stime_ticks) / ticks);
-  add("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge, st.rss_pages * page);
+  add("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+      st.rss_pages * page);
   add("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge, st.vsize_bytes);
-  add("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
-      BootTimeSeconds() + st.start_ticks / ticks);
+  add("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+      MetricType::Gauge, BootTimeSeconds() + st.start_ticks / ticks);
   add("process_threads", "Number of OS threads in the process.", MetricType::Gauge, st.threads);
   const double fds = OpenFds();
   if (fds >= 0) add("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, fds);

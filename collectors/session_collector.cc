@@ -14,13 +14,15 @@ Status SessionCollector::Collect(std::chrono::steady_clock::time_point /*deadlin
   return Status::Ok();
 }
 
-std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStats& stats, std::size_t in_flight) {
+std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStats& stats,
+                                                           std::size_t in_flight) {
   using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> out;
 
-  auto state = MakeFamily("zookeeper_session_state",
-                          "The exporter's ZooKeeper session state: 1 for the current state, 0 for the others.",
-                          MetricType::Gauge);
+  auto state =
+      MakeFamily("zookeeper_session_state",
+                 "The exporter's ZooKeeper session state: 1 for the current state, 0 for the others.",
+                 MetricType::Gauge);
   for (zk::SessionState s : zk::kAllSessionStates) {
     AddSample(&state, s == stats.state ? 1 : 0, {{"state", std::string(zk::SessionStateName(s))}});
   }
@@ -40,17 +42,19 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
         "Session timeout negotiated with the ensemble (0 until a session is established).",
         std::chrono::duration<double>(stats.negotiated_timeout).count());
   counter("zookeeper_session_connects_total", "Times the session became connected.", stats.connects_total);
-  counter("zookeeper_session_disconnects_total", "Times a connected session lost its connection, for any reason.",
-          stats.disconnects_total);
+  counter("zookeeper_session_disconnects_total",
+          "Times a connected session lost its connection, for any reason.", stats.disconnects_total);
   counter("zookeeper_session_expirations_total", "Times the ensemble expired the exporter's session.",
           stats.expirations_total);
   counter("zookeeper_session_auth_failures_total", "Times authentication to the ensemble failed.",
           stats.auth_failures_total);
-  counter("zookeeper_session_handles_created_total",
-          "ZooKeeper client handles created: 1 at start plus one per replacement after expiry or auth failure.",
-          stats.handles_created_total);
+  counter(
+      "zookeeper_session_handles_created_total",
+      "ZooKeeper client handles created: 1 at start plus one per replacement after expiry or auth failure.",
+      stats.handles_created_total);
   gauge("zookeeper_session_last_state_change_timestamp_seconds",
-        "When the session state last changed, in seconds since the Unix epoch.", ToUnixSeconds(stats.last_state_change));
+        "When the session state last changed, in seconds since the Unix epoch.",
+        ToUnixSeconds(stats.last_state_change));
   gauge("zookeeper_session_in_flight_requests", "Requests the exporter has outstanding on its session.",
         static_cast<double>(in_flight));
   return out;

@@ -26,6 +26,7 @@ class SessionCollector final : public Collector {
 };
 
 // The families for one stats value (pure; unit-tested).
-std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStats& stats, std::size_t in_flight);
+std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStats& stats,
+                                                           std::size_t in_flight);
 
 }  // namespace zkx::collectors

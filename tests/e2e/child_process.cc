@@ -1,14 +1,14 @@
 #include "tests/e2e/child_process.h"
 
+#include <fstream>
+#include <sstream>
+#include <thread>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fstream>
-#include <sstream>
-#include <thread>
 
 extern char** environ;
 
@@ -105,7 +105,9 @@ std::optional<int> ChildProcess::WaitExit(std::chrono::milliseconds timeout) {
   }
 }
 
-bool ChildProcess::Running() { return !WaitExit(std::chrono::milliseconds(0)).has_value(); }
+bool ChildProcess::Running() {
+  return !WaitExit(std::chrono::milliseconds(0)).has_value();
+}
 
 std::string ChildProcess::Log() const {
   std::ifstream in(log_path_);

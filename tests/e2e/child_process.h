@@ -3,13 +3,13 @@
 // PR_SET_PDEATHSIG(SIGKILL) makes it die with the test. The destructor sends SIGTERM, then SIGKILL after 5 s.
 // Thread-safety: one thread drives a ChildProcess.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "base/status.h"
 

@@ -1,10 +1,5 @@
 // End to end: a real 3-node ensemble, the zookeeper_exporter binary, and a real Prometheus scraping it.
 // Values are read back through Prometheus' HTTP API; the exposition goes through `promtool check metrics`.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <signal.h>
-#include <zlib.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +7,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <zlib.h>
 
 #include "tests/e2e/child_process.h"
 #include "tests/support/http_get.h"
@@ -63,9 +63,11 @@ double CountZnodes(ZkTestClient& client, const std::string& path) {
 // The exporter binary with a config file, on a free port.
 class Exporter {
  public:
-  Exporter(const std::string& dir, std::vector<std::string> extra_args, std::map<std::string, std::string> env = {}) {
+  Exporter(const std::string& dir, std::vector<std::string> extra_args,
+           std::map<std::string, std::string> env = {}) {
     port_ = *FreeLoopbackPort();
-    std::vector<std::string> argv = {ZKX_EXPORTER_BIN, "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
+    std::vector<std::string> argv = {ZKX_EXPORTER_BIN,
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
     for (auto& a : extra_args) argv.push_back(std::move(a));
     Result<ChildProcess> p = ChildProcess::Start(argv, dir + "/exporter.log", env);
     EXPECT_TRUE(p.ok());
@@ -73,7 +75,8 @@ class Exporter {
   }
   uint16_t port() const { return port_; }
   ChildProcess& process() { return *process_; }
-  Result<HttpResponse> Get(const std::string& path, const std::map<std::string, std::string>& headers = {}) const {
+  Result<HttpResponse> Get(const std::string& path,
+                           const std::map<std::string, std::string>& headers = {}) const {
     return HttpGet("127.0.0.1", port_, path, headers);
   }
   std::string Metrics() const {
@@ -104,10 +107,11 @@ class Prometheus {
               "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n"
               "  - job_name: zookeeper_exporter\n    static_configs:\n      - targets: ['127.0.0.1:" +
                   std::to_string(exporter_port) + "']\n");
-    Result<ChildProcess> p = ChildProcess::Start(
-        {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-         "--storage.tsdb.path=" + dir + "/prometheus-data", "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
-        dir + "/prometheus.log");
+    Result<ChildProcess> p =
+        ChildProcess::Start({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+                             "--storage.tsdb.path=" + dir + "/prometheus-data",
+                             "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+                            dir + "/prometheus.log");
     EXPECT_TRUE(p.ok());
     process_.emplace(std::move(p).value());
   }
@@ -152,20 +156,26 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
   for (int id = 1; id <= 3; ++id) {
     brokers.push_back(std::make_unique<ZkTestClient>());
     ASSERT_TRUE(brokers.back()->Connect(ensemble.ConnectString()).ok());
-    ASSERT_TRUE(brokers.back()->Create("/brokers/ids/" + std::to_string(id), R"({"host":"127.0.0.1"})",
-                                       NodeKind::kEphemeral).ok());
+    ASSERT_TRUE(
+        brokers.back()
+            ->Create("/brokers/ids/" + std::to_string(id), R"({"host":"127.0.0.1"})", NodeKind::kEphemeral)
+            .ok());
   }
   // Digest credentials from a file: they must never show up in the exporter's output.
   const std::string secret = "s3cr3t-Pa55word";
   WriteFile(dir + "/auth", "exporter:" + secret + "\n");
   WriteFile(dir + "/config.yml", kConfig);
 
-  Exporter exporter(dir, {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + dir + "/config.yml",
-                          "--zookeeper.auth-file=" + dir + "/auth", "--log.level=debug"});
-  ASSERT_TRUE(WaitFor([&] {
-    auto r = exporter.Get("/readyz");
-    return r.ok() && r->status == 200;
-  }, milliseconds(60000))) << exporter.process().Log();
+  Exporter exporter(dir,
+                    {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + dir + "/config.yml",
+                     "--zookeeper.auth-file=" + dir + "/auth", "--log.level=debug"});
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = exporter.Get("/readyz");
+        return r.ok() && r->status == 200;
+      },
+      milliseconds(60000)))
+      << exporter.process().Log();
 
   // /metrics: content type, values equal to the tree, gzip on request, promtool-clean.
   Result<HttpResponse> metrics = exporter.Get("/metrics");
@@ -178,8 +188,13 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
   EXPECT_EQ(SampleValue(body, R"(zookeeper_subtree_ephemeral_znodes{root="/brokers"})"), 3);
   EXPECT_EQ(SampleValue(body, R"(zookeeper_session_state{state="connected"})"), 1);
   EXPECT_EQ(SampleValue(body, R"(zookeeper_exporter_collector_success{collector="tree"})"), 1);
-  EXPECT_EQ(SampleValue(body, R"(zookeeper_znode_children{path="/dubbo/com.example.demo.Service00/providers",root="/dubbo"})"), 5);
-  EXPECT_EQ(SampleValue(body, R"(zookeeper_subtree_znodes{root="/brokers"})"), CountZnodes(writer, "/brokers"));
+  EXPECT_EQ(
+      SampleValue(
+          body,
+          R"(zookeeper_znode_children{path="/dubbo/com.example.demo.Service00/providers",root="/dubbo"})"),
+      5);
+  EXPECT_EQ(SampleValue(body, R"(zookeeper_subtree_znodes{root="/brokers"})"),
+            CountZnodes(writer, "/brokers"));
 
   Result<HttpResponse> gz = exporter.Get("/metrics", {{"Accept-Encoding", "gzip"}});
   ASSERT_TRUE(gz.ok());
@@ -187,7 +202,8 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
   EXPECT_LT(gz->body.size(), body.size());
 
   WriteFile(dir + "/metrics.txt", body);
-  const std::string check = "/usr/bin/promtool check metrics < " + dir + "/metrics.txt > " + dir + "/promtool.out 2>&1";
+  const std::string check =
+      "/usr/bin/promtool check metrics < " + dir + "/metrics.txt > " + dir + "/promtool.out 2>&1";
   EXPECT_EQ(std::system(check.c_str()), 0) << [&] {
     std::ifstream in(dir + "/promtool.out");
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -207,23 +223,27 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_znode_children{path="/brokers/ids"})", 2));
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_subtree_ephemeral_znodes{root="/brokers"})", 2));
   // ... and the vanished znode's series vanish from /metrics.
-  EXPECT_FALSE(SampleValue(exporter.Metrics(), R"(zookeeper_znode_ephemeral{path="/brokers/ids/2",root="/brokers"})"));
+  EXPECT_FALSE(
+      SampleValue(exporter.Metrics(), R"(zookeeper_znode_ephemeral{path="/brokers/ids/2",root="/brokers"})"));
   ASSERT_TRUE(writer.Set("/brokers/topics/topic-000", std::string(5000, 'x')).ok());
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_subtree_largest_znode_bytes{root="/brokers"})", 5000));
 
   // SIGHUP with a broken file keeps the running config; with a good one, applies it.
   WriteFile(dir + "/config.yml", "subtrees:\n  - root: /dubbo\n    bogus_key: 1\n");
   exporter.process().Signal(SIGHUP);
-  EXPECT_TRUE(WaitFor([&] { return exporter.process().Log().find("keeping the running configuration") != std::string::npos; },
-                      milliseconds(10000)));
+  EXPECT_TRUE(WaitFor(
+      [&] { return exporter.process().Log().find("keeping the running configuration") != std::string::npos; },
+      milliseconds(10000)));
   EXPECT_TRUE(SampleValue(exporter.Metrics(), R"(zookeeper_subtree_znodes{root="/brokers"})").has_value());
   WriteFile(dir + "/config.yml", "defaults:\n  refresh_interval: 1s\nsubtrees:\n  - root: /dubbo\n");
   exporter.process().Signal(SIGHUP);
-  EXPECT_TRUE(WaitFor([&] {
-    const std::string m = exporter.Metrics();
-    return !SampleValue(m, R"(zookeeper_subtree_znodes{root="/brokers"})") &&
-           SampleValue(m, R"(zookeeper_subtree_znodes{root="/dubbo"})").has_value();
-  }, milliseconds(10000)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const std::string m = exporter.Metrics();
+        return !SampleValue(m, R"(zookeeper_subtree_znodes{root="/brokers"})") &&
+               SampleValue(m, R"(zookeeper_subtree_znodes{root="/dubbo"})").has_value();
+      },
+      milliseconds(10000)));
 
   // SIGTERM: a clean exit, promptly.
   const auto t0 = std::chrono::steady_clock::now();
@@ -242,8 +262,8 @@ TEST(ExporterEndToEndTest, StartsWithZooKeeperDownAndConnectsWhenItComesUp) {
   ASSERT_TRUE(ensemble.Start().ok());
   for (int i = 0; i < 3; ++i) ensemble.Kill(i);
 
-  Exporter exporter(dir, {"--zookeeper.hosts=" + ensemble.ConnectString(), "--tree.root=/",
-                          "--tree.refresh-interval=1s"});
+  Exporter exporter(
+      dir, {"--zookeeper.hosts=" + ensemble.ConnectString(), "--tree.root=/", "--tree.refresh-interval=1s"});
   std::optional<Result<HttpResponse>> got;
   ASSERT_TRUE(WaitFor([&] { return (got = exporter.Get("/metrics"))->ok(); }, milliseconds(10000)));
   const HttpResponse& first = got->value();
@@ -255,10 +275,12 @@ TEST(ExporterEndToEndTest, StartsWithZooKeeperDownAndConnectsWhenItComesUp) {
   EXPECT_EQ(exporter.Get("/healthz")->status, 200);
 
   ASSERT_TRUE(ensemble.StartStopped().ok());
-  EXPECT_TRUE(WaitFor([&] {
-    auto r = exporter.Get("/readyz");
-    return r.ok() && r->status == 200;
-  }, milliseconds(60000)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto r = exporter.Get("/readyz");
+        return r.ok() && r->status == 200;
+      },
+      milliseconds(60000)));
   const std::string m = exporter.Metrics();
   EXPECT_EQ(SampleValue(m, R"(zookeeper_session_state{state="connected"})"), 1);
   EXPECT_GE(SampleValue(m, R"(zookeeper_subtree_znodes{root="/"})").value_or(0), 2);  // "/" and "/zookeeper"
@@ -297,7 +319,9 @@ TEST(ExporterEndToEndTest, BadFlagsAndConfigsFailWithAClearLine) {
   // A port already taken is a startup error with one clear line.
   Exporter holder(dir, {"--zookeeper.hosts=127.0.0.1:1"});
   ASSERT_TRUE(WaitFor([&] { return holder.Get("/healthz").ok(); }, milliseconds(10000)));
-  auto [code6, out6] = run({"--zookeeper.hosts=127.0.0.1:1", "--web.listen-address=127.0.0.1:" + std::to_string(holder.port())}, "f.log");
+  auto [code6, out6] = run(
+      {"--zookeeper.hosts=127.0.0.1:1", "--web.listen-address=127.0.0.1:" + std::to_string(holder.port())},
+      "f.log");
   EXPECT_EQ(code6, 1);
   EXPECT_NE(out6.find("cannot listen"), std::string::npos) << out6;
 }

@@ -1,12 +1,12 @@
 // The session layer through real failures: ZooKeeper down at start, the connected member killed, and a real
 // session expiry (every member paused longer than the session timeout).
-#include <gtest/gtest.h>
-
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
@@ -19,7 +19,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::unique_ptr<zk::Session> StartSession(const std::string& hosts, milliseconds timeout = milliseconds(10000)) {
+std::unique_ptr<zk::Session> StartSession(const std::string& hosts,
+                                          milliseconds timeout = milliseconds(10000)) {
   zk::SessionOptions o;
   o.hosts = hosts;
   o.session_timeout = timeout;

@@ -1,12 +1,12 @@
 // The ZooKeeper layer against a real 3-node ensemble: walks match the tree, caps truncate, ACLs are
 // respected, digest credentials open what they should.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/sample_trees.h"
 #include "tests/support/wait_and_ports.h"
@@ -21,7 +21,8 @@ namespace {
 using std::chrono::milliseconds;
 
 // Every znode below `root` with its data length, read one sync call at a time: the independent reference.
-void ListRecursively(test::ZkTestClient& client, const std::string& path, std::map<std::string, std::size_t>* out) {
+void ListRecursively(test::ZkTestClient& client, const std::string& path,
+                     std::map<std::string, std::size_t>* out) {
   Result<std::string> data = client.Get(path);
   ASSERT_TRUE(data.ok()) << data.status().ToString();
   (*out)[path] = data->size();
@@ -139,13 +140,17 @@ TEST_F(SessionWalkTest, MissingRootIsNotFound) {
 TEST_F(SessionWalkTest, UnreadableZnodesAreCountedAndDigestCredentialsOpenThem) {
   // /acl/open is world-readable; /acl/secret and its child are readable only by digest user alice.
   ASSERT_TRUE(writer_->CreateRecursive("/acl/open").ok());
-  ASSERT_TRUE(writer_->Create("/acl/secret", "s3", test::NodeKind::kPersistent,
-                              test::DigestAcl("alice", "wonderland")).ok());
+  ASSERT_TRUE(
+      writer_
+          ->Create("/acl/secret", "s3", test::NodeKind::kPersistent, test::DigestAcl("alice", "wonderland"))
+          .ok());
   test::ZkTestClient alice;
   ASSERT_TRUE(alice.Connect(ensemble_->ConnectString()).ok());
   ASSERT_TRUE(alice.AddDigestAuth("alice", "wonderland").ok());
-  ASSERT_TRUE(alice.Create("/acl/secret/child", "c", test::NodeKind::kPersistent,
-                           test::DigestAcl("alice", "wonderland")).ok());
+  ASSERT_TRUE(alice
+                  .Create("/acl/secret/child", "c", test::NodeKind::kPersistent,
+                          test::DigestAcl("alice", "wonderland"))
+                  .ok());
 
   auto anonymous = ConnectedSession(ensemble_->ConnectString());
   ASSERT_TRUE(anonymous);
@@ -159,14 +164,17 @@ TEST_F(SessionWalkTest, UnreadableZnodesAreCountedAndDigestCredentialsOpenThem) 
   ASSERT_TRUE(authed);
   // zoo_add_auth completes asynchronously: wait until the secret is readable.
   Walked b;
-  EXPECT_TRUE(test::WaitFor([&] {
-    b = Walk(*authed, "/acl");
-    return b.summary.no_auth == 0;
-  }, milliseconds(10000)));
+  EXPECT_TRUE(test::WaitFor(
+      [&] {
+        b = Walk(*authed, "/acl");
+        return b.summary.no_auth == 0;
+      },
+      milliseconds(10000)));
   EXPECT_EQ(b.nodes.count("/acl/secret/child"), 1u);
   EXPECT_EQ(b.nodes["/acl/secret"], 2u);
 
-  auto wrong = ConnectedSession(ensemble_->ConnectString(), zk::DigestCredentials{"alice", "not-her-password"});
+  auto wrong =
+      ConnectedSession(ensemble_->ConnectString(), zk::DigestCredentials{"alice", "not-her-password"});
   ASSERT_TRUE(wrong);
   Walked c = Walk(*wrong, "/acl");
   EXPECT_EQ(c.summary.no_auth, 1u);

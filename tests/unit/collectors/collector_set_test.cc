@@ -1,10 +1,10 @@
 #include "collectors/collector_set.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "collectors/family_builder.h"
 #include "collectors/session_collector.h"
@@ -35,7 +35,8 @@ class FakeCollector final : public Collector {
   Mode mode_;
 };
 
-const prometheus::MetricFamily* Find(const std::vector<prometheus::MetricFamily>& fs, const std::string& name) {
+const prometheus::MetricFamily* Find(const std::vector<prometheus::MetricFamily>& fs,
+                                     const std::string& name) {
   for (const auto& f : fs) {
     if (f.name == name) return &f;
   }

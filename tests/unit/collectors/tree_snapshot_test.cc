@@ -1,9 +1,9 @@
 #include "collectors/tree_snapshot.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace zkx::collectors {
 namespace {
@@ -24,10 +24,12 @@ zk::ZnodeStat Stat(int32_t data, int32_t children, int64_t owner = 0) {
 
 SubtreeSnapshot Walk(const SubtreeSpec& spec, const std::vector<Node>& nodes, zk::WalkSummary summary = {}) {
   std::vector<ZnodePattern> patterns;
-  for (const auto& p : spec.znode_patterns) patterns.push_back(*ZnodePattern::Parse(ZnodePattern::Resolve(spec.root, p)));
+  for (const auto& p : spec.znode_patterns)
+    patterns.push_back(*ZnodePattern::Parse(ZnodePattern::Resolve(spec.root, p)));
   SnapshotBuilder b(spec, &patterns);
   for (const Node& n : nodes) b.Visit(zk::WalkedZnode{n.path, n.depth, &n.stat});
-  return std::move(b).Finish(summary, std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)));
+  return std::move(b).Finish(summary,
+                             std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)));
 }
 
 SubtreeSpec Spec(std::string root, std::vector<std::string> patterns, std::size_t cap = 1000) {
@@ -62,8 +64,10 @@ TEST(SnapshotBuilderTest, AggregatesTheSubtree) {
 }
 
 TEST(SnapshotBuilderTest, LargestTieGoesToSmallerPathWhateverTheOrder) {
-  SubtreeSnapshot a = Walk(Spec("/", {}), {{"/", 0, Stat(0, 2)}, {"/b", 1, Stat(9, 0)}, {"/a", 1, Stat(9, 0)}});
-  SubtreeSnapshot b = Walk(Spec("/", {}), {{"/a", 1, Stat(9, 0)}, {"/b", 1, Stat(9, 0)}, {"/", 0, Stat(0, 2)}});
+  SubtreeSnapshot a =
+      Walk(Spec("/", {}), {{"/", 0, Stat(0, 2)}, {"/b", 1, Stat(9, 0)}, {"/a", 1, Stat(9, 0)}});
+  SubtreeSnapshot b =
+      Walk(Spec("/", {}), {{"/a", 1, Stat(9, 0)}, {"/b", 1, Stat(9, 0)}, {"/", 0, Stat(0, 2)}});
   EXPECT_EQ(a.largest_znode_path, "/a");
   EXPECT_EQ(b.largest_znode_path, "/a");
 }
