@@ -2,6 +2,7 @@
 // Values are read back through Prometheus' HTTP API; the exposition goes through `promtool check metrics`.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -25,11 +26,27 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/zkx-e2e-XXXXXX";
-  const char* dir = mkdtemp(tmpl);
-  return dir != nullptr ? dir : "/tmp";
-}
+// A fresh directory under /tmp, removed with everything in it when the test ends (unless ZKX_KEEP_TEST_DIRS).
+class ScopedTempDir {
+ public:
+  ScopedTempDir() {
+    char tmpl[] = "/tmp/zkx-e2e-XXXXXX";
+    const char* dir = mkdtemp(tmpl);
+    path_ = dir != nullptr ? dir : "";
+  }
+  ~ScopedTempDir() {
+    if (!path_.empty() && std::getenv("ZKX_KEEP_TEST_DIRS") == nullptr) {
+      std::error_code ignored;
+      std::filesystem::remove_all(path_, ignored);
+    }
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path);
@@ -144,7 +161,8 @@ subtrees:
 )";
 
 TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
-  const std::string dir = TempDir();
+  const ScopedTempDir temp;
+  const std::string& dir = temp.path();
   ZkEnsemble ensemble(ZkEnsembleOptions{.servers = 3});
   ASSERT_TRUE(ensemble.Start().ok());
   ZkTestClient writer;
@@ -257,7 +275,8 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
 }
 
 TEST(ExporterEndToEndTest, StartsWithZooKeeperDownAndConnectsWhenItComesUp) {
-  const std::string dir = TempDir();
+  const ScopedTempDir temp;
+  const std::string& dir = temp.path();
   ZkEnsemble ensemble(ZkEnsembleOptions{.servers = 3});
   ASSERT_TRUE(ensemble.Start().ok());
   for (int i = 0; i < 3; ++i) ensemble.Kill(i);
@@ -287,7 +306,8 @@ TEST(ExporterEndToEndTest, StartsWithZooKeeperDownAndConnectsWhenItComesUp) {
 }
 
 TEST(ExporterEndToEndTest, BadFlagsAndConfigsFailWithAClearLine) {
-  const std::string dir = TempDir();
+  const ScopedTempDir temp;
+  const std::string& dir = temp.path();
   auto run = [&](std::vector<std::string> args, const std::string& log) {
     args.insert(args.begin(), ZKX_EXPORTER_BIN);
     Result<ChildProcess> p = ChildProcess::Start(args, dir + "/" + log);
