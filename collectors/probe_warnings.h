@@ -1,0 +1,37 @@
+#pragma once
+// ProbeFailure and ProbeWarnings: why a probe of one server failed, and a log of each (server, source,
+// reason) *transition* -- one warning when a failure appears, one info line when it clears -- instead of a
+// line per scrape.
+// Thread-safety: ProbeWarnings::Update is thread-safe (a mutex guards the last seen failures).
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "zk/server_probe.h"
+
+namespace zkx::collectors {
+
+struct ProbeFailure {
+  std::string source;  // "admin", "mntr", "srvr", "wchs", "wchp", ...
+  zk::ProbeReason reason = zk::ProbeReason::kOk;
+  std::string detail;  // for the log line only
+};
+
+class ProbeWarnings {
+ public:
+  // `what` names the collector in log lines ("server", "watches").
+  explicit ProbeWarnings(std::string what) : what_(std::move(what)) {}
+  // Logs failures of `server` that were not there at the previous Update, and recoveries. Returns the
+  // number of new failures logged (for tests).
+  int Update(const std::string& server, const std::vector<ProbeFailure>& failures);
+
+ private:
+  const std::string what_;
+  std::mutex mu_;
+  std::map<std::string, std::set<std::string>> last_;  // server -> "source/reason"; guarded by mu_
+};
+
+}  // namespace zkx::collectors

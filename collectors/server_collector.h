@@ -1,0 +1,81 @@
+#pragma once
+// ServerCollector ("server"): what each ZooKeeper server named in --zookeeper.hosts says about itself. In
+// sidecar mode --zookeeper.hosts names the local server only, so each sidecar reports its own server.
+//
+// Sources, tried in this order for each server, concurrently across servers:
+//   admin  GET http://<host>:<admin_port>/commands/monitor (skipped when admin_port is 0)
+//   mntr   the `mntr` four-letter word on the client port
+//   srvr   the `srvr` four-letter word (whitelisted by default since 3.5.3; fewer facts) when mntr is refused
+// Only read-only commands are sent (never `srst`: counters are never reset by a scrape).
+//
+// Metrics (all with a `server` label, "host:port" of the client port):
+//   zookeeper_server_up                          gauge  1 if one source answered, else 0
+//   zookeeper_server_source{source}              gauge  1 for the source used (admin|mntr|srvr)
+//   zookeeper_server_probe_error{source,reason}  gauge  1 per failed source this scrape; reasons are
+//       zk::ProbeReasonName (connection_refused, timeout, not_whitelisted, admin_server_disabled, ...).
+//       A server that is up can still have errors, e.g. admin_server_disabled when it fell back to mntr.
+//   zookeeper_server_probe_duration_seconds      gauge
+//   zookeeper_server_state{state}                gauge  1 for the server's state, 0 for the other four of
+//       leader, follower, observer, standalone, read-only
+//   zookeeper_server_info{version,build}         gauge  1 ("3.8.0", the full version string)
+//   zookeeper_server_znodes, _watches, _ephemerals, _approximate_data_bytes, _alive_connections,
+//   _outstanding_requests, _min_latency_seconds, _avg_latency_seconds, _max_latency_seconds,
+//   _open_file_descriptors, _max_file_descriptors, _uptime_seconds                          gauges
+//   zookeeper_server_packets_received_total, zookeeper_server_packets_sent_total             counters
+//   zookeeper_server_followers, _synced_followers, _pending_syncs                gauges, leader only
+// Facts a source does not carry (srvr has no watches, ephemerals, fds...) are simply absent.
+//
+// Deadlines: each server gets min(now + timeout, scrape deadline); Collect returns by the scrape deadline
+// even if a probe thread is stuck (see probe_runner.h). Failures are logged once per (server, source,
+// reason) transition.
+// Thread-safety: Collect may run concurrently from several threads.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectors/collector.h"
+#include "collectors/probe_warnings.h"
+#include "zk/connect_string.h"
+#include "zk/server_report.h"
+
+namespace zkx::collectors {
+
+struct ServerProbeOptions {
+  uint16_t admin_port = 8080;               // 0: do not use the AdminServer
+  std::chrono::milliseconds timeout{2000};  // per server and scrape
+};
+
+// What one probe of one server found.
+struct ServerObservation {
+  std::string server;                      // label value
+  std::optional<zk::ServerReport> report;  // set when a source answered
+  std::string source;                      // "admin", "mntr" or "srvr" when report is set
+  std::vector<ProbeFailure> failures;
+  double duration_seconds = 0;
+};
+
+// Probes one server (blocking, bounded by `deadline` except name resolution).
+ServerObservation ProbeServer(const zk::HostPort& server, const ServerProbeOptions& options,
+                              std::chrono::steady_clock::time_point deadline);
+
+// The families for a set of observations (pure; unit-tested).
+std::vector<prometheus::MetricFamily> BuildServerFamilies(const std::vector<ServerObservation>& observations);
+
+class ServerCollector final : public Collector {
+ public:
+  ServerCollector(std::vector<zk::HostPort> servers, ServerProbeOptions options);
+
+  Status Collect(std::chrono::steady_clock::time_point deadline,
+                 std::vector<prometheus::MetricFamily>* out) override;
+
+ private:
+  const std::vector<zk::HostPort> servers_;
+  const ServerProbeOptions options_;
+  ProbeWarnings warnings_{"server"};
+};
+
+}  // namespace zkx::collectors

@@ -1,0 +1,27 @@
+// libFuzzer target: the AdminServer's replies -- the HTTP response parser and the JSON parsers of monitor,
+// watch_summary and watches_by_path, fed both the raw input and the body the HTTP parser extracted.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "zk/admin_json_parser.h"
+#include "zk/server_probe.h"
+
+namespace {
+
+void ParseJson(std::string_view json) {
+  (void)zkx::zk::ParseAdminMonitor(json);
+  (void)zkx::zk::ParseAdminWatchSummary(json);
+  (void)zkx::zk::ParseAdminWatchesByPath(
+      json, [](std::string_view p) { return !p.empty() && p[0] == '/'; }, 8);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  ParseJson(text);
+  zkx::Result<zkx::zk::HttpReply> http = zkx::zk::ParseHttpReply(text);
+  if (http.ok()) ParseJson(http->body);
+  return 0;
+}
