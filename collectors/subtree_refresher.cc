@@ -1,9 +1,9 @@
 #include "collectors/subtree_refresher.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 namespace zkx::collectors {
 namespace {
@@ -11,11 +11,14 @@ namespace {
 constexpr std::chrono::milliseconds kReconnectPoll{200};
 }  // namespace
 
-SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected)
-    : spec_(std::move(spec)),
-      reader_(reader),
-      connected_(std::move(connected)),
-      view_(std::make_shared<const SubtreeView>()) {
+SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected,
+                                   WatchBudget* budget)
+    : spec_(std::move(spec)), reader_(reader), connected_(std::move(connected)), budget_(budget) {
+  auto view = std::make_shared<SubtreeView>();
+  view->configured_mode = spec_.refresh_mode;
+  view->watch.mode = spec_.refresh_mode == RefreshMode::kWatch && budget_ != nullptr ? RefreshMode::kWatch
+                                                                                     : RefreshMode::kPoll;
+  view_ = std::move(view);
   for (const std::string& text : spec_.znode_patterns) {
     Result<ZnodePattern> pattern = ZnodePattern::Parse(ZnodePattern::Resolve(spec_.root, text));
     if (pattern.ok()) {
@@ -26,7 +29,9 @@ SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, st
   }
 }
 
-SubtreeRefresher::~SubtreeRefresher() { Stop(); }
+SubtreeRefresher::~SubtreeRefresher() {
+  Stop();
+}
 
 void SubtreeRefresher::Start() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -38,6 +43,7 @@ void SubtreeRefresher::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    if (watch_ != nullptr) watch_->RequestStop();
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -55,6 +61,31 @@ bool SubtreeRefresher::SleepUntil(std::chrono::steady_clock::time_point until) {
 }
 
 void SubtreeRefresher::Run() {
+  if (spec_.refresh_mode == RefreshMode::kWatch && budget_ != nullptr) {
+    WatchRefresher watch(spec_, &patterns_, reader_, connected_, budget_,
+                         [this](std::shared_ptr<const SubtreeSnapshot> snapshot, Status status,
+                                bool full_walk, const WatchState& state) {
+                           Publish(std::move(snapshot), std::move(status), full_walk, &state);
+                         });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      watch_ = &watch;
+    }
+    const WatchRefresher::Outcome outcome = watch.Run();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      watch_ = nullptr;
+      auto next = std::make_shared<SubtreeView>(*view_);
+      next->watch = watch.state();
+      view_ = std::move(next);
+    }
+    if (outcome == WatchRefresher::Outcome::kStopped) return;
+  }
+  RunPoll();
+}
+
+void SubtreeRefresher::RunPoll() {
   auto next_due = std::chrono::steady_clock::now();
   while (SleepUntil(next_due)) {
     if (!connected_()) {
@@ -81,8 +112,8 @@ void SubtreeRefresher::Run() {
 
 void SubtreeRefresher::RefreshOnce() {
   SnapshotBuilder builder(spec_, &patterns_);
-  const zk::WalkSummary summary =
-      zk::WalkSubtree(*reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) { builder.Visit(z); });
+  const zk::WalkSummary summary = zk::WalkSubtree(*reader_, spec_.root, spec_.limits,
+                                                  [&](const zk::WalkedZnode& z) { builder.Visit(z); });
   const auto now = std::chrono::system_clock::now();
   if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
     // A missing root is a fact about the tree, not a failure: publish an empty snapshot.
@@ -101,11 +132,15 @@ void SubtreeRefresher::RefreshOnce() {
   }
 }
 
-void SubtreeRefresher::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status) {
+void SubtreeRefresher::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk,
+                               const WatchState* watch) {
   std::lock_guard<std::mutex> lock(mu_);
   auto next = std::make_shared<SubtreeView>(*view_);
-  next->last_attempt = std::chrono::system_clock::now();
-  ++next->refreshes_total;
+  if (watch != nullptr) next->watch = *watch;
+  if (full_walk) {
+    next->last_attempt = std::chrono::system_clock::now();
+    ++next->refreshes_total;
+  }
   if (snapshot) {
     next->last_success = std::move(snapshot);
   } else {

@@ -22,6 +22,8 @@
 #include "base/status.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/tree_snapshot.h"
+#include "collectors/watch_budget.h"
+#include "collectors/watch_refresher.h"
 #include "collectors/znode_pattern.h"
 #include "zk/znode_reader.h"
 
@@ -31,14 +33,19 @@ struct SubtreeView {
   std::shared_ptr<const SubtreeSnapshot> last_success;  // null until the first successful walk
   Status last_status;                                   // outcome of the latest attempt
   std::chrono::system_clock::time_point last_attempt{};
-  uint64_t refreshes_total = 0;          // attempts, successful or not
-  uint64_t refresh_failures_total = 0;   // attempts that produced no snapshot
+  uint64_t refreshes_total = 0;                      // attempts, successful or not
+  uint64_t refresh_failures_total = 0;               // attempts that produced no snapshot
+  RefreshMode configured_mode = RefreshMode::kPoll;  // the spec's mode
+  WatchState watch;                                  // the mode in effect and, in watch mode, change counters
 };
 
 class SubtreeRefresher {
  public:
   // `spec` must be valid (root normalised, patterns parse); invalid patterns are skipped with a warning.
-  SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected);
+  // A kWatch spec is refreshed by a WatchRefresher holding a share of `budget` (which must then outlive the
+  // refresher); without a budget it is polled.
+  SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected,
+                   WatchBudget* budget = nullptr);
   ~SubtreeRefresher();
   SubtreeRefresher(const SubtreeRefresher&) = delete;
   SubtreeRefresher& operator=(const SubtreeRefresher&) = delete;
@@ -54,17 +61,22 @@ class SubtreeRefresher {
   // Waits until `until` or Stop(); returns false when stopping.
   bool SleepUntil(std::chrono::steady_clock::time_point until);
   void RefreshOnce();
-  void Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status);
+  void RunPoll();
+  // `full_walk`: counts as a refresh attempt. `watch`: the watch-mode state to show (null: keep it).
+  void Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk = true,
+               const WatchState* watch = nullptr);
 
   const SubtreeSpec spec_;
   std::vector<ZnodePattern> patterns_;
   zk::ZnodeReader* const reader_;
   const std::function<bool()> connected_;
+  WatchBudget* const budget_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;                 // signalled by Stop()
-  bool stopping_ = false;                      // guarded by mu_
-  std::shared_ptr<const SubtreeView> view_;    // guarded by mu_; replaced, never mutated
+  WatchRefresher* watch_ = nullptr;          // guarded by mu_: set while the watch loop runs
+  std::condition_variable cv_;               // signalled by Stop()
+  bool stopping_ = false;                    // guarded by mu_
+  std::shared_ptr<const SubtreeView> view_;  // guarded by mu_; replaced, never mutated
   std::thread thread_;
 };
 

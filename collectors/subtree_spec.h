@@ -11,6 +11,16 @@
 
 namespace zkx::collectors {
 
+// How a subtree is kept fresh. kPoll: a full walk every refresh_interval. kWatch: one full walk, then a
+// one-shot data and child watch on every znode so that only what changed is re-read, with a full resync
+// every resync_interval and after every reconnect (see collectors/watch_refresher.h).
+enum class RefreshMode { kPoll, kWatch };
+
+// "poll" / "watch": the `mode` label values and the config/flag spelling.
+inline const char* RefreshModeName(RefreshMode mode) {
+  return mode == RefreshMode::kWatch ? "watch" : "poll";
+}
+
 struct SubtreeSpec {
   std::string root;  // absolute, normalised ("/", "/brokers"; no trailing slash except "/")
   std::chrono::milliseconds refresh_interval{30000};
@@ -20,12 +30,15 @@ struct SubtreeSpec {
   // a pattern without a leading '/' is relative to `root`.
   std::vector<std::string> znode_patterns;
   std::size_t max_znode_series = 1000;  // cap on znodes with per-znode series in this subtree
+  RefreshMode refresh_mode = RefreshMode::kPoll;
+  std::chrono::milliseconds resync_interval{600000};  // watch mode: full resync period (safety net)
 
   friend bool operator==(const SubtreeSpec& a, const SubtreeSpec& b) {
-    return a.root == b.root && a.refresh_interval == b.refresh_interval &&
-           a.limits.max_depth == b.limits.max_depth && a.limits.max_znodes == b.limits.max_znodes &&
-           a.limits.max_in_flight == b.limits.max_in_flight && a.limits.timeout == b.limits.timeout &&
-           a.znode_patterns == b.znode_patterns && a.max_znode_series == b.max_znode_series;
+    return a.root == b.root && a.refresh_interval == b.refresh_interval && a.refresh_mode == b.refresh_mode &&
+           a.resync_interval == b.resync_interval && a.limits.max_depth == b.limits.max_depth &&
+           a.limits.max_znodes == b.limits.max_znodes && a.limits.max_in_flight == b.limits.max_in_flight &&
+           a.limits.timeout == b.limits.timeout && a.znode_patterns == b.znode_patterns &&
+           a.max_znode_series == b.max_znode_series;
   }
 };
 

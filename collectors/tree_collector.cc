@@ -1,36 +1,43 @@
 #include "collectors/tree_collector.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 #include "collectors/tree_metrics.h"
 
 namespace zkx::collectors {
 
-TreeCollector::TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected)
-    : reader_(reader), connected_(std::move(connected)) {}
+TreeCollector::TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
+                             std::size_t max_watch_bytes)
+    : reader_(reader), connected_(std::move(connected)), budget_(max_watch_bytes) {}
 
-TreeCollector::~TreeCollector() { Stop(); }
+TreeCollector::~TreeCollector() {
+  Stop();
+}
 
 void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
   std::vector<std::shared_ptr<SubtreeRefresher>> next;
   std::vector<std::shared_ptr<SubtreeRefresher>> retired;
+  std::vector<std::shared_ptr<SubtreeRefresher>> to_start;
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::shared_ptr<SubtreeRefresher>> current = std::move(refreshers_);
     for (SubtreeSpec& spec : specs) {
-      auto same = std::find_if(current.begin(), current.end(),
-                               [&](const auto& r) { return r && r->spec() == spec; });
+      auto same =
+          std::find_if(current.begin(), current.end(), [&](const auto& r) { return r && r->spec() == spec; });
       if (same != current.end()) {
         next.push_back(std::move(*same));
         continue;
       }
-      spdlog::info("subtree {}: walking every {}ms (max depth {}, max znodes {})", spec.root,
-                   spec.refresh_interval.count(), spec.limits.max_depth, spec.limits.max_znodes);
-      auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_);
-      refresher->Start();
+      spdlog::info(
+          "subtree {}: {} mode, walking every {}ms (max depth {}, max znodes {})", spec.root,
+          RefreshModeName(spec.refresh_mode),
+          (spec.refresh_mode == RefreshMode::kWatch ? spec.resync_interval : spec.refresh_interval).count(),
+          spec.limits.max_depth, spec.limits.max_znodes);
+      auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_);
+      to_start.push_back(refresher);
       next.push_back(std::move(refresher));
     }
     for (auto& r : current) {
@@ -43,6 +50,8 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
     spdlog::info("subtree {}: no longer walked", r->spec().root);
     r->Stop();
   }
+  // New refreshers start once the retired ones have released their share of the watch budget.
+  for (auto& r : to_start) r->Start();
 }
 
 void TreeCollector::Stop() {
@@ -74,7 +83,8 @@ std::vector<SubtreeSummary> TreeCollector::Summaries() const {
 Status TreeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
                               std::vector<prometheus::MetricFamily>* out) {
   std::vector<TreeEntry> entries;
-  for (const auto& r : Refreshers()) entries.push_back({r->spec().root, r->spec().refresh_interval, r->View()});
+  for (const auto& r : Refreshers())
+    entries.push_back({r->spec().root, r->spec().refresh_interval, r->View()});
   for (auto& family : BuildTreeFamilies(entries)) out->push_back(std::move(family));
   return Status::Ok();
 }

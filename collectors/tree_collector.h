@@ -15,6 +15,7 @@
 #include "collectors/collector.h"
 #include "collectors/subtree_refresher.h"
 #include "collectors/subtree_spec.h"
+#include "collectors/watch_budget.h"
 #include "zk/znode_reader.h"
 
 namespace zkx::collectors {
@@ -26,7 +27,9 @@ struct SubtreeSummary {
 
 class TreeCollector final : public Collector {
  public:
-  TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected);
+  // `max_watch_bytes`: the session-wide budget of watched path bytes shared by watch-mode subtrees.
+  TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
+                std::size_t max_watch_bytes = WatchBudget::kDefaultLimit);
   ~TreeCollector() override;
 
   // Replaces the set of subtrees. Refreshers whose spec is unchanged keep running (and keep their snapshot);
@@ -46,6 +49,7 @@ class TreeCollector final : public Collector {
 
   zk::ZnodeReader* const reader_;
   const std::function<bool()> connected_;
+  WatchBudget budget_;  // outlives every refresher (they are stopped in Stop() / the destructor)
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_;  // guarded by mu_
 };

@@ -25,7 +25,7 @@ enum Family : std::size_t {
   kZnodes, kDataBytes, kEphemerals, kMaxDepth, kLargestBytes, kLargestInfo, kRootExists, kTruncated,
   kSeriesTruncated, kSkipped, kLastRefresh, kRefreshDuration, kLastSuccess, kRefreshes, kRefreshFailures,
   kInterval, kZChildren, kZDataBytes, kZVersion, kZCversion, kZAversion, kZCtime, kZMtime, kZEphemeral,
-  kZOwner, kFamilyCount
+  kZOwner, kMode, kChanges, kWatchedBytes, kFamilyCount
 };
 
 std::vector<MetricFamily> EmptyFamilies() {
@@ -57,6 +57,9 @@ std::vector<MetricFamily> EmptyFamilies() {
   f[kZMtime] = MakeFamily("zookeeper_znode_mtime_timestamp_seconds", "When the znode's data last changed, in seconds since the Unix epoch.", g);
   f[kZEphemeral] = MakeFamily("zookeeper_znode_ephemeral", "1 if the znode is ephemeral.", g);
   f[kZOwner] = MakeFamily("zookeeper_znode_ephemeral_owner_info", "The session that owns an ephemeral znode; always 1.", g);
+  f[kMode] = MakeFamily("zookeeper_subtree_refresh_mode", "How the subtree is kept fresh: 1 for the mode in effect (poll: a walk every interval; watch: watches, re-reading only what changed), 0 for the other. A watch subtree over the watch budget falls back to poll.", g);
+  f[kChanges] = MakeFamily("zookeeper_subtree_changes_total", "Changes seen by a watch-mode subtree, by type (created, deleted: znodes; data_changed, children_changed: watch events).", c);
+  f[kWatchedBytes] = MakeFamily("zookeeper_subtree_watched_path_bytes", "Bytes the watch-mode subtree's watches add to the session's SetWatches packet (2 x (4 + path length) per znode).", g);
   return f;
 }
 
@@ -107,6 +110,21 @@ std::vector<MetricFamily> BuildTreeFamilies(const std::vector<TreeEntry>& entrie
     AddSample(&families[kRefreshes], static_cast<double>(e.view->refreshes_total), root);
     AddSample(&families[kRefreshFailures], static_cast<double>(e.view->refresh_failures_total), root);
     AddSample(&families[kInterval], std::chrono::duration<double>(e.refresh_interval).count(), root);
+    const RefreshMode mode = e.view->watch.mode;
+    for (const RefreshMode m : {RefreshMode::kPoll, RefreshMode::kWatch}) {
+      AddSample(&families[kMode], m == mode ? 1 : 0, {{"mode", RefreshModeName(m)}, {"root", e.root}});
+    }
+    if (e.view->configured_mode == RefreshMode::kWatch) {
+      const WatchState& w = e.view->watch;
+      const std::pair<const char*, uint64_t> changes[] = {{"created", w.created_total},
+                                                          {"deleted", w.deleted_total},
+                                                          {"data_changed", w.data_changed_total},
+                                                          {"children_changed", w.children_changed_total}};
+      for (const auto& [type, value] : changes) {
+        AddSample(&families[kChanges], static_cast<double>(value), {{"root", e.root}, {"type", type}});
+      }
+      AddSample(&families[kWatchedBytes], static_cast<double>(w.watched_bytes), root);
+    }
   }
   // Families without samples are left out of the exposition.
   std::erase_if(families, [](const MetricFamily& f) { return f.metric.empty(); });

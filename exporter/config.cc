@@ -93,6 +93,7 @@ class ConfigParser {
       }
       std::map<std::string, int> root_lines;  // normalised root -> 1-based line of its first entry
       for (const YAML::Node& entry : subtrees) {
+        mode_set_ = false;
         Result<collectors::SubtreeSpec> spec = ParseSubtree(entry, config.defaults);
         if (!spec.ok()) return spec.status();
         const int line = entry.Mark().line + 1;
@@ -101,6 +102,7 @@ class ConfigParser {
           return Error(entry.Mark(), "duplicate subtree root " + Quote(spec->root) +
                                          " (first listed at line " + std::to_string(it->second) + ")");
         }
+        if (mode_set_) config.roots_with_mode.insert(spec->root);
         config.subtrees.push_back(std::move(spec).value());
       }
     }
@@ -109,7 +111,8 @@ class ConfigParser {
 
  private:
   static constexpr std::string_view kLimitKeys =
-      "refresh_interval, max_depth, max_znodes, max_in_flight, walk_timeout, max_znode_series";
+      "refresh_interval, max_depth, max_znodes, max_in_flight, walk_timeout, max_znode_series, refresh_mode, "
+      "resync_interval";
 
   Status UnknownKey(const std::string& key, std::string_view where, std::string_view allowed) const {
     return Error(current_key_mark_, "unknown key " + Quote(key) + " in " + std::string(where) + " (want " +
@@ -200,6 +203,19 @@ class ConfigParser {
     if (key == "max_znodes") return ParseSize(key, value, &target->limits.max_znodes);
     if (key == "max_in_flight") return ParseSize(key, value, &target->limits.max_in_flight);
     if (key == "max_znode_series") return ParseSize(key, value, &target->max_znode_series);
+    if (key == "resync_interval") return ParsePositiveDuration(key, value, &target->resync_interval);
+    if (key == "refresh_mode") {
+      Result<std::string> text = ScalarOf(key, value, "poll or watch");
+      if (!text.ok()) return text.status();
+      if (*text == "poll") {
+        target->refresh_mode = collectors::RefreshMode::kPoll;
+      } else if (*text == "watch") {
+        target->refresh_mode = collectors::RefreshMode::kWatch;
+      } else {
+        return Error(value.Mark(), "refresh_mode: want poll or watch, got " + Quote(*text));
+      }
+      return Status::Ok();
+    }
     *known = false;
     return Status::Ok();
   }
@@ -240,6 +256,9 @@ class ConfigParser {
     spec.refresh_interval = settings.refresh_interval;
     spec.limits = settings.limits;
     spec.max_znode_series = settings.max_znode_series;
+    spec.refresh_mode = settings.refresh_mode.value_or(collectors::RefreshMode::kPoll);
+    spec.resync_interval = settings.resync_interval;
+    if (settings.refresh_mode) mode_set_ = true;
     if (patterns && !patterns.IsNull()) {
       if (!patterns.IsSequence()) {
         return Error(patterns.Mark(),
@@ -259,6 +278,7 @@ class ConfigParser {
   }
 
   const std::string& source_;
+  bool mode_set_ = false;  // the subtree ParseSubtree just parsed has a refresh_mode (its own or the default)
   YAML::Mark current_key_mark_ = YAML::Mark::null_mark();
 };
 
@@ -304,8 +324,14 @@ Result<FileConfig> LoadConfigFile(const std::string& path) {
 
 Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
     const FileConfig& file, const std::vector<std::string>& tree_roots,
-    std::optional<std::chrono::milliseconds> flag_refresh_interval) {
+    std::optional<std::chrono::milliseconds> flag_refresh_interval,
+    std::optional<collectors::RefreshMode> flag_refresh_mode) {
   std::vector<collectors::SubtreeSpec> out = file.subtrees;
+  if (flag_refresh_mode) {
+    for (collectors::SubtreeSpec& spec : out) {
+      if (file.roots_with_mode.count(spec.root) == 0) spec.refresh_mode = *flag_refresh_mode;
+    }
+  }
   std::set<std::string> roots;
   for (const collectors::SubtreeSpec& spec : out) roots.insert(spec.root);
   for (const std::string& flag_root : tree_roots) {
@@ -317,6 +343,8 @@ Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
     spec.refresh_interval = flag_refresh_interval.value_or(file.defaults.refresh_interval);
     spec.limits = file.defaults.limits;
     spec.max_znode_series = file.defaults.max_znode_series;
+    spec.refresh_mode = file.defaults.refresh_mode.value_or(flag_refresh_mode.value_or(collectors::RefreshMode::kPoll));
+    spec.resync_interval = file.defaults.resync_interval;
     out.push_back(std::move(spec));
   }
   return out;

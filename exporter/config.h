@@ -9,6 +9,8 @@
 //     max_in_flight: 512           # requests in flight for one walk
 //     walk_timeout: 60s
 //     max_znode_series: 1000
+//     refresh_mode: poll           # poll (walk every refresh_interval) or watch (watches; see README)
+//     resync_interval: 10m         # watch mode: full resync period (also after reconnects)
 //   subtrees:
 //     - root: /brokers
 //       refresh_interval: 15s        # any key of `defaults` may be overridden per subtree
@@ -20,6 +22,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,11 +36,15 @@ struct SubtreeDefaults {
   std::chrono::milliseconds refresh_interval{30000};
   zk::WalkLimits limits;  // max_depth 64, max_znodes 100000, max_in_flight 512, timeout 60s
   std::size_t max_znode_series = 1000;
+  std::optional<collectors::RefreshMode> refresh_mode;  // unset: --tree.refresh-mode, else poll
+  std::chrono::milliseconds resync_interval{600000};
 };
 
 struct FileConfig {
   SubtreeDefaults defaults;
   std::vector<collectors::SubtreeSpec> subtrees;  // fully resolved: defaults applied, patterns resolved
+  // Roots whose refresh_mode the file sets (in the subtree or in defaults): --tree.refresh-mode leaves them be.
+  std::set<std::string> roots_with_mode;
 };
 
 // Parses YAML text. `source_name` (a file path) prefixes error messages: "<source>:<line>: <problem>".
@@ -47,9 +54,11 @@ Result<FileConfig> LoadConfigFile(const std::string& path);
 
 // The subtrees to walk: the file's subtrees, then one per --tree.root that the file does not already list,
 // with the file's defaults (refresh interval overridden by --tree.refresh-interval when that flag was set).
+// `flag_refresh_mode` (--tree.refresh-mode) is the mode of every subtree whose mode the file does not set.
 // A --tree.root that is not a valid path is an InvalidArgument.
 Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
     const FileConfig& file, const std::vector<std::string>& tree_roots,
-    std::optional<std::chrono::milliseconds> flag_refresh_interval);
+    std::optional<std::chrono::milliseconds> flag_refresh_interval,
+    std::optional<collectors::RefreshMode> flag_refresh_mode = std::nullopt);
 
 }  // namespace zkx::exporter

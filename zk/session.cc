@@ -81,6 +81,19 @@ void CallDone(const ChildrenCallback& done, Status status, ChildrenResult result
   }
 }
 
+// Watch registry bits per path.
+constexpr uint8_t kDataWatch = 1;   // data or exists watch (zoo_aexists)
+constexpr uint8_t kChildWatch = 2;  // child watch (zoo_aget_children2 with watch)
+
+std::optional<WatchEventType> MapZooEvent(int type) {
+  if (type == ZOO_CREATED_EVENT) return WatchEventType::kCreated;
+  if (type == ZOO_DELETED_EVENT) return WatchEventType::kDeleted;
+  if (type == ZOO_CHANGED_EVENT) return WatchEventType::kDataChanged;
+  if (type == ZOO_CHILD_EVENT) return WatchEventType::kChildrenChanged;
+  if (type == ZOO_NOTWATCHING_EVENT) return WatchEventType::kNotWatching;
+  return std::nullopt;
+}
+
 std::once_flag g_client_debug_level_once;
 
 }  // namespace
@@ -93,10 +106,6 @@ class Session::Impl {
 
   void Start();
   void Stop();
-  SessionStats Stats() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return tracker_.stats();
-  }
   bool Connected() const {
     std::lock_guard<std::mutex> lock(mu_);
     return IsConnectedState(tracker_.stats().state);
@@ -105,16 +114,31 @@ class Session::Impl {
     std::lock_guard<std::mutex> lock(mu_);
     return in_flight_;
   }
-  void GetChildren2(const std::string& path, ChildrenCallback done);
+  SessionStats Stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    SessionStats s = tracker_.stats();
+    s.watches = watch_count_;
+    s.watched_path_bytes = watched_bytes_;
+    s.watch_events_total = watch_events_total_;
+    return s;
+  }
+  std::size_t WatchCount() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return watch_count_;
+  }
+  enum class RequestKind { kChildren, kWatchChildren, kWatchExists };
+  void Submit(const std::string& path, RequestKind kind, ChildrenCallback done);
+  WatchSubscription Subscribe(WatchListener listener);
 
  private:
   struct HandleRecord;
-  // One outstanding zoo_aget_children2.
+  // One outstanding zoo_aget_children2 / zoo_aexists.
   struct RequestContext {
     Impl* impl = nullptr;
     HandleRecord* handle = nullptr;  // outlives the context: freed only after zookeeper_close and the sweep
+    RequestKind kind = RequestKind::kChildren;
     std::string path;
-    ChildrenCallback done;
+    ChildrenCallback done;  // kWatchExists: only the result's stat is meaningful
   };
   // One zhandle_t and the requests submitted on it.
   struct HandleRecord {
@@ -138,9 +162,16 @@ class Session::Impl {
   // C callbacks (static: they receive Impl* / RequestContext* as their context).
   static void Watcher(zhandle_t* zh, int type, int state, const char* path, void* context);
   static void ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* data);
+  static void ExistsDone(int rc, const Stat* stat, const void* data);
   static void AuthDone(int rc, const void* data);
 
   void OnSessionEvent(zhandle_t* zh, int state) noexcept;
+  void OnZnodeEvent(zhandle_t* zh, int type, const char* path) noexcept;
+  void Dispatch(const WatchEvent& event) noexcept;
+  // Watch registry (mu_ held): a watch was set / fired on `path`.
+  void AddWatchLocked(const std::string& path, uint8_t bits);
+  void RemoveWatchLocked(const std::string& path, uint8_t bits);
+  void ClearWatchesLocked();
   // Applies a state change to the tracker. Returns a log line to emit once mu_ is released (may be empty).
   std::string ApplyStateLocked(SessionState next, std::chrono::milliseconds timeout, int64_t session_id);
   void OnChildren(RequestContext* ctx, int rc, const String_vector* strings, const Stat* stat) noexcept;
@@ -175,6 +206,17 @@ class Session::Impl {
   bool stopping_ = false;                    // guarded by mu_
   std::size_t in_flight_ = 0;                // guarded by mu_: requests holding a slot
   std::size_t callers_ = 0;                  // guarded by mu_: threads inside GetChildren2
+  // The exporter's registered watches on the current handle: path -> kDataWatch | kChildWatch.
+  std::unordered_map<std::string, uint8_t> watched_;  // guarded by mu_
+  std::size_t watch_count_ = 0;                       // guarded by mu_
+  std::size_t watched_bytes_ = 0;                     // guarded by mu_
+  uint64_t watch_events_total_ = 0;                   // guarded by mu_
+
+  // Listeners: called with listeners_mu_ held (never together with mu_), so unsubscribing waits for a call
+  // in progress.
+  std::mutex listeners_mu_;
+  std::vector<std::pair<uint64_t, WatchListener>> listeners_;  // guarded by listeners_mu_
+  uint64_t next_listener_id_ = 1;                              // guarded by listeners_mu_
 
   std::mutex lifecycle_mu_;      // serialises Start and Stop
   bool started_ = false;         // guarded by lifecycle_mu_
@@ -224,10 +266,11 @@ void Session::Impl::Stop() {
 
 // ---- requests -------------------------------------------------------------------------------------------
 
-void Session::Impl::GetChildren2(const std::string& path, ChildrenCallback done) {
+void Session::Impl::Submit(const std::string& path, RequestKind kind, ChildrenCallback done) {
   if (!done) return;
   auto ctx = std::make_unique<RequestContext>();
   ctx->impl = this;
+  ctx->kind = kind;
   ctx->path = path;
   ctx->done = std::move(done);
 
@@ -260,7 +303,16 @@ void Session::Impl::GetChildren2(const std::string& path, ChildrenCallback done)
   lock.unlock();
 
   // From here `raw` belongs to the registry: if rc == ZOK its completion may already have freed it.
-  const int rc = zoo_aget_children2(h->zh, path.c_str(), 0, &Impl::ChildrenDone, raw);
+  int rc = ZOK;
+  switch (kind) {
+    case RequestKind::kChildren:
+      rc = zoo_aget_children2(h->zh, path.c_str(), 0, &Impl::ChildrenDone, raw);
+      break;
+    case RequestKind::kWatchChildren:
+      rc = zoo_aget_children2(h->zh, path.c_str(), 1, &Impl::ChildrenDone, raw);
+      break;
+    case RequestKind::kWatchExists: rc = zoo_aexists(h->zh, path.c_str(), 1, &Impl::ExistsDone, raw); break;
+  }
 
   lock.lock();
   std::unique_ptr<RequestContext> failed;
@@ -289,11 +341,17 @@ void Session::Impl::ChildrenDone(int rc, const String_vector* strings, const Sta
   if (ctx != nullptr) ctx->impl->OnChildren(ctx, rc, strings, stat);
 }
 
+void Session::Impl::ExistsDone(int rc, const Stat* stat, const void* data) {
+  auto* ctx = static_cast<RequestContext*>(const_cast<void*>(data));
+  if (ctx != nullptr) ctx->impl->OnChildren(ctx, rc, nullptr, stat);
+}
+
 void Session::Impl::OnChildren(RequestContext* ctx, int rc, const String_vector* strings,
                                const Stat* stat) noexcept {
   // The C client's completion thread (or the closing thread): copy, unregister, call back. Never throw.
   try {
     Status status = ZkErrorToStatus(rc, ctx->path);
+    // A watched read that succeeded registered a watch; zoo_aexists also leaves an exists-watch on ZNONODE.
     ChildrenResult result;
     if (status.ok()) {
       try {
@@ -310,6 +368,13 @@ void Session::Impl::OnChildren(RequestContext* ctx, int rc, const String_vector*
     std::unique_ptr<RequestContext> owned;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      // Only a live handle's watches count (a closing handle's requests complete with errors anyway).
+      const bool live = current_ && current_.get() == ctx->handle && !ctx->handle->dead;
+      if (live && ctx->kind == RequestKind::kWatchChildren && rc == ZOK)
+        AddWatchLocked(ctx->path, kChildWatch);
+      if (live && ctx->kind == RequestKind::kWatchExists && (rc == ZOK || rc == ZNONODE)) {
+        AddWatchLocked(ctx->path, kDataWatch);
+      }
       owned = UnregisterLocked(ctx);
     }
     if (owned) CallDone(owned->done, std::move(status), std::move(result));
@@ -320,11 +385,94 @@ void Session::Impl::OnChildren(RequestContext* ctx, int rc, const String_vector*
 
 // ---- session events -------------------------------------------------------------------------------------
 
-void Session::Impl::Watcher(zhandle_t* zh, int type, int state, const char* /*path*/, void* context) {
-  // One watcher and one context (this Impl) for every handle. We set no znode watches: only session
-  // events matter; anything else is ignored.
-  if (context == nullptr || type != ZOO_SESSION_EVENT) return;
-  static_cast<Impl*>(context)->OnSessionEvent(zh, state);
+void Session::Impl::Watcher(zhandle_t* zh, int type, int state, const char* path, void* context) {
+  // One watcher and one context (this Impl) for every handle and every watch (rule 6): session events
+  // drive the state machine; znode events go to the listeners.
+  if (context == nullptr) return;
+  if (type == ZOO_SESSION_EVENT) {
+    static_cast<Impl*>(context)->OnSessionEvent(zh, state);
+  } else {
+    static_cast<Impl*>(context)->OnZnodeEvent(zh, type, path);
+  }
+}
+
+void Session::Impl::OnZnodeEvent(zhandle_t* zh, int type, const char* path) noexcept {
+  try {
+    const std::optional<WatchEventType> mapped = MapZooEvent(type);
+    if (!mapped || path == nullptr) return;
+    WatchEvent event{*mapped, path, 0};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || !current_ || current_->zh != zh || current_->dead) return;  // a dead handle's events
+      ++watch_events_total_;
+      switch (event.type) {
+        case WatchEventType::kDataChanged:
+        case WatchEventType::kCreated: RemoveWatchLocked(event.path, kDataWatch); break;
+        case WatchEventType::kChildrenChanged: RemoveWatchLocked(event.path, kChildWatch); break;
+        case WatchEventType::kDeleted:
+        case WatchEventType::kNotWatching: RemoveWatchLocked(event.path, kDataWatch | kChildWatch); break;
+        case WatchEventType::kResync: break;
+      }
+      event.epoch = tracker_.stats().session_epoch;
+    }
+    Dispatch(event);
+  } catch (...) {
+  }
+}
+
+void Session::Impl::Dispatch(const WatchEvent& event) noexcept {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  for (const auto& [id, listener] : listeners_) {
+    try {
+      listener(event);
+    } catch (...) {
+      spdlog::error("zookeeper: a watch listener threw; ignored");
+    }
+  }
+}
+
+void Session::Impl::AddWatchLocked(const std::string& path, uint8_t bits) {
+  uint8_t& have = watched_[path];
+  for (const uint8_t bit : {kDataWatch, kChildWatch}) {
+    if ((bits & bit) != 0 && (have & bit) == 0) {
+      have = static_cast<uint8_t>(have | bit);
+      ++watch_count_;
+      watched_bytes_ += 4 + path.size();
+    }
+  }
+}
+
+void Session::Impl::RemoveWatchLocked(const std::string& path, uint8_t bits) {
+  auto it = watched_.find(path);
+  if (it == watched_.end()) return;
+  for (const uint8_t bit : {kDataWatch, kChildWatch}) {
+    if ((bits & bit) != 0 && (it->second & bit) != 0) {
+      it->second = static_cast<uint8_t>(it->second & ~bit);
+      --watch_count_;
+      watched_bytes_ -= 4 + path.size();
+    }
+  }
+  if (it->second == 0) watched_.erase(it);
+}
+
+void Session::Impl::ClearWatchesLocked() {
+  watched_.clear();
+  watch_count_ = 0;
+  watched_bytes_ = 0;
+}
+
+WatchSubscription Session::Impl::Subscribe(WatchListener listener) {
+  if (!listener) return {};
+  uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    id = next_listener_id_++;
+    listeners_.emplace_back(id, std::move(listener));
+  }
+  return WatchSubscription([this, id] {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    std::erase_if(listeners_, [id](const auto& entry) { return entry.first == id; });
+  });
 }
 
 void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
@@ -338,15 +486,20 @@ void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
       if (id != nullptr) session_id = id->client_id;
     }
     std::string log_line;
+    uint64_t epoch_before = 0;
+    uint64_t epoch_after = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ || retiring_.count(zh) != 0) return;  // closed, or a dead handle's last words
+      epoch_before = tracker_.stats().session_epoch;
       if (current_ && current_->zh == zh) {
         log_line = ApplyStateLocked(next, timeout, session_id);
       } else if (creating_) {
         early_events_.push_back({zh, next, timeout, session_id});
       }
+      epoch_after = tracker_.stats().session_epoch;
     }
+    if (epoch_after != epoch_before) Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch_after});
     if (!log_line.empty()) {
       const bool bad = next == SessionState::kExpired || next == SessionState::kAuthFailed;
       if (bad) {
@@ -366,6 +519,7 @@ std::string Session::Impl::ApplyStateLocked(SessionState next, std::chrono::mill
   if (IsConnectedState(next)) tracker_.OnNegotiated(timeout, session_id);
   if (action == SessionAction::kReplaceHandle && current_ && !current_->dead) {
     current_->dead = true;  // new requests fail at once; the manager drains and replaces it
+    ClearWatchesLocked();   // a dead session's watches are gone with it
     replace_requested_ = true;
     backoff_before_create_ = next == SessionState::kAuthFailed;  // same credentials: don't spin
     manager_cv_.notify_all();
@@ -461,6 +615,7 @@ void Session::Impl::CreateHandle() {
       current_->zh = zh;
       tracker_.OnHandleCreated(std::chrono::system_clock::now());
       std::vector<std::string> lines;
+      const uint64_t epoch_before = tracker_.stats().session_epoch;
       for (const EarlyEvent& e : early_events_) {
         if (e.zh != zh) continue;
         std::string line = ApplyStateLocked(e.state, e.timeout, e.session_id);
@@ -468,9 +623,11 @@ void Session::Impl::CreateHandle() {
       }
       early_events_.clear();
       const uint64_t handles = tracker_.stats().handles_created_total;
+      const uint64_t epoch_after = tracker_.stats().session_epoch;
       lock.unlock();
       spdlog::info("zookeeper: handle #{} created for {}", handles, options_.hosts);
       for (const std::string& line : lines) spdlog::info("{}", line);
+      if (epoch_after != epoch_before) Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch_after});
       return;
     }
     std::unique_lock<std::mutex> lock(mu_);
@@ -567,7 +724,24 @@ std::size_t Session::InFlight() const {
   return impl_->InFlight();
 }
 void Session::GetChildren2(const std::string& path, ChildrenCallback done) {
-  impl_->GetChildren2(path, std::move(done));
+  impl_->Submit(path, Impl::RequestKind::kChildren, std::move(done));
+}
+void Session::WatchChildren2(const std::string& path, ChildrenCallback done) {
+  impl_->Submit(path, Impl::RequestKind::kWatchChildren, std::move(done));
+}
+void Session::WatchExists(const std::string& path, StatCallback done) {
+  if (!done) return;
+  impl_->Submit(path, Impl::RequestKind::kWatchExists,
+                [done = std::move(done)](Status s, ChildrenResult r) { done(std::move(s), r.stat); });
+}
+WatchSubscription Session::SubscribeWatches(WatchListener listener) {
+  return impl_->Subscribe(std::move(listener));
+}
+uint64_t Session::SessionEpoch() const {
+  return impl_->Stats().session_epoch;
+}
+std::size_t Session::WatchCount() const {
+  return impl_->WatchCount();
 }
 
 std::string ClientVersion() {

@@ -2,7 +2,8 @@
 // zk::Session: the exporter's one ZooKeeper session, kept alive for the life of the process.
 //
 // Follows the C client rules in shared/ZOOKEEPER.md:
-//  - zookeeper_init2 with our log callback (client log -> spdlog, rate-limited), retried while it returns NULL;
+//  - zookeeper_init2 with our log callback (client log -> spdlog, rate-limited), retried while it returns
+//  NULL;
 //    zoo_set_servers_resolution_delay(-1) right after init;
 //  - one watcher function + one context (this Session) for every event, dispatched by path;
 //  - a cap on requests in flight (callers block for a slot: backpressure);
@@ -35,7 +36,7 @@ struct SessionOptions {
   std::optional<DigestCredentials> credentials;  // digest auth, added after every (re)init
   std::size_t max_in_flight = 1024;              // cap on outstanding async requests, all callers together
   std::chrono::milliseconds init_retry_backoff{1000};  // between zookeeper_init attempts that return NULL
-  std::chrono::milliseconds drain_timeout{5000};  // how long a dead handle's in-flight requests may take
+  std::chrono::milliseconds drain_timeout{5000};       // how long a dead handle's in-flight requests may take
 };
 
 class Session final : public ZnodeReader {
@@ -58,6 +59,16 @@ class Session final : public ZnodeReader {
 
   // ZnodeReader. Fails at once with kUnavailable when not connected.
   void GetChildren2(const std::string& path, ChildrenCallback done) override;
+  // Watched reads: the watch is registered with the session's one watcher (rule 6) and counted in
+  // Stats().watches / watched_path_bytes until it fires or the handle is replaced.
+  void WatchChildren2(const std::string& path, ChildrenCallback done) override;
+  void WatchExists(const std::string& path, StatCallback done) override;
+  // Listeners run on the C client's completion thread, in registration order, and must not block.
+  // A kResync event follows every transition into connected (Stats().session_epoch grows).
+  WatchSubscription SubscribeWatches(WatchListener listener) override;
+  [[nodiscard]] uint64_t SessionEpoch() const override;
+  // The exporter's own registered watches (for the watches collector).
+  [[nodiscard]] std::size_t WatchCount() const;
 
  private:
   explicit Session(SessionOptions options);

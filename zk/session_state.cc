@@ -27,7 +27,10 @@ SessionAction SessionTracker::OnState(SessionState next, std::chrono::system_clo
   if (next == prev) return SessionAction::kNone;  // a repeated state is not a transition
 
   if (IsConnected(prev)) ++stats_.disconnects_total;  // out of connected, for any reason (incl. ro <-> rw)
-  if (IsConnected(next)) ++stats_.connects_total;
+  if (IsConnected(next)) {
+    ++stats_.connects_total;
+    ++stats_.session_epoch;
+  }
   if (next == SessionState::kExpired) ++stats_.expirations_total;
   if (next == SessionState::kAuthFailed) ++stats_.auth_failures_total;
   stats_.state = next;

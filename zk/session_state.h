@@ -4,6 +4,7 @@
 // and unit tests drive it directly.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -18,9 +19,9 @@ enum class SessionState {
   kClosed,      // closed by us (shutdown)
 };
 
-inline constexpr SessionState kAllSessionStates[] = {
-    SessionState::kConnecting, SessionState::kConnected, SessionState::kReadOnly,
-    SessionState::kExpired,    SessionState::kAuthFailed, SessionState::kClosed};
+inline constexpr SessionState kAllSessionStates[] = {SessionState::kConnecting, SessionState::kConnected,
+                                                     SessionState::kReadOnly,   SessionState::kExpired,
+                                                     SessionState::kAuthFailed, SessionState::kClosed};
 
 // "connecting", "connected", "readonly", "expired", "auth_failed", "closed": the `state` label values.
 std::string_view SessionStateName(SessionState state);
@@ -31,11 +32,16 @@ struct SessionStats {
   std::chrono::system_clock::time_point last_state_change{};  // epoch until the first transition
   std::chrono::milliseconds negotiated_timeout{0};            // 0 until a session is established
   int64_t session_id = 0;                                     // 0 until a session is established
-  uint64_t connects_total = 0;       // transitions into kConnected / kReadOnly
-  uint64_t disconnects_total = 0;    // transitions out of kConnected / kReadOnly, for any reason
-  uint64_t expirations_total = 0;    // transitions into kExpired
-  uint64_t auth_failures_total = 0;  // transitions into kAuthFailed
+  uint64_t connects_total = 0;                                // transitions into kConnected / kReadOnly
+  uint64_t disconnects_total = 0;      // transitions out of kConnected / kReadOnly, for any reason
+  uint64_t expirations_total = 0;      // transitions into kExpired
+  uint64_t auth_failures_total = 0;    // transitions into kAuthFailed
   uint64_t handles_created_total = 0;  // zookeeper_init successes (1 + re-inits after expiry/auth failure)
+  // Watches: filled in by zk::Session (the tracker leaves them alone).
+  uint64_t session_epoch = 0;          // +1 on every transition into kConnected / kReadOnly
+  std::size_t watches = 0;             // the exporter's registered znode watches (data/exists + child)
+  std::size_t watched_path_bytes = 0;  // sum over those watches of (4 + path length): SetWatches' size
+  uint64_t watch_events_total = 0;     // znode watch events received
 };
 
 // What the owner of the handle must do after a transition.
@@ -47,7 +53,8 @@ enum class SessionAction {
 // Not thread-safe: the owner serialises calls (zk::Session calls it under its mutex).
 class SessionTracker {
  public:
-  // Records a transition to `next` observed at `now`. A repeated state is not a transition (no counter moves).
+  // Records a transition to `next` observed at `now`. A repeated state is not a transition (no counter
+  // moves).
   SessionAction OnState(SessionState next, std::chrono::system_clock::time_point now);
   // Records the negotiated timeout and session id once connected.
   void OnNegotiated(std::chrono::milliseconds timeout, int64_t session_id);

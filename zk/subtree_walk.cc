@@ -47,8 +47,10 @@ std::string ChildPath(const std::string& parent, const std::string& name) {
 
 class Walker {
  public:
-  Walker(ZnodeReader& reader, const WalkLimits& limits, const std::function<void(const WalkedZnode&)>& visit)
+  Walker(ZnodeReader& reader, const WalkLimits& limits, const std::function<void(const WalkedZnode&)>& visit,
+         WalkWatches watches)
       : reader_(reader),
+        watches_(watches),
         limits_(limits),
         max_in_flight_(std::max<std::size_t>(limits.max_in_flight, 1)),
         visit_(visit),
@@ -102,8 +104,8 @@ class Walker {
       ++issued_;
       ++outstanding_;
       std::string path = next.path;  // the request's copy; the callback keeps its own
-      reader_.GetChildren2(path, [channel = channel_, p = std::move(next.path), depth = next.depth](
-                                     Status status, ChildrenResult result) mutable {
+      ChildrenCallback done = [channel = channel_, p = std::move(next.path), depth = next.depth](
+                                  Status status, ChildrenResult result) mutable {
         try {
           std::lock_guard<std::mutex> lock(channel->mu);
           channel->replies.push_back({std::move(p), depth, std::move(status), std::move(result)});
@@ -111,7 +113,14 @@ class Walker {
         } catch (...) {
           // Out of memory: the walk will time out rather than see this reply. Never throw into the reader.
         }
-      });
+      };
+      if (watches_ == WalkWatches::kSet) {
+        // The data watch first: a change between the two reads then fires it, so nothing is missed.
+        reader_.WatchExists(path, [](Status, ZnodeStat) {});
+        reader_.WatchChildren2(path, std::move(done));
+      } else {
+        reader_.GetChildren2(path, std::move(done));
+      }
     }
     return true;
   }
@@ -162,6 +171,7 @@ class Walker {
   }
 
   ZnodeReader& reader_;
+  const WalkWatches watches_;
   const WalkLimits& limits_;
   const std::size_t max_in_flight_;
   const std::function<void(const WalkedZnode&)>& visit_;
@@ -179,7 +189,12 @@ class Walker {
 
 WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
                         const std::function<void(const WalkedZnode&)>& visit) {
-  Walker walker(reader, limits, visit);
+  return WalkSubtree(reader, root, limits, visit, WalkWatches::kNone);
+}
+
+WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
+                        const std::function<void(const WalkedZnode&)>& visit, WalkWatches watches) {
+  Walker walker(reader, limits, visit, watches);
   return walker.Run(root);
 }
 

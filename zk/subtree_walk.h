@@ -19,9 +19,9 @@
 namespace zkx::zk {
 
 struct WalkLimits {
-  int max_depth = 64;                  // the root is depth 0; children of a znode at max_depth are not read
-  std::size_t max_znodes = 100000;     // at most this many znodes are visited
-  std::size_t max_in_flight = 512;     // requests outstanding at once for this walk
+  int max_depth = 64;               // the root is depth 0; children of a znode at max_depth are not read
+  std::size_t max_znodes = 100000;  // at most this many znodes are visited
+  std::size_t max_in_flight = 512;  // requests outstanding at once for this walk
   std::chrono::milliseconds timeout{60000};  // wall-time budget for the whole walk
 };
 
@@ -32,11 +32,11 @@ struct WalkedZnode {
 };
 
 struct WalkSummary {
-  Status status;               // OK unless the root failed or the connection was lost mid-walk
-  std::size_t visited = 0;     // znodes passed to `visit`
-  std::size_t no_node = 0;     // znodes that vanished between listing and reading
-  std::size_t no_auth = 0;     // znodes we may not read
-  std::size_t errors = 0;      // other per-znode failures
+  Status status;                   // OK unless the root failed or the connection was lost mid-walk
+  std::size_t visited = 0;         // znodes passed to `visit`
+  std::size_t no_node = 0;         // znodes that vanished between listing and reading
+  std::size_t no_auth = 0;         // znodes we may not read
+  std::size_t errors = 0;          // other per-znode failures
   bool truncated_depth = false;    // a znode at max_depth had children
   bool truncated_znodes = false;   // max_znodes stopped the walk with znodes left to read
   bool truncated_timeout = false;  // the timeout stopped the walk
@@ -49,5 +49,11 @@ struct WalkSummary {
 // Blocks until the walk ends. `reader` must outlive the call; late completions after a timeout are safe.
 WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
                         const std::function<void(const WalkedZnode&)>& visit);
+
+// kSet: the walk leaves a data watch (WatchExists, sent first) and a child watch (WatchChildren2, whose
+// reply is the one walked) on every znode it reads: the full (re)sync of a watch-mode subtree.
+enum class WalkWatches { kNone, kSet };
+WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
+                        const std::function<void(const WalkedZnode&)>& visit, WalkWatches watches);
 
 }  // namespace zkx::zk

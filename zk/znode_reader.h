@@ -2,8 +2,10 @@
 // ZnodeReader: the asynchronous read seam between the walk (and collectors) and a ZooKeeper session.
 // zk::Session implements it against the real C client; unit tests implement it with an in-memory fake.
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -22,6 +24,62 @@ struct ChildrenResult {
 // Contract: runs on an arbitrary thread (the client's completion thread, or the caller's own thread when
 // the request fails before it is sent); it must not block and must not throw.
 using ChildrenCallback = std::function<void(Status, ChildrenResult)>;
+// Same contract as ChildrenCallback, for requests that return only a Stat.
+using StatCallback = std::function<void(Status, ZnodeStat)>;
+
+// A znode watch that fired, or a session event after which every watch must be re-established.
+enum class WatchEventType {
+  kCreated,          // ZOO_CREATED_EVENT (an exists-watch on a missing znode)
+  kDeleted,          // ZOO_DELETED_EVENT (fires the data and the child watch of the znode)
+  kDataChanged,      // ZOO_CHANGED_EVENT
+  kChildrenChanged,  // ZOO_CHILD_EVENT
+  kNotWatching,      // ZOO_NOTWATCHING_EVENT (watches removed by the client)
+  kResync,           // the session (re)connected: watches may have been lost (new session) or events
+                     // missed; listeners must re-read what they track. `epoch` is the new SessionEpoch().
+};
+
+struct WatchEvent {
+  WatchEventType type = WatchEventType::kResync;
+  std::string path;    // absolute, within the chroot; empty for kResync
+  uint64_t epoch = 0;  // SessionEpoch() when the event was dispatched
+};
+
+// Called on the reader's event thread (the C client's completion thread). Must not block, must not throw:
+// copy the event into your own queue and return.
+using WatchListener = std::function<void(const WatchEvent&)>;
+
+// RAII registration of a WatchListener: the destructor (or Reset) unregisters it; once that returns the
+// listener is not running and will not be called again. Movable, not copyable.
+class WatchSubscription {
+ public:
+  WatchSubscription() = default;
+  explicit WatchSubscription(std::function<void()> unsubscribe) : unsubscribe_(std::move(unsubscribe)) {}
+  ~WatchSubscription() { Reset(); }
+  WatchSubscription(WatchSubscription&& other) noexcept : unsubscribe_(std::move(other.unsubscribe_)) {
+    other.unsubscribe_ = nullptr;
+  }
+  WatchSubscription& operator=(WatchSubscription&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      unsubscribe_ = std::move(other.unsubscribe_);
+      other.unsubscribe_ = nullptr;
+    }
+    return *this;
+  }
+  WatchSubscription(const WatchSubscription&) = delete;
+  WatchSubscription& operator=(const WatchSubscription&) = delete;
+  void Reset() {
+    if (unsubscribe_) {
+      auto f = std::move(unsubscribe_);
+      unsubscribe_ = nullptr;
+      f();
+    }
+  }
+  [[nodiscard]] bool active() const { return static_cast<bool>(unsubscribe_); }
+
+ private:
+  std::function<void()> unsubscribe_;
+};
 
 class ZnodeReader {
  public:
@@ -32,6 +90,22 @@ class ZnodeReader {
   // never blocks indefinitely: a reader that is shutting down fails the request with kCancelled.
   // Thread-safe.
   virtual void GetChildren2(const std::string& path, ChildrenCallback done) = 0;
+
+  // Watched reads (same contract as GetChildren2). WatchChildren2 is zoo_aget_children2 with a child watch
+  // (fires kChildrenChanged, or kDeleted when the znode goes). WatchExists is zoo_aexists with a data watch
+  // (fires kDataChanged / kDeleted); on kNotFound the server still keeps an exists-watch that fires kCreated.
+  // Watch events reach the listeners of SubscribeWatches. The defaults read without watching (for fakes).
+  virtual void WatchChildren2(const std::string& path, ChildrenCallback done) {
+    GetChildren2(path, std::move(done));
+  }
+  virtual void WatchExists(const std::string& path, StatCallback done) {
+    GetChildren2(path, [done = std::move(done)](Status s, ChildrenResult r) { done(std::move(s), r.stat); });
+  }
+  // Registers a listener for every watch event and every kResync. Default: no events (an inactive
+  // subscription). Thread-safe.
+  virtual WatchSubscription SubscribeWatches(WatchListener /*listener*/) { return {}; }
+  // Increases each time the session becomes connected (first connect, reconnect, new session after expiry).
+  [[nodiscard]] virtual uint64_t SessionEpoch() const { return 0; }
 };
 
 }  // namespace zkx::zk

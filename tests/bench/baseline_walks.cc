@@ -1,8 +1,12 @@
 #include "tests/bench/baseline_walks.h"
 
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include <fcntl.h>
@@ -52,6 +56,87 @@ Result<BaselineResult> SequentialGetChildrenWalk(const std::string& hosts, const
     const std::string prefix = path == "/" ? "/" : path + "/";
     for (int32_t i = 0; i < children.count; ++i) stack.push_back(prefix + children.data[i]);
     deallocate_String_vector(&children);
+  }
+  result.seconds = SecondsSince(start);
+  return result;
+}
+
+namespace {
+
+// Completions -> the walking thread.
+struct PipelineState {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<std::string, std::vector<std::string>>> listed;  // guarded by mu
+  std::size_t replies = 0;                                              // guarded by mu
+  int error = ZOK;                                                      // guarded by mu
+};
+struct PipelineRequest {
+  PipelineState* state;
+  std::string path;
+};
+
+void PipelineDataDone(int rc, const char* /*value*/, int /*len*/, const Stat* /*stat*/, const void* data) {
+  auto* st = static_cast<PipelineState*>(const_cast<void*>(data));
+  std::lock_guard<std::mutex> lock(st->mu);
+  ++st->replies;
+  if (rc != ZOK && rc != ZNONODE && st->error == ZOK) st->error = rc;
+  st->cv.notify_one();
+}
+
+void PipelineChildrenDone(int rc, const String_vector* strings, const Stat* /*stat*/, const void* data) {
+  std::unique_ptr<PipelineRequest> req(static_cast<PipelineRequest*>(const_cast<void*>(data)));
+  std::vector<std::string> names;
+  if (rc == ZOK && strings != nullptr) {
+    for (int32_t i = 0; i < strings->count; ++i) names.emplace_back(strings->data[i]);
+  }
+  PipelineState* st = req->state;
+  std::lock_guard<std::mutex> lock(st->mu);
+  ++st->replies;
+  if (rc == ZOK) st->listed.emplace_back(std::move(req->path), std::move(names));
+  if (rc != ZOK && rc != ZNONODE && st->error == ZOK) st->error = rc;
+  st->cv.notify_one();
+}
+
+}  // namespace
+
+Result<BaselineResult> PipelinedGetChildren2Walk(const std::string& hosts, const std::string& root,
+                                                 std::size_t in_flight) {
+  PipelineState state;  // declared first: outlives the client, whose close may run completions
+  test::ZkTestClient client;
+  if (Status st = client.Connect(hosts); !st.ok()) return st;
+  zhandle_t* zh = client.handle();
+  BaselineResult result;
+  std::vector<std::string> stack{root};
+  std::size_t sent = 0;  // requests (2 per znode)
+  std::size_t done = 0;
+  const auto start = Clock::now();
+  for (;;) {
+    while (!stack.empty() && (sent - done) / 2 < in_flight) {
+      std::string path = std::move(stack.back());
+      stack.pop_back();
+      auto* req = new PipelineRequest{&state, path};
+      if (zoo_aget(zh, path.c_str(), 0, &PipelineDataDone, &state) != ZOK ||
+          zoo_aget_children2(zh, path.c_str(), 0, &PipelineChildrenDone, req) != ZOK) {
+        delete req;
+        return Status::Unavailable("zoo_aget failed for " + path);
+      }
+      sent += 2;
+    }
+    if (sent == done && stack.empty()) break;
+    std::deque<std::pair<std::string, std::vector<std::string>>> batch;
+    {
+      std::unique_lock<std::mutex> lock(state.mu);
+      state.cv.wait(lock, [&] { return state.replies > done || state.error != ZOK; });
+      if (state.error != ZOK) return test::ZkStatus(state.error, "pipelined walk");
+      done = state.replies;
+      batch.swap(state.listed);
+    }
+    for (auto& [path, names] : batch) {
+      ++result.nodes;
+      const std::string prefix = path == "/" ? "/" : path + "/";
+      for (const std::string& n : names) stack.push_back(prefix + n);
+    }
   }
   result.seconds = SecondsSince(start);
   return result;

@@ -21,6 +21,11 @@ struct BaselineResult {
 // mid-walk (ZNONODE) is skipped; any other error fails the walk.
 Result<BaselineResult> SequentialGetChildrenWalk(const std::string& hosts, const std::string& root);
 
+// The C client's pipelined walk: for each znode zoo_aget (its data) and zoo_aget_children2 (Stat + children),
+// with up to `in_flight` znodes outstanding, depth first. Connecting is not timed. ZNONODE is skipped.
+Result<BaselineResult> PipelinedGetChildren2Walk(const std::string& hosts, const std::string& root,
+                                                 std::size_t in_flight = 1024);
+
 // Runs `/usr/share/zookeeper/bin/zkCli.sh -server <hosts> ls -R <root>` (fork/exec, stdout piped, stderr to
 // /dev/null) and counts the output lines that are paths (start with '/'). Timed from fork to exit, so the
 // JVM's start-up is included, as it is for a user of zkCli. Killed (kDeadlineExceeded) after `timeout`.

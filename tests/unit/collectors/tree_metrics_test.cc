@@ -1,10 +1,10 @@
 #include "collectors/tree_metrics.h"
 
-#include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
-
 #include <map>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
 
 namespace zkx::collectors {
 namespace {
@@ -51,12 +51,14 @@ TEST(TreeMetricsTest, SnapshotBecomesSubtreeAndZnodeSeries) {
   eph.version = 4;
   snap->znode_samples.push_back({"/brokers/ids/2", eph});
 
-  auto samples = Samples(BuildTreeFamilies({{"/brokers/ids", std::chrono::seconds(30), ViewWith(snap, Status::Ok(), 2, 0)}}));
+  auto samples = Samples(
+      BuildTreeFamilies({{"/brokers/ids", std::chrono::seconds(30), ViewWith(snap, Status::Ok(), 2, 0)}}));
   EXPECT_EQ(samples["zookeeper_subtree_znodes{root=\"/brokers/ids\"}"], "4");
   EXPECT_EQ(samples["zookeeper_subtree_data_bytes{root=\"/brokers/ids\"}"], "300");
   EXPECT_EQ(samples["zookeeper_subtree_ephemeral_znodes{root=\"/brokers/ids\"}"], "3");
   EXPECT_EQ(samples["zookeeper_subtree_largest_znode_bytes{root=\"/brokers/ids\"}"], "120");
-  EXPECT_EQ(samples["zookeeper_subtree_largest_znode_info{root=\"/brokers/ids\",path=\"/brokers/ids/2\"}"], "1");
+  EXPECT_EQ(samples["zookeeper_subtree_largest_znode_info{root=\"/brokers/ids\",path=\"/brokers/ids/2\"}"],
+            "1");
   EXPECT_EQ(samples["zookeeper_subtree_truncated{root=\"/brokers/ids\"}"], "0");
   EXPECT_EQ(samples["zookeeper_subtree_last_refresh_timestamp_seconds{root=\"/brokers/ids\"}"], "1700000000");
   EXPECT_EQ(samples["zookeeper_subtree_refresh_duration_seconds{root=\"/brokers/ids\"}"], "1.5");
@@ -74,8 +76,8 @@ TEST(TreeMetricsTest, SnapshotBecomesSubtreeAndZnodeSeries) {
 }
 
 TEST(TreeMetricsTest, NoSnapshotYetMeansNoGaugesOnlyCounters) {
-  auto samples =
-      Samples(BuildTreeFamilies({{"/x", std::chrono::seconds(5), ViewWith(nullptr, Status::Unavailable("down"), 1, 1)}}));
+  auto samples = Samples(BuildTreeFamilies(
+      {{"/x", std::chrono::seconds(5), ViewWith(nullptr, Status::Unavailable("down"), 1, 1)}}));
   EXPECT_EQ(samples.count("zookeeper_subtree_znodes{root=\"/x\"}"), 0u);
   EXPECT_EQ(samples["zookeeper_subtree_last_refresh_success{root=\"/x\"}"], "0");
   EXPECT_EQ(samples["zookeeper_subtree_refresh_failures_total{root=\"/x\"}"], "1");
@@ -86,7 +88,8 @@ TEST(TreeMetricsTest, StaleSnapshotIsStillServedAfterAFailedRefresh) {
   snap->root = "/a";
   snap->root_exists = true;
   snap->znodes = 9;
-  auto samples = Samples(BuildTreeFamilies({{"/a", std::chrono::seconds(5), ViewWith(snap, Status::Unavailable("x"), 3, 1)}}));
+  auto samples = Samples(
+      BuildTreeFamilies({{"/a", std::chrono::seconds(5), ViewWith(snap, Status::Unavailable("x"), 3, 1)}}));
   EXPECT_EQ(samples["zookeeper_subtree_znodes{root=\"/a\"}"], "9");
   EXPECT_EQ(samples["zookeeper_subtree_last_refresh_success{root=\"/a\"}"], "0");
 }
@@ -98,8 +101,10 @@ TEST(TreeMetricsTest, VanishedZnodeVanishesFromTheNextBuild) {
   before->znode_samples = {{"/s", {}}, {"/s/gone", {}}};
   auto after = std::make_shared<SubtreeSnapshot>(*before);
   after->znode_samples.pop_back();
-  auto s1 = Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(before, Status::Ok(), 1, 0)}}));
-  auto s2 = Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(after, Status::Ok(), 2, 0)}}));
+  auto s1 =
+      Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(before, Status::Ok(), 1, 0)}}));
+  auto s2 =
+      Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(after, Status::Ok(), 2, 0)}}));
   EXPECT_EQ(s1.count("zookeeper_znode_children{path=\"/s/gone\",root=\"/s\"}"), 1u);
   EXPECT_EQ(s2.count("zookeeper_znode_children{path=\"/s/gone\",root=\"/s\"}"), 0u);
 }
@@ -107,6 +112,40 @@ TEST(TreeMetricsTest, VanishedZnodeVanishesFromTheNextBuild) {
 TEST(TreeMetricsTest, NoEmptyFamilies) {
   for (const auto& f : BuildTreeFamilies({})) EXPECT_FALSE(f.metric.empty()) << f.name;
   EXPECT_TRUE(BuildTreeFamilies({}).empty());
+}
+
+}  // namespace
+}  // namespace zkx::collectors
+
+namespace zkx::collectors {
+namespace {
+
+TEST(TreeMetricsWatchTest, RefreshModeAndChangesByType) {
+  auto watch = std::make_shared<SubtreeView>();
+  watch->configured_mode = RefreshMode::kWatch;
+  watch->watch.mode = RefreshMode::kWatch;
+  watch->watch.created_total = 3;
+  watch->watch.deleted_total = 2;
+  watch->watch.data_changed_total = 7;
+  watch->watch.children_changed_total = 4;
+  watch->watch.watched_bytes = 1234;
+  auto fallen = std::make_shared<SubtreeView>();
+  fallen->configured_mode = RefreshMode::kWatch;
+  fallen->watch.mode = RefreshMode::kPoll;
+  auto poll = std::make_shared<SubtreeView>();
+  const auto s = Samples(BuildTreeFamilies({{"/w", std::chrono::seconds(30), watch},
+                                            {"/f", std::chrono::seconds(30), fallen},
+                                            {"/p", std::chrono::seconds(30), poll}}));
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_refresh_mode{mode="watch",root="/w"})"), "1");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_refresh_mode{mode="poll",root="/w"})"), "0");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_refresh_mode{mode="poll",root="/f"})"), "1");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_refresh_mode{mode="poll",root="/p"})"), "1");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_changes_total{root="/w",type="created"})"), "3");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_changes_total{root="/w",type="deleted"})"), "2");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_changes_total{root="/w",type="data_changed"})"), "7");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_changes_total{root="/w",type="children_changed"})"), "4");
+  EXPECT_EQ(s.at(R"(zookeeper_subtree_watched_path_bytes{root="/w"})"), "1234");
+  EXPECT_EQ(s.count(R"(zookeeper_subtree_changes_total{root="/p",type="created"})"), 0U);  // poll: none
 }
 
 }  // namespace

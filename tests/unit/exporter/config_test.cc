@@ -350,3 +350,55 @@ TEST(EffectiveSubtreesTest, InvalidFlagRoot) {
 
 }  // namespace
 }  // namespace zkx::exporter
+
+namespace zkx::exporter {
+namespace {
+
+TEST(ConfigRefreshModeTest, DefaultsAndPerSubtree) {
+  const FileConfig c = ParseConfigYaml(
+                           "defaults:\n  refresh_mode: watch\n  resync_interval: 5m\nsubtrees:\n  - root: /a\n"
+                           "  - root: /b\n    refresh_mode: poll\n    resync_interval: 1m\n",
+                           "test.yml")
+                           .value();
+  ASSERT_EQ(c.subtrees.size(), 2U);
+  EXPECT_EQ(c.subtrees[0].refresh_mode, collectors::RefreshMode::kWatch);
+  EXPECT_EQ(c.subtrees[0].resync_interval, std::chrono::minutes(5));
+  EXPECT_EQ(c.subtrees[1].refresh_mode, collectors::RefreshMode::kPoll);
+  EXPECT_EQ(c.subtrees[1].resync_interval, std::chrono::minutes(1));
+  EXPECT_NE(c.subtrees[0], c.subtrees[1]);
+}
+
+TEST(ConfigRefreshModeTest, BuiltInIsPollEveryTenMinutes) {
+  const FileConfig c = ParseConfigYaml("subtrees:\n  - root: /a\n", "test.yml").value();
+  EXPECT_EQ(c.subtrees[0].refresh_mode, collectors::RefreshMode::kPoll);
+  EXPECT_EQ(c.subtrees[0].resync_interval, std::chrono::minutes(10));
+}
+
+TEST(ConfigRefreshModeTest, BadValuesAreErrorsWithLine) {
+  Result<FileConfig> r = ParseConfigYaml("defaults:\n  refresh_mode: push\n", "test.yml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), testing::HasSubstr("test.yml:2"));
+  EXPECT_THAT(r.status().message(), testing::HasSubstr("want poll or watch"));
+  EXPECT_FALSE(ParseConfigYaml("subtrees:\n  - root: /a\n    resync_interval: 0s\n", "t").ok());
+}
+
+TEST(ConfigRefreshModeTest, FlagIsTheDefaultForSubtreesWithoutAMode) {
+  const FileConfig c = ParseConfigYaml(
+                           "subtrees:\n  - root: /a\n  - root: /b\n    refresh_mode: poll\n", "test.yml")
+                           .value();
+  auto specs = EffectiveSubtrees(c, {"/c"}, std::nullopt, collectors::RefreshMode::kWatch).value();
+  ASSERT_EQ(specs.size(), 3U);
+  EXPECT_EQ(specs[0].refresh_mode, collectors::RefreshMode::kWatch);  // the file set none
+  EXPECT_EQ(specs[1].refresh_mode, collectors::RefreshMode::kPoll);   // the file's own choice wins
+  EXPECT_EQ(specs[2].refresh_mode, collectors::RefreshMode::kWatch);  // --tree.root
+  auto unset = EffectiveSubtrees(c, {"/c"}, std::nullopt).value();
+  EXPECT_EQ(unset[2].refresh_mode, collectors::RefreshMode::kPoll);
+  // A file-wide default beats the flag too.
+  const FileConfig d = ParseConfigYaml("defaults:\n  refresh_mode: poll\nsubtrees:\n  - root: /a\n", "t").value();
+  auto from_defaults = EffectiveSubtrees(d, {"/c"}, std::nullopt, collectors::RefreshMode::kWatch).value();
+  EXPECT_EQ(from_defaults[0].refresh_mode, collectors::RefreshMode::kPoll);
+  EXPECT_EQ(from_defaults[1].refresh_mode, collectors::RefreshMode::kPoll);
+}
+
+}  // namespace
+}  // namespace zkx::exporter

@@ -263,3 +263,26 @@ TEST(FlagsTest, VersionPrintsVersionText) {
 
 }  // namespace
 }  // namespace zkx::exporter
+
+namespace zkx::exporter {
+namespace {
+
+TEST(FlagsWatchTest, RefreshModeAndWatchBudget) {
+  const char* none[] = {"zookeeper_exporter"};
+  Result<FlagsOutcome> d = ParseFlags(1, none, {}, "v");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->flags.tree_refresh_mode, "");
+  EXPECT_EQ(d->flags.max_watch_bytes, 512U * 1024U);
+  const char* set[] = {"zookeeper_exporter", "--tree.refresh-mode=watch", "--zookeeper.max-watch-bytes=65536"};
+  Result<FlagsOutcome> s = ParseFlags(3, set, {}, "v");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->flags.tree_refresh_mode, "watch");
+  EXPECT_EQ(s->flags.max_watch_bytes, 65536U);
+  const char* bad_mode[] = {"zookeeper_exporter", "--tree.refresh-mode=push"};
+  EXPECT_FALSE(ParseFlags(2, bad_mode, {}, "v").ok());
+  const char* bad_bytes[] = {"zookeeper_exporter", "--zookeeper.max-watch-bytes=0"};
+  EXPECT_FALSE(ParseFlags(2, bad_bytes, {}, "v").ok());
+}
+
+}  // namespace
+}  // namespace zkx::exporter

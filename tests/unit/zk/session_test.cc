@@ -121,3 +121,50 @@ TEST(SessionTest, ConcurrentStopIsSafe) {
 
 }  // namespace
 }  // namespace zkx::zk
+
+namespace zkx::zk {
+namespace {
+
+TEST(SessionWatchTest, WatchedReadsFailFastAndSubscriptionsUnregister) {
+  auto s = std::move(Session::Create(ClosedPortOptions())).value();
+  s->Start();
+  int calls = 0;
+  {
+    WatchSubscription sub = s->SubscribeWatches([&calls](const WatchEvent&) { ++calls; });
+    EXPECT_TRUE(sub.active());
+    std::promise<Status> exists;
+    s->WatchExists("/a", [&exists](Status st, ZnodeStat) { exists.set_value(std::move(st)); });
+    EXPECT_EQ(exists.get_future().get().code(), StatusCode::kUnavailable);
+    std::promise<Status> children;
+    s->WatchChildren2("/a", [&children](Status st, ChildrenResult) { children.set_value(std::move(st)); });
+    EXPECT_EQ(children.get_future().get().code(), StatusCode::kUnavailable);
+    WatchSubscription moved = std::move(sub);
+    EXPECT_FALSE(sub.active());  // NOLINT(bugprone-use-after-move): the moved-from state is the contract
+    EXPECT_TRUE(moved.active());
+  }
+  const SessionStats stats = s->Stats();
+  EXPECT_EQ(stats.watches, 0U);  // failed reads register nothing
+  EXPECT_EQ(stats.watched_path_bytes, 0U);
+  EXPECT_EQ(stats.session_epoch, 0U);
+  EXPECT_EQ(s->WatchCount(), 0U);
+  EXPECT_EQ(calls, 0);
+  s->Stop();
+}
+
+TEST(SessionWatchTest, EpochCountsEveryTransitionIntoConnected) {
+  SessionTracker t;
+  const auto now = std::chrono::system_clock::now();
+  t.OnHandleCreated(now);
+  t.OnState(SessionState::kConnected, now);
+  EXPECT_EQ(t.stats().session_epoch, 1U);
+  t.OnState(SessionState::kConnecting, now);
+  t.OnState(SessionState::kConnected, now);
+  EXPECT_EQ(t.stats().session_epoch, 2U);
+  t.OnState(SessionState::kExpired, now);
+  t.OnHandleCreated(now);
+  t.OnState(SessionState::kConnected, now);
+  EXPECT_EQ(t.stats().session_epoch, 3U);
+}
+
+}  // namespace
+}  // namespace zkx::zk

@@ -1,0 +1,391 @@
+// WatchRefresher: watch-driven refresh of one subtree (see watch_refresher.h).
+//
+// Every reader callback and watch event becomes an Item pushed into the shared Inbox; Run() applies them in
+// arrival order on its own thread. Order matters only in one place and is preserved: the C client delivers
+// a watch event after the reply that set the watch, on the same completion thread, so a znode's deletion
+// event is applied after the reply that added it.
+#include "collectors/watch_refresher.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "zk/subtree_walk.h"
+
+namespace zkx::collectors {
+namespace {
+
+// How long Run() waits between checks while the session is down, and after a failed full sync.
+constexpr std::chrono::milliseconds kReconnectPoll{200};
+constexpr std::chrono::milliseconds kRetryAfterFailure{1000};
+// A change is held this long before the rebuild, so that the reads a burst triggers land together.
+constexpr std::chrono::milliseconds kGatherDelay{20};
+
+bool StartsWith(const std::string& s, const std::string& prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string ParentOf(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+bool LostConnection(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kCancelled;
+}
+
+}  // namespace
+
+struct WatchRefresher::Item {
+  enum class Kind { kEvent, kStat, kChildren };
+  Kind kind = Kind::kEvent;
+  zk::WatchEvent event;     // kEvent
+  uint64_t generation = 0;  // kStat, kChildren
+  std::string path;
+  Status status;
+  zk::ZnodeStat stat;
+  std::vector<std::string> children;
+};
+
+struct WatchRefresher::Inbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Item> items;  // guarded by mu
+  bool stopping = false;   // guarded by mu
+
+  // From callbacks: never throws, never blocks beyond the brief lock.
+  void Push(Item item) noexcept {
+    try {
+      std::lock_guard<std::mutex> lock(mu);
+      items.push_back(std::move(item));
+      cv.notify_one();
+    } catch (...) {
+      // Out of memory: the item is lost; the periodic resync repairs the mirror.
+    }
+  }
+};
+
+WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodePattern>* patterns,
+                               zk::ZnodeReader* reader, std::function<bool()> connected, WatchBudget* budget,
+                               PublishFn publish)
+    : spec_(spec),
+      patterns_(patterns),
+      reader_(reader),
+      connected_(std::move(connected)),
+      budget_(budget),
+      publish_(std::move(publish)),
+      inbox_(std::make_shared<Inbox>()),
+      mirror_(spec.root) {
+  state_.mode = RefreshMode::kWatch;
+}
+
+WatchRefresher::~WatchRefresher() {
+  budget_->Release(&held_bytes_);
+}
+
+void WatchRefresher::RequestStop() {
+  std::lock_guard<std::mutex> lock(inbox_->mu);
+  inbox_->stopping = true;
+  inbox_->cv.notify_all();
+}
+
+WatchRefresher::Outcome WatchRefresher::Run() {
+  const std::string root = spec_.root;
+  const std::string prefix = root == "/" ? root : root + "/";
+  zk::WatchSubscription subscription =
+      reader_->SubscribeWatches([inbox = inbox_, root, prefix](const zk::WatchEvent& e) {
+        if (e.type != zk::WatchEventType::kResync && e.path != root && !StartsWith(e.path, prefix)) return;
+        Item item;
+        item.kind = Item::Kind::kEvent;
+        item.event = e;
+        inbox->Push(std::move(item));
+      });
+  auto finish = [&](Outcome outcome) {
+    subscription.Reset();
+    budget_->Release(&held_bytes_);
+    state_.watched_bytes = 0;
+    if (outcome == Outcome::kFellBackToPoll) state_.mode = RefreshMode::kPoll;
+    return outcome;
+  };
+  auto wait = [&](std::chrono::steady_clock::time_point until, std::deque<Item>* out) {
+    std::unique_lock<std::mutex> lock(inbox_->mu);
+    inbox_->cv.wait_until(lock, until, [&] { return inbox_->stopping || !inbox_->items.empty(); });
+    if (out != nullptr) out->swap(inbox_->items);
+    return !inbox_->stopping;
+  };
+
+  auto down_since = std::chrono::steady_clock::now();
+  for (;;) {
+    if (need_sync_) {
+      if (!connected_()) {
+        // Events that arrive meanwhile are kept: they are replayed (as re-reads) after the sync.
+        if (!wait(std::chrono::steady_clock::now() + kReconnectPoll, nullptr))
+          return finish(Outcome::kStopped);
+        if (std::chrono::steady_clock::now() - down_since >= spec_.refresh_interval) {
+          PublishFailure(Status::Unavailable("not connected to ZooKeeper"));
+          down_since = std::chrono::steady_clock::now();
+        }
+        continue;
+      }
+      const SyncResult result = FullSync();
+      if (result == SyncResult::kFallBack) return finish(Outcome::kFellBackToPoll);
+      if (result == SyncResult::kFailed) {
+        down_since = std::chrono::steady_clock::now();
+        if (!wait(std::chrono::steady_clock::now() + kRetryAfterFailure, nullptr)) {
+          return finish(Outcome::kStopped);
+        }
+        continue;
+      }
+    }
+
+    auto deadline = next_resync_;
+    if (dirty_) deadline = std::min(deadline, build_due_);
+    std::deque<Item> batch;
+    if (!wait(deadline, &batch)) return finish(Outcome::kStopped);
+    for (Item& item : batch) {
+      Apply(item);
+      if (fell_back_) return finish(Outcome::kFellBackToPoll);
+    }
+    if (!batch.empty() && !CheckBudget()) return finish(Outcome::kFellBackToPoll);
+    const auto now = std::chrono::steady_clock::now();
+    if (dirty_ && now >= build_due_) Rebuild(/*full_walk=*/false, last_sync_duration_);
+    if (now >= next_resync_) need_sync_ = true;
+    if (need_sync_) down_since = now;
+  }
+}
+
+WatchRefresher::SyncResult WatchRefresher::FullSync() {
+  ++generation_;
+  synced_epoch_ = reader_->SessionEpoch();
+  const auto started = std::chrono::steady_clock::now();
+  const std::string& root = spec_.root;
+
+  // Size the subtree before leaving a single watch on it: on the first sync, and whenever the mirror is empty
+  // (a root that was missing may come back big). Later syncs use the mirror's size.
+  std::size_t want = mirror_.WatchBytes();
+  if (!measured_ || mirror_.empty()) {
+    TreeMirror sizing(root);
+    const zk::WalkSummary s = zk::WalkSubtree(*reader_, root, spec_.limits, [&](const zk::WalkedZnode& z) {
+      sizing.Put(std::string(z.path), *z.stat);
+    });
+    if (!s.status.ok() && s.status.code() != StatusCode::kNotFound) {
+      PublishFailure(s.status);
+      return SyncResult::kFailed;
+    }
+    if (s.truncated_znodes || s.truncated_timeout) {
+      FallBack(s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout");
+      return SyncResult::kFallBack;
+    }
+    want = sizing.WatchBytes();
+    measured_ = true;
+  }
+  if (!budget_->TryResize(&held_bytes_, std::max(want, held_bytes_))) {
+    FallBack("watching its " + std::to_string(want) +
+             " bytes of paths would exceed the session's watch budget (" +
+             std::to_string(budget_->used() - held_bytes_) + " of " + std::to_string(budget_->limit()) +
+             " bytes used by other subtrees)");
+    return SyncResult::kFallBack;
+  }
+
+  TreeMirror fresh(root);
+  const zk::WalkSummary s = zk::WalkSubtree(
+      *reader_, root, spec_.limits,
+      [&](const zk::WalkedZnode& z) { fresh.Put(std::string(z.path), *z.stat); }, zk::WalkWatches::kSet);
+  if (s.status.code() == StatusCode::kNotFound) {
+    fresh.Clear();
+    ReadStat(root);  // arms an exists-watch: the root's creation fires kCreated
+  } else if (!s.status.ok()) {
+    PublishFailure(s.status);
+    return SyncResult::kFailed;
+  }
+  if (s.truncated_znodes || s.truncated_timeout) {
+    FallBack(s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout");
+    return SyncResult::kFallBack;
+  }
+  if (state_.resyncs_total > 0) {
+    const std::size_t differences = mirror_.CountDifferences(fresh);
+    if (differences > 0) {
+      spdlog::info("subtree {}: resync found {} znodes that differed from the watched mirror", root,
+                   differences);
+    }
+  }
+  mirror_ = std::move(fresh);
+  truncated_depth_ = s.truncated_depth;
+  ++state_.resyncs_total;
+  need_sync_ = false;
+  if (!CheckBudget()) return SyncResult::kFallBack;
+  next_resync_ = std::chrono::steady_clock::now() + spec_.resync_interval;
+  last_sync_duration_ = std::chrono::steady_clock::now() - started;
+  Rebuild(/*full_walk=*/true, last_sync_duration_);
+  spdlog::debug("subtree {}: synced {} znodes with watches ({} bytes of watched paths)", root, mirror_.size(),
+                held_bytes_);
+  return SyncResult::kOk;
+}
+
+void WatchRefresher::Apply(Item& item) {
+  if (item.kind == Item::Kind::kEvent) {
+    OnEvent(item.event);
+    return;
+  }
+  if (item.generation != generation_) return;  // a reply from before the last full sync
+  if (!item.status.ok()) {
+    if (LostConnection(item.status)) need_sync_ = true;  // the watch it would have set may be missing
+    return;  // kNotFound: the znode went; its deletion event (or the parent's) tells the mirror
+  }
+  const std::string& path = item.path;
+  if (item.kind == Item::Kind::kStat) {
+    if (path == spec_.root && mirror_.empty()) {
+      need_sync_ = true;  // the root exists again
+    } else if (mirror_.Contains(path)) {
+      mirror_.Put(path, item.stat);
+      MarkDirty();
+    }
+    return;
+  }
+  // kChildren: a re-listing of a mirrored znode, or the first read of a new one.
+  const int depth = mirror_.Depth(path);
+  if (depth < 0) return;
+  if (!mirror_.Contains(path)) {
+    if (path == spec_.root) {
+      if (mirror_.empty()) need_sync_ = true;
+      return;
+    }
+    if (!mirror_.Contains(ParentOf(path))) return;  // its parent went meanwhile
+    if (depth > spec_.limits.max_depth) return;
+    mirror_.Put(path, item.stat);
+    ++state_.created_total;
+  } else if (depth < spec_.limits.max_depth) {
+    const TreeMirror::ChildrenDiff diff = mirror_.ApplyChildren(path, item.stat, item.children);
+    state_.deleted_total += diff.removed;
+    for (const std::string& name : diff.added) ReadNew(TreeMirror::ChildPath(path, name));
+    MarkDirty();
+    return;
+  } else {
+    mirror_.Put(path, item.stat);
+  }
+  if (depth >= spec_.limits.max_depth) {
+    if (!item.children.empty()) truncated_depth_ = true;
+  } else {
+    for (const std::string& name : item.children) ReadNew(TreeMirror::ChildPath(path, name));
+  }
+  MarkDirty();
+}
+
+void WatchRefresher::OnEvent(const zk::WatchEvent& event) {
+  const std::string& path = event.path;
+  switch (event.type) {
+    case zk::WatchEventType::kResync:
+      if (event.epoch > synced_epoch_) need_sync_ = true;
+      return;
+    case zk::WatchEventType::kDataChanged:
+      if (!mirror_.Contains(path)) return;
+      ++state_.data_changed_total;
+      ReadStat(path);
+      return;
+    case zk::WatchEventType::kChildrenChanged:
+      if (!mirror_.Contains(path)) return;
+      ++state_.children_changed_total;
+      ReadChildren(path);
+      return;
+    case zk::WatchEventType::kDeleted: {
+      if (!mirror_.Contains(path)) return;
+      state_.deleted_total += mirror_.RemoveSubtree(path);
+      MarkDirty();
+      if (path == spec_.root) ReadStat(path);  // watch for its re-creation
+      return;
+    }
+    case zk::WatchEventType::kCreated:
+      if (path == spec_.root && mirror_.empty()) need_sync_ = true;
+      return;
+    case zk::WatchEventType::kNotWatching:
+      if (mirror_.Contains(path)) need_sync_ = true;
+      return;
+  }
+}
+
+void WatchRefresher::ReadStat(const std::string& path) {
+  reader_->WatchExists(path, [inbox = inbox_, gen = generation_, path](Status s, zk::ZnodeStat stat) {
+    Item item;
+    item.kind = Item::Kind::kStat;
+    item.generation = gen;
+    item.path = path;
+    item.status = std::move(s);
+    item.stat = stat;
+    inbox->Push(std::move(item));
+  });
+}
+
+void WatchRefresher::ReadChildren(const std::string& path) {
+  reader_->WatchChildren2(path, [inbox = inbox_, gen = generation_, path](Status s, zk::ChildrenResult r) {
+    Item item;
+    item.kind = Item::Kind::kChildren;
+    item.generation = gen;
+    item.path = path;
+    item.status = std::move(s);
+    item.stat = r.stat;
+    item.children = std::move(r.children);
+    inbox->Push(std::move(item));
+  });
+}
+
+void WatchRefresher::ReadNew(const std::string& path) {
+  // The data watch first (its reply is ignored while the znode is not mirrored), then the listing that adds
+  // it: a data change between the two fires the data watch after the listing is applied... or is already in
+  // the listing's Stat. Either way the mirror converges.
+  reader_->WatchExists(path, [](Status, zk::ZnodeStat) {});
+  ReadChildren(path);
+}
+
+void WatchRefresher::MarkDirty() {
+  if (dirty_) return;
+  dirty_ = true;
+  build_due_ = std::max(std::chrono::steady_clock::now() + kGatherDelay, last_build_ + kRebuildInterval);
+}
+
+bool WatchRefresher::CheckBudget() {
+  if (mirror_.size() > spec_.limits.max_znodes) {
+    FallBack("it grew past max_znodes (" + std::to_string(spec_.limits.max_znodes) + ")");
+    return false;
+  }
+  const std::size_t want = mirror_.WatchBytes();
+  if (want != held_bytes_ && !budget_->TryResize(&held_bytes_, want)) {
+    FallBack("it grew to " + std::to_string(want) +
+             " bytes of watched paths, over the session's watch budget (" + std::to_string(budget_->limit()) +
+             " bytes)");
+    return false;
+  }
+  state_.watched_bytes = held_bytes_;
+  return true;
+}
+
+void WatchRefresher::FallBack(const std::string& why) {
+  fell_back_ = true;
+  budget_->Release(&held_bytes_);
+  state_.mode = RefreshMode::kPoll;
+  state_.watched_bytes = 0;
+  spdlog::warn("subtree {}: falling back from watch to poll mode (every {}ms): {}", spec_.root,
+               spec_.refresh_interval.count(), why);
+}
+
+void WatchRefresher::Rebuild(bool full_walk, std::chrono::nanoseconds duration) {
+  const auto now = std::chrono::steady_clock::now();
+  auto snapshot = std::make_shared<const SubtreeSnapshot>(
+      mirror_.BuildSnapshot(spec_, patterns_, std::chrono::system_clock::now(), duration,
+                            TreeMirror::Caps{truncated_depth_, false}));
+  state_.watched_bytes = held_bytes_;
+  publish_(std::move(snapshot), Status::Ok(), full_walk, state_);
+  dirty_ = false;
+  last_build_ = now;
+}
+
+void WatchRefresher::PublishFailure(Status status) {
+  spdlog::warn("subtree {}: watch-mode sync failed: {}", spec_.root, status.ToString());
+  publish_(nullptr, std::move(status), /*full_walk=*/true, state_);
+}
+
+}  // namespace zkx::collectors

@@ -1,0 +1,364 @@
+// scale_bench: on-demand benchmark (not a test) for subtrees at scale. On a local 3-node ensemble it builds
+// trees of 10,000 and 100,000 znodes and prints, in one run:
+//  - walk rate against the sequential get + get_children walk (C client, sync), `zkCli.sh ls -R` and the C
+//    client's pipelined get + get_children2 walk, all measured now;
+//  - the load the exporter puts on ZooKeeper over a quiet window (sum over members of `mntr`
+//    zk_packets_received deltas) in poll mode at a 30 s interval and in watch mode, on the 10,000-znode tree;
+//  - change-to-metric latency in watch mode (p50/p99 over N changes);
+//  - /metrics latency and size, and exporter RSS, with 100,000 tracked znodes and 10,000 per-znode series.
+// No thresholds are asserted.
+//
+//   build/dev/tests/bench/scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100]
+//                                     [--series 10000] [--in-flight 512]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/bench/baseline_walks.h"
+#include "tests/e2e/child_process.h"
+#include "tests/support/http_get.h"
+#include "tests/support/sample_trees.h"
+#include "tests/support/wait_and_ports.h"
+#include "tests/support/zk_ensemble.h"
+#include "tests/support/zk_test_client.h"
+#include "zk/session.h"
+#include "zk/subtree_walk.h"
+
+namespace zkx {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::vector<std::size_t> sizes{10000, 100000};
+  int quiet_seconds = 60;
+  int changes = 100;
+  std::size_t series = 10000;
+  std::size_t in_flight = 512;
+};
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
+  const auto at = exposition.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::strtod(exposition.c_str() + at + series.size() + 2, nullptr);
+}
+
+// Sum over members of mntr's zk_packets_received.
+double PacketsReceived(const test::ZkEnsemble& ensemble) {
+  double sum = 0;
+  for (int i = 0; i < ensemble.size(); ++i) {
+    Result<std::string> mntr = ensemble.FourLetterWord(i, "mntr");
+    if (!mntr.ok()) continue;
+    const auto at = mntr->find("zk_packets_received");
+    if (at != std::string::npos)
+      sum += std::strtod(mntr->c_str() + at + std::strlen("zk_packets_received"), nullptr);
+  }
+  return sum;
+}
+
+class Exporter {
+ public:
+  Exporter(const test::ZkEnsemble& ensemble, const std::string& dir, const std::string& name,
+           const std::string& config, const std::vector<std::string>& extra) {
+    std::ofstream(dir + "/" + name + ".yml") << config;
+    port_ = *test::FreeLoopbackPort();
+    std::vector<std::string> argv{ZKX_EXPORTER_BIN,
+                                  "--zookeeper.hosts=" + ensemble.ConnectString(),
+                                  "--config.file=" + dir + "/" + name + ".yml",
+                                  "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                  "--no-collector.server",
+                                  "--no-collector.watches"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto child = test::ChildProcess::Start(argv, dir + "/" + name + ".log");
+    if (child.ok()) child_.emplace(std::move(child).value());
+  }
+  bool WaitFor(const std::function<bool(const std::string&)>& ready, milliseconds timeout) {
+    return child_ && test::WaitFor(
+                         [&] {
+                           auto r = test::HttpGet("127.0.0.1", port_, "/metrics");
+                           return r.ok() && r->status == 200 && ready(r->body);
+                         },
+                         timeout, milliseconds(250));
+  }
+  Result<test::HttpResponse> Get(const std::string& path = "/metrics",
+                                 const std::map<std::string, std::string>& headers = {}) {
+    return test::HttpGet("127.0.0.1", port_, path, headers);
+  }
+
+ private:
+  uint16_t port_ = 0;
+  std::optional<test::ChildProcess> child_;
+};
+
+struct WalkRow {
+  std::string name;
+  std::size_t nodes = 0;
+  double seconds = 0;
+};
+
+int Run(const Options& opt) {
+  std::printf("scale_bench: local 3-node ensemble (loopback; the JVMs share this machine's cores)\n\n");
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});
+  if (Status s = ensemble.Start(); !s.ok()) {
+    std::fprintf(stderr, "ensemble: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  char dir_tmpl[] = "/tmp/zkx-scale-XXXXXX";
+  const std::string dir = mkdtemp(dir_tmpl);
+  std::ostringstream md;  // the README table
+  md << "| measurement | result |\n|---|---|\n";
+
+  // ---- trees and walks --------------------------------------------------------------------------------
+  std::vector<std::string> roots;
+  for (std::size_t size : opt.sizes) {
+    const std::string root = "/s" + std::to_string(size / 1000) + "k";
+    roots.push_back(root);
+    test::ZkTestClient writer;
+    if (!writer.Connect(ensemble.ConnectString()).ok()) return 1;
+    const auto c0 = Clock::now();
+    if (Status s = test::CreateSampleTree(writer, test::SyntheticTree(size, 10, 32, root)); !s.ok()) {
+      std::fprintf(stderr, "create: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    std::printf("created %zu znodes under %s in %.1fs\n", size, root.c_str(), Seconds(Clock::now() - c0));
+    writer.Close();
+
+    std::vector<WalkRow> rows;
+    auto seq = bench::SequentialGetChildrenWalk(ensemble.ConnectString(), root);
+    auto cli = bench::ZkCliLsR(ensemble.ConnectString(), root);
+    auto pipe = bench::PipelinedGetChildren2Walk(ensemble.ConnectString(), root, 1024);
+    if (!seq.ok() || !cli.ok() || !pipe.ok()) {
+      std::fprintf(stderr, "baseline failed: %s %s %s\n", seq.status().ToString().c_str(),
+                   cli.status().ToString().c_str(), pipe.status().ToString().c_str());
+      return 1;
+    }
+    rows.push_back({"sequential get + get_children (C client, sync)", seq->nodes, seq->seconds});
+    rows.push_back({"zkCli.sh ls -R (JVM start included)", cli->nodes, cli->seconds});
+    rows.push_back({"C client pipelined get + get_children2, 1024 in flight", pipe->nodes, pipe->seconds});
+
+    zk::SessionOptions so;
+    so.hosts = ensemble.ConnectString();
+    auto session = std::move(zk::Session::Create(so)).value();
+    session->Start();
+    if (!test::WaitFor([&] { return session->Connected(); }, milliseconds(30000))) return 1;
+    zk::WalkLimits limits;
+    limits.max_in_flight = opt.in_flight;
+    limits.max_znodes = size * 2;
+    std::vector<double> times;
+    std::size_t visited = 0;
+    for (int i = 0; i < 3; ++i) {
+      zk::WalkSummary s = zk::WalkSubtree(*session, root, limits, [](const zk::WalkedZnode&) {});
+      if (!s.status.ok()) return 1;
+      visited = s.visited;
+      times.push_back(Seconds(s.duration));
+    }
+    session->Stop();
+    char label[96];
+    std::snprintf(label, sizeof label, "exporter walk: get_children2, %zu in flight (median of 3)",
+                  opt.in_flight);
+    rows.push_back({label, visited, Percentile(times, 0.5)});
+
+    const double seq_rate = static_cast<double>(seq->nodes) / seq->seconds;
+    const double cli_rate = static_cast<double>(cli->nodes) / cli->seconds;
+    std::printf("%-58s %8s %8s %9s %7s %7s\n", "walk", "znodes", "seconds", "znodes/s", "vs seq", "vs zkCli");
+    for (const WalkRow& r : rows) {
+      const double rate = static_cast<double>(r.nodes) / r.seconds;
+      std::printf("%-58s %8zu %8.2f %9.0f %6.1fx %6.1fx\n", r.name.c_str(), r.nodes, r.seconds, rate,
+                  rate / seq_rate, rate / cli_rate);
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "| walk %zu znodes: %s | %.2f s, %.0f znodes/s (%.1fx sequential, %.1fx zkCli) |\n", size,
+                    r.name.c_str(), r.seconds, rate, rate / seq_rate, rate / cli_rate);
+      md << line;
+    }
+    std::printf("\n");
+  }
+
+  // ---- quiet load: poll (30 s) vs watch, on the first (smallest) tree ---------------------------------
+  const std::string small = roots.front();
+  double load[2] = {0, 0};
+  const char* modes[2] = {"poll", "watch"};
+  for (int m = 0; m < 2; ++m) {
+    const std::string config = "subtrees:\n  - root: " + small +
+                               "\n    refresh_interval: 30s\n    refresh_mode: " + modes[m] +
+                               "\n    max_znodes: 200000\n";
+    Exporter exporter(ensemble, dir, std::string("load-") + modes[m], config, {});
+    const std::string mode_series =
+        "zookeeper_subtree_refresh_mode{mode=\"" + std::string(modes[m]) + "\",root=\"" + small + "\"}";
+    if (!exporter.WaitFor(
+            [&](const std::string& body) {
+              return SampleValue(body, mode_series).value_or(0) == 1 &&
+                     SampleValue(body, "zookeeper_subtree_znodes{root=\"" + small + "\"}").value_or(0) > 0;
+            },
+            milliseconds(120000))) {
+      std::fprintf(stderr, "exporter (%s) not ready\n", modes[m]);
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // let the first walk's tail settle
+    const double before = PacketsReceived(ensemble);
+    std::this_thread::sleep_for(std::chrono::seconds(opt.quiet_seconds));
+    load[m] = PacketsReceived(ensemble) - before;
+    std::printf("quiet %ds, %s mode on %s: %.0f requests received by the ensemble\n", opt.quiet_seconds,
+                modes[m], small.c_str(), load[m]);
+  }
+  std::printf("watch-mode quiet load = %.2f%% of poll mode's\n\n", 100.0 * load[1] / std::max(load[0], 1.0));
+  char line[256];
+  std::snprintf(
+      line, sizeof line,
+      "| quiet load, %s, %d s: poll every 30 s / watch | %.0f / %.0f requests (watch = %.2f%% of poll) |\n",
+      small.c_str(), opt.quiet_seconds, load[0], load[1], 100.0 * load[1] / std::max(load[0], 1.0));
+  md << line;
+
+  // ---- change-to-metric latency in watch mode ---------------------------------------------------------
+  {
+    const std::string sub = small + "/n0";
+    const std::string config =
+        "subtrees:\n  - root: " + small +
+        "\n    refresh_mode: watch\n    max_znode_series: " + std::to_string(opt.series) +
+        "\n    znode_patterns: [\"" + sub + "/**\"]\n";
+    Exporter exporter(ensemble, dir, "latency", config, {});
+    if (!exporter.WaitFor(
+            [&](const std::string& body) {
+              return SampleValue(body,
+                                 "zookeeper_subtree_refresh_mode{mode=\"watch\",root=\"" + small + "\"}")
+                             .value_or(0) == 1 &&
+                     SampleValue(body, "zookeeper_subtree_watched_path_bytes{root=\"" + small + "\"}")
+                             .value_or(0) > 0;
+            },
+            milliseconds(120000))) {
+      std::fprintf(stderr, "latency exporter not ready\n");
+      return 1;
+    }
+    test::ZkTestClient writer;
+    if (!writer.Connect(ensemble.ConnectString()).ok()) return 1;
+    std::vector<double> latencies;
+    std::size_t scrape_bytes = 0;
+    for (int i = 0; i < opt.changes; ++i) {
+      const std::string path = sub + "/n" + std::to_string(i % 10) + "/n" + std::to_string((i / 10) % 10);
+      const std::string series = "zookeeper_znode_version{path=\"" + path + "\",root=\"" + small + "\"}";
+      auto first = exporter.Get();
+      if (!first.ok()) return 1;
+      scrape_bytes = first->body.size();
+      const double version = SampleValue(first->body, series).value_or(-1);
+      const auto t0 = Clock::now();
+      if (!writer.Set(path, "v" + std::to_string(i)).ok()) return 1;
+      bool seen = false;
+      while (!seen && Clock::now() - t0 < std::chrono::seconds(10)) {
+        auto r = exporter.Get();
+        seen = r.ok() && SampleValue(r->body, series).value_or(-1) > version;
+      }
+      latencies.push_back(seen ? Seconds(Clock::now() - t0) : 10.0);
+    }
+    std::printf(
+        "change -> /metrics in watch mode (%d changes, /metrics %zu bytes): p50 %.0f ms, p99 %.0f ms\n\n",
+        opt.changes, scrape_bytes, Percentile(latencies, 0.5) * 1000, Percentile(latencies, 0.99) * 1000);
+    std::snprintf(line, sizeof line,
+                  "| change -> /metrics, watch mode (%d changes) | p50 %.0f ms, p99 %.0f ms |\n", opt.changes,
+                  Percentile(latencies, 0.5) * 1000, Percentile(latencies, 0.99) * 1000);
+    md << line;
+  }
+
+  // ---- /metrics and RSS at the largest tree --------------------------------------------------------------
+  {
+    const std::string big = roots.back();
+    const std::string config = "subtrees:\n  - root: " + big +
+                               "\n    refresh_interval: 5m\n    max_znodes: 200000\n"
+                               "    max_znode_series: " +
+                               std::to_string(opt.series) + "\n    znode_patterns: [\"" + big + "/**\"]\n";
+    Exporter exporter(ensemble, dir, "metrics", config, {});
+    if (!exporter.WaitFor(
+            [&](const std::string& body) {
+              return SampleValue(body, "zookeeper_subtree_znodes{root=\"" + big + "\"}").value_or(0) > 0;
+            },
+            milliseconds(300000))) {
+      std::fprintf(stderr, "metrics exporter not ready\n");
+      return 1;
+    }
+    std::vector<double> scrape;
+    std::string body;
+    for (int i = 0; i < 10; ++i) {
+      const auto t0 = Clock::now();
+      auto r = exporter.Get();
+      scrape.push_back(Seconds(Clock::now() - t0));
+      if (!r.ok()) return 1;
+      body = std::move(r->body);
+    }
+    auto gz = exporter.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+    const std::size_t gz_bytes = gz.ok() ? gz->body.size() : 0;
+    const double znodes = SampleValue(body, "zookeeper_subtree_znodes{root=\"" + big + "\"}").value_or(0);
+    std::size_t version_series = 0;
+    for (std::size_t at = body.find("\nzookeeper_znode_version{"); at != std::string::npos;
+         at = body.find("\nzookeeper_znode_version{", at + 1)) {
+      ++version_series;
+    }
+    const double rss = SampleValue(body, "process_resident_memory_bytes").value_or(0) / 1e6;
+    std::printf(
+        "/metrics with %.0f tracked znodes, %zu per-znode series: median %.0f ms, max %.0f ms over 10; "
+        "%zu bytes (%zu gzip); exporter RSS %.1f MB\n",
+        znodes, version_series, Percentile(scrape, 0.5) * 1000,
+        *std::max_element(scrape.begin(), scrape.end()) * 1000, body.size(), gz_bytes, rss);
+    std::snprintf(
+        line, sizeof line,
+        "| /metrics, %.0f tracked znodes, %zu per-znode series | median %.0f ms, %.1f MB (%.2f MB gzip) |\n"
+        "| exporter RSS at %.0f tracked znodes | %.1f MB |\n",
+        znodes, version_series, Percentile(scrape, 0.5) * 1000, static_cast<double>(body.size()) / 1e6,
+        static_cast<double>(gz_bytes) / 1e6, znodes, rss);
+    md << line;
+  }
+  std::printf("\nREADME table:\n%s", md.str().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace zkx
+
+int main(int argc, char** argv) {
+  zkx::Options opt;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--sizes") {
+      opt.sizes.clear();
+      std::stringstream in(value);
+      for (std::string item; std::getline(in, item, ',');)
+        opt.sizes.push_back(std::strtoul(item.c_str(), nullptr, 10));
+    } else if (flag == "--quiet-seconds") {
+      opt.quiet_seconds = std::atoi(value.c_str());
+    } else if (flag == "--changes") {
+      opt.changes = std::atoi(value.c_str());
+    } else if (flag == "--series") {
+      opt.series = std::strtoul(value.c_str(), nullptr, 10);
+    } else if (flag == "--in-flight") {
+      opt.in_flight = std::strtoul(value.c_str(), nullptr, 10);
+    } else {
+      std::fprintf(
+          stderr,
+          "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] [--series 10000] "
+          "[--in-flight 512]\n");
+      return 2;
+    }
+  }
+  if (opt.sizes.empty() || opt.changes <= 0) return 2;
+  return zkx::Run(opt);
+}

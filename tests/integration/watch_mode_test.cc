@@ -1,0 +1,283 @@
+// Watch mode against a real ensemble: the published snapshot stays identical to an independent fresh walk
+// (a second session, no watches) through bursts of creates/deletes/updates, a killed member, a real session
+// expiry, and a deleted and re-created root; above the watch budget the subtree falls back to poll.
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <tuple>
+
+#include <gtest/gtest.h>
+
+#include "collectors/subtree_refresher.h"
+#include "collectors/watch_budget.h"
+#include "tests/support/wait_and_ports.h"
+#include "tests/support/zk_ensemble.h"
+#include "tests/support/zk_test_client.h"
+#include "zk/session.h"
+#include "zk/subtree_walk.h"
+
+namespace zkx {
+namespace {
+
+using std::chrono::milliseconds;
+using Tree = std::map<std::string, std::tuple<int32_t, int32_t, int32_t, int32_t>>;
+
+std::unique_ptr<zk::Session> StartSession(const std::string& hosts,
+                                          milliseconds timeout = milliseconds(10000)) {
+  zk::SessionOptions o;
+  o.hosts = hosts;
+  o.session_timeout = timeout;
+  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
+  EXPECT_TRUE(s.ok());
+  (*s)->Start();
+  return std::move(s).value();
+}
+
+collectors::SubtreeSpec WatchSpec(const std::string& root) {
+  collectors::SubtreeSpec s;
+  s.root = root;
+  s.refresh_mode = collectors::RefreshMode::kWatch;
+  s.refresh_interval = milliseconds(500);
+  s.resync_interval = std::chrono::hours(1);  // only reconnects and expiry resync in these tests
+  s.znode_patterns = {root + "/**"};
+  s.max_znode_series = 100000;
+  return s;
+}
+
+// path -> (version, cversion, children, data bytes), walked now by `reader` (a session without watches).
+Tree FreshWalk(zk::ZnodeReader& reader, const std::string& root) {
+  Tree t;
+  zk::WalkSummary s = zk::WalkSubtree(reader, root, {}, [&](const zk::WalkedZnode& z) {
+    t[std::string(z.path)] = {z.stat->version, z.stat->cversion, z.stat->num_children, z.stat->data_length};
+  });
+  if (!s.status.ok() && s.status.code() != StatusCode::kNotFound) t["<error>"] = {};
+  return t;
+}
+
+Tree Published(const collectors::SubtreeRefresher& r) {
+  Tree t;
+  auto view = r.View();
+  if (!view->last_success) {
+    t["<none>"] = {};
+    return t;
+  }
+  for (const auto& z : view->last_success->znode_samples) {
+    t[z.path] = {z.stat.version, z.stat.cversion, z.stat.num_children, z.stat.data_length};
+  }
+  return t;
+}
+
+// Waits until the refresher's snapshot equals a fresh walk; prints the first difference otherwise.
+::testing::AssertionResult Converges(zk::ZnodeReader& checker, const collectors::SubtreeRefresher& r,
+                                     const std::string& root, milliseconds timeout = milliseconds(20000)) {
+  Tree fresh;
+  Tree mine;
+  if (test::WaitFor(
+          [&] {
+            fresh = FreshWalk(checker, root);
+            mine = Published(r);
+            return fresh == mine;
+          },
+          timeout, milliseconds(100))) {
+    return ::testing::AssertionSuccess();
+  }
+  std::string diff;
+  for (const auto& [p, v] : fresh) {
+    if (!mine.count(p))
+      diff += " missing " + p;
+    else if (mine[p] != v)
+      diff += " stale " + p;
+    if (diff.size() > 300) break;
+  }
+  for (const auto& [p, v] : mine) {
+    if (!fresh.count(p)) diff += " extra " + p;
+    if (diff.size() > 300) break;
+  }
+  return ::testing::AssertionFailure()
+         << "mirror (" << mine.size() << ") != fresh walk (" << fresh.size() << "):" << diff;
+}
+
+// Creates, deletes and updates a burst of znodes under `root` (which has n0..n9, each with c0..c9).
+void Burst(test::ZkTestClient& w, const std::string& root, int round) {
+  const std::string tag = "r" + std::to_string(round);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(w.CreateRecursive(root + "/n" + std::to_string(i % 10) + "/" + tag + "-" + std::to_string(i) +
+                                  "/leaf")
+                    .ok());
+  }
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(w.Set(root + "/n" + std::to_string(i % 10) + "/c" + std::to_string(i % 7),
+                      tag + std::string(static_cast<std::size_t>(i), 'x'))
+                    .ok());
+  }
+  ASSERT_TRUE(w.DeleteRecursive(root + "/n" + std::to_string(round % 10) + "/c9").ok());
+  ASSERT_TRUE(w.CreateRecursive(root + "/n" + std::to_string(round % 10) + "/c9", "again").ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(w.DeleteRecursive(root + "/n" + std::to_string(i) + "/c8").ok());
+}
+
+// root + n0..n9 + their c0..c9: 111 znodes.
+void CreateTree(test::ZkTestClient& w, const std::string& root) {
+  ASSERT_TRUE(w.CreateRecursive(root).ok());
+  for (int i = 0; i < 10; ++i) {
+    const std::string n = root + "/n" + std::to_string(i);
+    ASSERT_TRUE(w.Create(n, "d").ok());
+    for (int j = 0; j < 10; ++j) ASSERT_TRUE(w.Create(n + "/c" + std::to_string(j), "data").ok());
+  }
+}
+
+int ServerHoldingSession(const test::ZkEnsemble& ensemble, int64_t session_id) {
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "sid=0x%" PRIx64, static_cast<uint64_t>(session_id));
+  for (int i = 0; i < ensemble.size(); ++i) {
+    Result<std::string> cons = ensemble.FourLetterWord(i, "cons");
+    if (cons.ok() && cons->find(hex) != std::string::npos) return i;
+  }
+  return -1;
+}
+
+TEST(WatchModeTest, StaysIdenticalThroughBurstsAndAKilledMember) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});
+  ASSERT_TRUE(ensemble.Start().ok());
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+  CreateTree(writer, "/w");
+
+  auto session = StartSession(ensemble.ConnectString());
+  auto checker = StartSession(ensemble.ConnectString());
+  ASSERT_TRUE(
+      test::WaitFor([&] { return session->Connected() && checker->Connected(); }, milliseconds(30000)));
+  collectors::WatchBudget budget;
+  collectors::SubtreeRefresher r(
+      WatchSpec("/w"), session.get(), [&] { return session->Connected(); }, &budget);
+  r.Start();
+  ASSERT_TRUE(Converges(*checker, r, "/w"));
+  EXPECT_EQ(r.View()->watch.mode, collectors::RefreshMode::kWatch);
+  const zk::SessionStats s0 = session->Stats();
+  EXPECT_EQ(s0.watches, 2 * 111u);                  // a data and a child watch per znode
+  EXPECT_EQ(s0.watched_path_bytes, budget.used());  // both count 2 x (4 + path) per znode
+
+  for (int round = 0; round < 3; ++round) {
+    Burst(writer, "/w", round);
+    ASSERT_TRUE(Converges(*checker, r, "/w")) << "round " << round;
+  }
+  const collectors::WatchState w = r.View()->watch;
+  EXPECT_GE(w.created_total, 90u);
+  EXPECT_GE(w.deleted_total, 8u);  // 6 in round 0, 1 in each later round
+  EXPECT_GE(w.data_changed_total, 30u);
+  EXPECT_EQ(r.View()->refreshes_total, 1u);  // bursts never needed a full walk
+
+  // Kill the member holding the exporter's session; change the tree while it moves.
+  int holder = -1;
+  ASSERT_TRUE(test::WaitFor([&] { return (holder = ServerHoldingSession(ensemble, s0.session_id)) >= 0; },
+                            milliseconds(10000)));
+  ensemble.Kill(holder);
+  test::ZkTestClient writer2;
+  ASSERT_TRUE(writer2.Connect(ensemble.ConnectString()).ok());
+  Burst(writer2, "/w", 3);
+  ASSERT_TRUE(test::WaitFor([&] { return session->Stats().disconnects_total >= 1 && session->Connected(); },
+                            milliseconds(30000)));
+  ASSERT_TRUE(Converges(*checker, r, "/w"));
+  Burst(writer2, "/w", 4);
+  ASSERT_TRUE(Converges(*checker, r, "/w"));
+  EXPECT_EQ(session->Stats().expirations_total, 0u);
+  EXPECT_GE(r.View()->watch.resyncs_total, 2u);  // the reconnect resynced
+  r.Stop();
+  EXPECT_EQ(budget.used(), 0u);
+  ASSERT_TRUE(ensemble.Restart(holder).ok());
+}
+
+TEST(WatchModeTest, ResyncsAfterARealSessionExpiry) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions::ShortSessions(3));
+  ASSERT_TRUE(ensemble.Start().ok());
+  {
+    test::ZkTestClient writer;
+    ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+    CreateTree(writer, "/e");
+  }
+  auto session = StartSession(ensemble.ConnectString(), milliseconds(4000));
+  ASSERT_TRUE(test::WaitFor([&] { return session->Connected(); }, milliseconds(30000)));
+  collectors::WatchBudget budget;
+  collectors::SubtreeRefresher r(
+      WatchSpec("/e"), session.get(), [&] { return session->Connected(); }, &budget);
+  r.Start();
+  {
+    auto checker = StartSession(ensemble.ConnectString());
+    ASSERT_TRUE(test::WaitFor([&] { return checker->Connected(); }, milliseconds(30000)));
+    ASSERT_TRUE(Converges(*checker, r, "/e"));
+  }
+  const zk::SessionStats before = session->Stats();
+
+  for (int i = 0; i < 3; ++i) ensemble.Pause(i);
+  std::this_thread::sleep_for(milliseconds(9000));
+  for (int i = 0; i < 3; ++i) ensemble.Resume(i);
+
+  // Change the tree as soon as the ensemble answers: the old session's watches are gone with it.
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString(), milliseconds(30000)).ok());
+  Burst(writer, "/e", 0);
+  ASSERT_TRUE(test::WaitFor(
+      [&] {
+        const zk::SessionStats s = session->Stats();
+        return s.expirations_total >= 1 && session->Connected() && s.session_id != before.session_id;
+      },
+      milliseconds(60000)));
+  auto checker = StartSession(ensemble.ConnectString());
+  ASSERT_TRUE(test::WaitFor([&] { return checker->Connected(); }, milliseconds(30000)));
+  ASSERT_TRUE(Converges(*checker, r, "/e"));
+  EXPECT_GE(session->Stats().watches, 2 * 111u);  // re-established on the new session
+  // And the new watches work: a burst is seen without another full walk.
+  const uint64_t walks = r.View()->refreshes_total;
+  Burst(writer, "/e", 1);
+  ASSERT_TRUE(Converges(*checker, r, "/e"));
+  EXPECT_EQ(r.View()->refreshes_total, walks);
+}
+
+TEST(WatchModeTest, FallsBackToPollAboveTheBudgetAndTracksARecreatedRoot) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 1});
+  ASSERT_TRUE(ensemble.Start().ok());
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+  CreateTree(writer, "/big");
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer.Create("/big/extra-" + std::to_string(i), "").ok());
+  CreateTree(writer, "/small");
+  auto session = StartSession(ensemble.ConnectString());
+  auto checker = StartSession(ensemble.ConnectString());
+  ASSERT_TRUE(
+      test::WaitFor([&] { return session->Connected() && checker->Connected(); }, milliseconds(30000)));
+
+  // /small needs 2 x (4 + ~12) x 111 ~ 3.5 KB (~6.7 KB after a burst); /big ~ 11 KB: over the budget.
+  collectors::WatchBudget budget(8000);
+  collectors::SubtreeRefresher small(
+      WatchSpec("/small"), session.get(), [&] { return session->Connected(); }, &budget);
+  small.Start();
+  ASSERT_TRUE(Converges(*checker, small, "/small"));
+  ASSERT_EQ(small.View()->watch.mode, collectors::RefreshMode::kWatch);
+  collectors::SubtreeRefresher big(
+      WatchSpec("/big"), session.get(), [&] { return session->Connected(); }, &budget);
+  big.Start();
+  ASSERT_TRUE(Converges(*checker, big, "/big"));
+  ASSERT_TRUE(test::WaitFor([&] { return big.View()->watch.mode == collectors::RefreshMode::kPoll; },
+                            milliseconds(10000)));
+  EXPECT_EQ(small.View()->watch.mode, collectors::RefreshMode::kWatch);
+  EXPECT_LE(budget.used(), 8000u);
+  EXPECT_EQ(session->Stats().watches, 2 * 111u);  // /small's only: the fallback set none
+  Burst(writer, "/big", 0);                       // poll mode (every 500 ms here) still follows the tree
+  ASSERT_TRUE(Converges(*checker, big, "/big"));
+
+  // /small deleted and re-created: tracked again, in watch mode.
+  ASSERT_TRUE(writer.DeleteRecursive("/small").ok());
+  ASSERT_TRUE(Converges(*checker, small, "/small"));
+  EXPECT_FALSE(small.View()->last_success->root_exists);
+  CreateTree(writer, "/small");
+  ASSERT_TRUE(Converges(*checker, small, "/small"));
+  EXPECT_TRUE(small.View()->last_success->root_exists);
+  Burst(writer, "/small", 1);
+  ASSERT_TRUE(Converges(*checker, small, "/small"));
+  EXPECT_EQ(small.View()->watch.mode, collectors::RefreshMode::kWatch);
+}
+
+}  // namespace
+}  // namespace zkx
