@@ -6,6 +6,8 @@
 #include <CivetServer.h>
 #include <spdlog/spdlog.h>
 
+#include "exporter/tls_server.h"
+
 namespace zkx::exporter {
 
 Result<std::string> ToCivetListeningPort(const std::string& listen_address) {
@@ -30,9 +32,55 @@ Result<std::string> ToCivetListeningPort(const std::string& listen_address) {
   return host + ":" + port_text;
 }
 
+namespace {
+
+// CivetWeb's own messages (TLS handshake failures, socket errors) go to our log at debug level.
+int LogCivetMessage(const mg_connection* /*conn*/, const char* message) {
+  try {
+    spdlog::debug("civetweb: {}", message != nullptr ? message : "");
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a callback must not throw
+  }
+  return 1;
+}
+
+// CivetWeb's init_ssl callback: user_data is the CivetServer, whose user context is the TlsServerConfig.
+int InitSsl(void* ssl_ctx, void* user_data) {
+  try {
+    const auto* server = static_cast<const CivetServer*>(user_data);
+    const auto* tls =
+        static_cast<const TlsServerConfig*>(server != nullptr ? server->getUserContext() : nullptr);
+    if (tls == nullptr) return -1;
+    if (Status s = ConfigureSslContext(ssl_ctx, *tls); !s.ok()) {
+      spdlog::error("{}", s.message());
+      return -1;
+    }
+    return 1;  // the certificate is set up: CivetWeb's ssl_* options are not used
+  } catch (...) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+Result<HttpSecurity> HttpSecurity::FromWebConfig(const WebConfig& config) {
+  HttpSecurity security;
+  if (!config.basic_auth_users.empty()) {
+    Result<std::unique_ptr<BasicAuthenticator>> auth = BasicAuthenticator::Create(config.basic_auth_users);
+    if (!auth.ok()) return auth.status();
+    security.basic_auth = std::move(auth).value();
+  }
+  if (config.tls) {
+    if (Status s = CheckTlsServerConfig(*config.tls); !s.ok()) return s;
+    security.tls = config.tls;
+  }
+  security.headers = config.headers;
+  return security;
+}
+
 class HttpServer::Dispatcher final : public CivetHandler {
  public:
-  explicit Dispatcher(std::map<std::string, HttpHandler> routes) : routes_(std::move(routes)) {}
+  Dispatcher(std::map<std::string, HttpHandler> routes, HttpSecurity security)
+      : routes_(std::move(routes)), security_(std::move(security)) {}
 
   bool handleGet(CivetServer* /*server*/, mg_connection* conn) override { return Serve(conn, true); }
   bool handleHead(CivetServer* /*server*/, mg_connection* conn) override { return Serve(conn, false); }
@@ -43,27 +91,56 @@ class HttpServer::Dispatcher final : public CivetHandler {
   bool handleOptions(CivetServer* /*server*/, mg_connection* conn) override { return MethodNotAllowed(conn); }
 
  private:
-  static void Write(mg_connection* conn, const HttpResponse& r, bool with_body) {
+  void Write(mg_connection* conn, const HttpResponse& r, bool with_body) const {
     mg_response_header_start(conn, r.status);
     mg_response_header_add(conn, "Content-Type", r.content_type.c_str(), -1);
     const std::string length = std::to_string(r.body.size());
     mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
     for (const auto& [name, value] : r.headers) mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    for (const auto& [name, value] : security_.headers) {
+      mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    }
     mg_response_header_send(conn);
     if (with_body && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
   }
 
-  static bool MethodNotAllowed(mg_connection* conn) {
+  // True when the request may proceed; otherwise a 401 has been written.
+  bool Authorize(mg_connection* conn, bool with_body) const {
+    if (!security_.basic_auth) return true;
+    const char* header = mg_get_header(conn, "Authorization");
+    std::string user;
+    const auto outcome = security_.basic_auth->Check(header != nullptr ? header : "", &user);
+    if (outcome == BasicAuthenticator::Outcome::kAllowed) return true;
+    if (outcome == BasicAuthenticator::Outcome::kDenied) {
+      const mg_request_info* info = mg_get_request_info(conn);
+      spdlog::debug("basic auth failed for user \"{}\" from {}", user,
+                    info != nullptr ? info->remote_addr : "?");  // the user name only: never the password
+    }
     HttpResponse r;
-    r.status = 405;
-    r.body = "method not allowed\n";
-    r.headers.emplace_back("Allow", "GET, HEAD");
-    Write(conn, r, true);
+    r.status = 401;
+    r.body = "Unauthorized\n";
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"zookeeper_exporter\"");
+    Write(conn, r, with_body);
+    return false;
+  }
+
+  bool MethodNotAllowed(mg_connection* conn) const {
+    try {
+      if (!Authorize(conn, true)) return true;
+      HttpResponse r;
+      r.status = 405;
+      r.body = "method not allowed\n";
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      Write(conn, r, true);
+    } catch (
+        ...) {  // NOLINT(bugprone-empty-catch): a callback must not throw; CivetWeb closes the connection
+    }
     return true;
   }
 
   bool Serve(mg_connection* conn, bool with_body) {
     try {
+      if (!Authorize(conn, with_body)) return true;
       const mg_request_info* info = mg_get_request_info(conn);
       HttpRequest request;
       request.method = info->request_method != nullptr ? info->request_method : "";
@@ -97,22 +174,39 @@ class HttpServer::Dispatcher final : public CivetHandler {
   }
 
   const std::map<std::string, HttpHandler> routes_;  // immutable
+  const HttpSecurity security_;                      // immutable
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_address,
                                                       std::map<std::string, HttpHandler> routes,
                                                       int worker_threads) {
+  return Start(listen_address, std::move(routes), HttpSecurity{}, worker_threads);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_address,
+                                                      std::map<std::string, HttpHandler> routes,
+                                                      HttpSecurity security, int worker_threads) {
   Result<std::string> ports = ToCivetListeningPort(listen_address);
   if (!ports.ok()) return ports.status();
   std::unique_ptr<HttpServer> server(new HttpServer());
-  server->dispatcher_ = std::make_unique<Dispatcher>(std::move(routes));
+  CivetCallbacks callbacks;
+  callbacks.log_message = LogCivetMessage;
+  std::string listening_ports = *ports;
+  if (security.tls) {
+    if (Status s = LoadCivetWebOpenSslShims(); !s.ok()) return s;
+    server->tls_ = security.tls;
+    callbacks.init_ssl = InitSsl;
+    listening_ports += 's';  // CivetWeb: a trailing 's' makes the port HTTPS
+  }
+  server->dispatcher_ = std::make_unique<Dispatcher>(std::move(routes), std::move(security));
   const std::vector<std::string> options = {
-      "listening_ports",       *ports,  "num_threads",       std::to_string(worker_threads),
-      "request_timeout_ms",    "30000", "enable_keep_alive", "yes",
+      "listening_ports",       listening_ports, "num_threads",       std::to_string(worker_threads),
+      "request_timeout_ms",    "30000",         "enable_keep_alive", "yes",
       "keep_alive_timeout_ms", "30000",
   };
   try {
-    server->server_ = std::make_unique<CivetServer>(options);
+    const void* user_context = server->tls_ ? &*server->tls_ : nullptr;
+    server->server_ = std::make_unique<CivetServer>(options, &callbacks, user_context);
   } catch (const std::exception& e) {
     return Status::Unavailable("cannot listen on " + listen_address + ": " + e.what());
   }

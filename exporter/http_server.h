@@ -7,15 +7,23 @@
 // is caught and answered with 500. Unknown paths get 404; methods other than GET and HEAD get 405.
 // Lifetime: Stop() (and the destructor) stops the server and waits for handlers in progress to return;
 // everything the handlers reach must outlive it.
+//
+// Security (HttpSecurity, from --web.config.file): basic auth is checked before dispatch on every route and
+// method (401 with WWW-Authenticate, also for unknown paths); TLS is configured by us in CivetWeb's init_ssl
+// callback (see exporter/tls_server.h for why CivetWeb needs the OpenSSL 3 shims first). The Authorization
+// header is never logged.
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "exporter/basic_auth.h"
+#include "exporter/web_config.h"
 
 class CivetServer;
 
@@ -24,8 +32,8 @@ namespace zkx::exporter {
 struct HttpRequest {
   std::string method;
   std::string path;
-  std::string accept_encoding;             // "" if absent
-  std::string scrape_timeout_header;       // X-Prometheus-Scrape-Timeout-Seconds, "" if absent
+  std::string accept_encoding;        // "" if absent
+  std::string scrape_timeout_header;  // X-Prometheus-Scrape-Timeout-Seconds, "" if absent
 };
 
 struct HttpResponse {
@@ -41,12 +49,27 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 // "localhost:9141" on 127.0.0.1, "[::1]:9141" on IPv6 loopback. InvalidArgument when malformed.
 Result<std::string> ToCivetListeningPort(const std::string& listen_address);
 
+// What --web.config.file asks of the server. Default: plain HTTP, no authentication.
+struct HttpSecurity {
+  std::optional<TlsServerConfig> tls;                        // HTTPS only (no plain port) when set
+  std::shared_ptr<const BasicAuthenticator> basic_auth;      // null: no authentication
+  std::vector<std::pair<std::string, std::string>> headers;  // added to every response
+
+  // From a parsed web config: builds the authenticator (one bcrypt for its dummy hash) and loads the
+  // certificate, key and client CAs once, so that a bad file is a startup error with a clear message.
+  static Result<HttpSecurity> FromWebConfig(const WebConfig& config);
+};
+
 class HttpServer {
  public:
   // Starts listening. A port that cannot be bound is an error (startup errors are fatal for the caller).
   static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
                                                    std::map<std::string, HttpHandler> routes,
                                                    int worker_threads = 8);
+  // Same, with TLS and/or basic auth. With TLS, loads CivetWeb's OpenSSL 3 shims first (an error if missing).
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
+                                                   std::map<std::string, HttpHandler> routes,
+                                                   HttpSecurity security, int worker_threads = 8);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -58,8 +81,9 @@ class HttpServer {
  private:
   class Dispatcher;
   HttpServer() = default;
+  std::optional<TlsServerConfig> tls_;  // read by the init_ssl callback while server_ starts
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<CivetServer> server_;
+  std::unique_ptr<CivetServer> server_;  // declared last: stopped before what its callbacks reach
 };
 
 }  // namespace zkx::exporter
