@@ -1,8 +1,5 @@
 #include "exporter/exporter_app.h"
 
-#include <prometheus/text_serializer.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -10,11 +7,16 @@
 #include <memory>
 #include <string>
 
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+
 #include "collectors/build_info_collector.h"
 #include "collectors/collector_set.h"
 #include "collectors/process_collector.h"
+#include "collectors/server_collector.h"
 #include "collectors/session_collector.h"
 #include "collectors/tree_collector.h"
+#include "collectors/watches_collector.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
 #include "exporter/gzip.h"
@@ -22,7 +24,9 @@
 #include "exporter/landing_page.h"
 #include "exporter/logging.h"
 #include "exporter/signals.h"
+#include "exporter/web_config.h"
 #include "zk/client_log.h"
+#include "zk/connect_string.h"
 #include "zk/digest_credentials.h"
 #include "zk/session.h"
 
@@ -35,7 +39,20 @@ constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=
 std::string VersionText() {
   return std::string("zookeeper_exporter, version ") + collectors::ExporterVersion() +
          " (revision: " + collectors::ExporterRevision() + ")\n  zookeeper C client: " + zk::ClientVersion() +
-         "\n";
+         (ZKX_ZOOKEEPER_HAS_SSL ? " (TLS: yes" : " (TLS: no") +
+         (ZKX_ZOOKEEPER_HAS_SASL ? ", SASL: yes)\n" : ", SASL: no)\n");
+}
+
+// TLS and basic auth for the HTTP endpoints from --web.config.file (none without it). Startup-fatal on error.
+Result<HttpSecurity> LoadWebSecurity(const Flags& flags) {
+  if (flags.web_config_file.empty()) return HttpSecurity{};
+  Result<WebConfig> web = LoadWebConfigFile(flags.web_config_file);
+  if (!web.ok()) return web.status();
+  Result<HttpSecurity> security = HttpSecurity::FromWebConfig(*web);
+  if (!security.ok()) {
+    return Status::InvalidArgument(flags.web_config_file + ": " + security.status().message());
+  }
+  return security;
 }
 
 int Fatal(const std::string& message) {
@@ -66,11 +83,15 @@ Result<std::vector<collectors::SubtreeSpec>> LoadSubtrees(const Flags& flags) {
     if (!loaded.ok()) return loaded.status();
     file = std::move(loaded).value();
   }
-  return EffectiveSubtrees(file, flags.tree_roots, flags.tree_refresh_interval);
+  std::optional<collectors::RefreshMode> mode;
+  if (flags.tree_refresh_mode == "poll") mode = collectors::RefreshMode::kPoll;
+  if (flags.tree_refresh_mode == "watch") mode = collectors::RefreshMode::kWatch;
+  return EffectiveSubtrees(file, flags.tree_roots, flags.tree_refresh_interval, mode);
 }
 
 // The scrape deadline: --web.scrape-timeout, shortened to fit Prometheus' own timeout when it sends one.
-std::chrono::steady_clock::time_point ScrapeDeadline(const HttpRequest& request, std::chrono::milliseconds limit) {
+std::chrono::steady_clock::time_point ScrapeDeadline(const HttpRequest& request,
+                                                     std::chrono::milliseconds limit) {
   auto budget = limit;
   if (!request.scrape_timeout_header.empty()) {
     double seconds = 0;
@@ -91,15 +112,19 @@ class Exporter {
   Exporter(Flags flags, std::unique_ptr<zk::Session> session)
       : flags_(std::move(flags)), session_(std::move(session)) {}
 
-  Status Start(std::vector<collectors::SubtreeSpec> subtrees) {
+  Status Start(std::vector<collectors::SubtreeSpec> subtrees, HttpSecurity security) {
     session_->Start();
     zk::Session* session = session_.get();
     const auto enabled = [&](const char* name) {
       auto it = flags_.collector_overrides.find(name);
       return it == flags_.collector_overrides.end() || it->second;
     };
+    std::vector<std::string> subtree_roots;  // for the watches collector's per-path filter
+    for (const auto& spec : subtrees) subtree_roots.push_back(spec.root);
     if (enabled("tree")) {
-      tree_ = std::make_shared<collectors::TreeCollector>(session, [session] { return session->Connected(); });
+      tree_ =
+          std::make_shared<collectors::TreeCollector>(session, [session] { return session->Connected(); },
+                                                      flags_.max_watch_bytes);
       tree_->Configure(std::move(subtrees));
       collectors_.Add("tree", tree_);
       if (tree_->Summaries().empty()) {
@@ -107,24 +132,51 @@ class Exporter {
       }
     }
     if (enabled("session")) {
-      collectors_.Add("session", std::make_shared<collectors::SessionCollector>(collectors::SessionCollector::Source{
-                                     [session] { return session->Stats(); }, [session] { return session->InFlight(); }}));
+      collectors_.Add(
+          "session", std::make_shared<collectors::SessionCollector>(collectors::SessionCollector::Source{
+                         [session] { return session->Stats(); }, [session] { return session->InFlight(); }}));
+    }
+    if (enabled("server") || enabled("watches")) {
+      // The server and watches collectors probe every server of --zookeeper.hosts (sidecar: the local one).
+      Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);
+      if (!hosts.ok()) return hosts.status();
+      if (enabled("server")) {
+        collectors_.Add("server", std::make_shared<collectors::ServerCollector>(
+                                      hosts->servers, collectors::ServerProbeOptions{flags_.server_admin_port,
+                                                                                     flags_.server_timeout}));
+      }
+      if (enabled("watches")) {
+        collectors::WatchesOptions w;
+        w.admin_port = flags_.server_admin_port;
+        w.timeout = flags_.server_timeout;
+        w.per_path = flags_.watches_per_path;
+        w.max_paths = flags_.watches_max_paths;
+        w.roots = collectors::ServerSideRoots(subtree_roots, hosts->chroot);
+        w.own_watches = [session] { return session->WatchCount(); };
+        collectors_.Add("watches", std::make_shared<collectors::WatchesCollector>(hosts->servers, std::move(w)));
+      }
     }
     if (enabled("process")) collectors_.Add("process", std::make_shared<collectors::ProcessCollector>());
     collectors_.Add("build_info", std::make_shared<collectors::BuildInfoCollector>(zk::ClientVersion()));
 
     std::map<std::string, HttpHandler> routes;
     routes[flags_.telemetry_path] = [this](const HttpRequest& r) { return ServeMetrics(r); };
-    routes["/healthz"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}}; };
+    routes["/healthz"] = [](const HttpRequest&) {
+      return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
+    };
     routes["/readyz"] = [this](const HttpRequest&) { return ServeReady(); };
     if (flags_.telemetry_path != "/") {
       routes["/"] = [this](const HttpRequest&) { return ServeLanding(); };
     }
-    Result<std::unique_ptr<HttpServer>> http = HttpServer::Start(flags_.listen_address, std::move(routes));
+    const bool tls = security.tls.has_value();
+    const bool basic_auth = security.basic_auth != nullptr;
+    Result<std::unique_ptr<HttpServer>> http =
+        HttpServer::Start(flags_.listen_address, std::move(routes), std::move(security));
     if (!http.ok()) return http.status();
     http_ = std::move(http).value();
-    spdlog::info("listening on {} (ports {}), metrics at {}", flags_.listen_address,
-                 fmt::join(http_->Ports(), ","), flags_.telemetry_path);
+    spdlog::info("listening on {} (ports {}, {}{}), metrics at {}", flags_.listen_address,
+                 fmt::join(http_->Ports(), ","), tls ? "https" : "http", basic_auth ? ", basic auth" : "",
+                 flags_.telemetry_path);
     return Status::Ok();
   }
 
@@ -194,7 +246,8 @@ class Exporter {
 }  // namespace
 
 int RunExporter(int argc, const char* const* argv) {
-  const std::map<std::string, bool> collector_defaults = {{"process", true}, {"session", true}, {"tree", true}};
+  const std::map<std::string, bool> collector_defaults = {
+      {"process", true}, {"server", true}, {"session", true}, {"tree", true}, {"watches", true}};
   Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
   if (!parsed.ok()) {
     std::fprintf(stderr, "zookeeper_exporter: %s\n", parsed.status().message().c_str());
@@ -210,12 +263,14 @@ int RunExporter(int argc, const char* const* argv) {
 
   Result<std::vector<collectors::SubtreeSpec>> subtrees = LoadSubtrees(flags);
   if (!subtrees.ok()) return Fatal(subtrees.status().message());
+  Result<HttpSecurity> web_security = LoadWebSecurity(flags);
+  if (!web_security.ok()) return Fatal(web_security.status().message());
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {
-      std::printf("  %s every %lldms, max depth %d, max znodes %zu, %zu pattern(s)\n", s.root.c_str(),
-                  static_cast<long long>(s.refresh_interval.count()), s.limits.max_depth, s.limits.max_znodes,
-                  s.znode_patterns.size());
+      std::printf("  %s %s mode, every %lldms, max depth %d, max znodes %zu, %zu pattern(s)\n", s.root.c_str(),
+                  collectors::RefreshModeName(s.refresh_mode), static_cast<long long>(s.refresh_interval.count()),
+                  s.limits.max_depth, s.limits.max_znodes, s.znode_patterns.size());
     }
     return 0;
   }
@@ -235,7 +290,7 @@ int RunExporter(int argc, const char* const* argv) {
   spdlog::info("starting zookeeper_exporter {} (revision {}), ZooKeeper {}", collectors::ExporterVersion(),
                collectors::ExporterRevision(), flags.zookeeper_hosts);
   Exporter exporter(flags, std::move(session).value());
-  if (Status s = exporter.Start(std::move(subtrees).value()); !s.ok()) {
+  if (Status s = exporter.Start(std::move(subtrees).value(), std::move(web_security).value()); !s.ok()) {
     exporter.Shutdown();
     return Fatal(s.message());
   }

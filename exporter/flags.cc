@@ -108,8 +108,23 @@ struct RawFlags {
   std::string session_timeout = "30s";
   std::string max_in_flight = "1024";
   std::string tree_refresh_interval;
+  std::string max_watch_bytes = "524288";
   std::string scrape_timeout = "10s";
+  std::string server_admin_port = "8080";
+  std::string server_timeout = "2s";
+  std::string watches_max_paths = "1000";
 };
+
+// 0 (disabled) or 1-65535.
+Status ParsePortFlag(std::string_view flag, const std::string& value, uint16_t* out) {
+  unsigned v = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v > 65535) {
+    return InvalidFlag(flag, value, "want a port from 1 to 65535, or 0 to disable");
+  }
+  *out = static_cast<uint16_t>(v);
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -157,6 +172,15 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     app.add_option("--tree.refresh-interval", raw.tree_refresh_interval,
                    "Walk interval for --tree.root subtrees (default: the config file's, else 30s)")
         ->type_name("DURATION");
+    app.add_option("--tree.refresh-mode", f.tree_refresh_mode,
+                   "Refresh mode for subtrees whose config sets none: poll (walk every interval) or watch "
+                   "(watches; re-read only what changed) (default: poll)")
+        ->type_name("MODE");
+    app.add_option("--zookeeper.max-watch-bytes", raw.max_watch_bytes,
+                   "Budget of watched path bytes for watch-mode subtrees (the SetWatches packet must stay "
+                   "under the server's jute.maxbuffer, 1 MiB); a subtree over it is polled")
+        ->capture_default_str()
+        ->type_name("BYTES");
     app.add_option("--web.listen-address", f.listen_address, "Address to listen on, [host]:port")
         ->capture_default_str()
         ->type_name("ADDRESS");
@@ -166,12 +190,30 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     app.add_option("--web.scrape-timeout", raw.scrape_timeout, "Deadline for collectors during one scrape")
         ->capture_default_str()
         ->type_name("DURATION");
+    app.add_option("--web.config.file", f.web_config_file,
+                   "exporter-toolkit web config (YAML): TLS and basic auth for every endpoint (default: none)")
+        ->type_name("FILE");
     app.add_option("--log.level", f.log_level, "Log level: debug, info, warn or error")
         ->capture_default_str()
         ->type_name("LEVEL");
     app.add_option("--log.format", f.log_format, "Log format: logfmt or json")
         ->capture_default_str()
         ->type_name("FORMAT");
+
+    app.add_option("--server.admin-port", raw.server_admin_port,
+                   "AdminServer port of each ZooKeeper server, for /commands/monitor (0: use four-letter words only)")
+        ->capture_default_str()
+        ->type_name("PORT");
+    app.add_option("--server.timeout", raw.server_timeout,
+                   "Time limit for probing each ZooKeeper server (server and watches collectors)")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    app.add_flag("--watches.per-path", f.watches_per_path,
+                 "Report per-path watch counts (wchp / watches_by_path) inside the configured subtrees; can be "
+                 "expensive on big servers");
+    app.add_option("--watches.max-paths", raw.watches_max_paths, "Cap on per-path watch series per server")
+        ->capture_default_str()
+        ->type_name("N");
 
     std::vector<std::pair<std::string, CLI::Option*>> collector_options;
     for (const auto& [name, enabled] : collector_defaults) {
@@ -234,7 +276,22 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     }
     f.tree_refresh_interval = interval;
   }
+  if (!f.tree_refresh_mode.empty() && f.tree_refresh_mode != "poll" && f.tree_refresh_mode != "watch") {
+    return InvalidFlag("--tree.refresh-mode", f.tree_refresh_mode, "want poll or watch");
+  }
+  if (Status s = ParsePositiveSize("--zookeeper.max-watch-bytes", raw.max_watch_bytes, &f.max_watch_bytes);
+      !s.ok()) {
+    return s;
+  }
   if (Status s = ParseDurationFlag("--web.scrape-timeout", raw.scrape_timeout, &f.scrape_timeout); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParsePortFlag("--server.admin-port", raw.server_admin_port, &f.server_admin_port); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseDurationFlag("--server.timeout", raw.server_timeout, &f.server_timeout); !s.ok()) return s;
+  if (Status s = ParsePositiveSize("--watches.max-paths", raw.watches_max_paths, &f.watches_max_paths);
+      !s.ok()) {
     return s;
   }
   if (f.zookeeper_hosts.empty()) {

@@ -4,6 +4,7 @@
 // ZOOKEEPER_EXPORTER_AUTH environment variable ("user:password") is read by the application, not here.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,11 +23,18 @@ struct Flags {
   bool config_check = false;                                     // --config.check
   std::vector<std::string> tree_roots;                           // --tree.root (repeatable)
   std::optional<std::chrono::milliseconds> tree_refresh_interval;  // --tree.refresh-interval (set only if given)
+  std::string tree_refresh_mode;  // --tree.refresh-mode: "poll" or "watch" ("" = not given: the file's, else poll)
+  std::size_t max_watch_bytes = 512 * 1024;  // --zookeeper.max-watch-bytes (watched path bytes, session-wide)
   std::string listen_address = ":9141";                          // --web.listen-address ([host]:port)
   std::string telemetry_path = "/metrics";                       // --web.telemetry-path
   std::chrono::milliseconds scrape_timeout{10000};               // --web.scrape-timeout (collector deadline)
+  std::string web_config_file;                                   // --web.config.file (TLS, basic auth; "" = none)
   std::string log_level = "info";                                // --log.level: debug|info|warn|error
   std::string log_format = "logfmt";                             // --log.format: logfmt|json
+  uint16_t server_admin_port = 8080;                             // --server.admin-port (0: AdminServer not used)
+  std::chrono::milliseconds server_timeout{2000};                // --server.timeout (per server, per scrape)
+  bool watches_per_path = false;                                 // --watches.per-path
+  std::size_t watches_max_paths = 1000;                          // --watches.max-paths (per server)
   // --collector.<name> / --no-collector.<name>: only names given on the command line appear here.
   std::map<std::string, bool> collector_overrides;
 };

@@ -3,8 +3,8 @@
 set -euo pipefail
 
 PACKAGES=(
-  # toolchain
-  build-essential cmake ninja-build git ca-certificates curl
+  # toolchain (clang + its runtime for the libFuzzer targets; clang-format/clang-tidy for scripts/lint.sh)
+  build-essential cmake ninja-build git ca-certificates curl clang libclang-rt-14-dev clang-format clang-tidy
   # libraries the exporter links
   libzookeeper-mt-dev prometheus-cpp-dev libcivetweb-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libssl-dev
