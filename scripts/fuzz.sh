@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of what a ZooKeeper server sends (mntr / srvr / wchs / wchp text, the AdminServer's HTTP
-# and JSON replies) and the connect-string parser with libFuzzer + ASan + UBSan.
+# and JSON replies), the connect-string parser, and the parsers of what the operator writes (the YAML config
+# file, durations, znode patterns and paths) with libFuzzer + ASan + UBSan.
 #
 #   scripts/fuzz.sh [seconds-per-target]     (default 30)
 #
@@ -17,7 +18,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
 fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/fuzz"
-targets=(mntr_parser admin_json_parser connect_string)
+targets=(mntr_parser admin_json_parser connect_string config_yaml duration znode_pattern)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DZKX_FUZZ=ON -DZKX_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -4,7 +4,7 @@
 #      (ensemble + exporter + a real Prometheus) tests, plus promtool on the exposition;
 #   2. asan preset (ASan + UBSan): unit and integration tests;
 #   3. tsan preset (ThreadSanitizer): unit and integration tests;
-#   4. the libFuzzer targets (parsers of what servers send), 15 s each.
+#   4. the libFuzzer targets (parsers of what servers send, of the config file, durations and znode patterns), 15 s each.
 # Set ZKX_TEST_QUICK=1 to run only step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -81,6 +81,13 @@ TEST(ParseDurationTest, RejectsEmbeddedNul) {
   EXPECT_FALSE(ParseDuration(text).ok());
 }
 
+TEST(ParseDurationTest, ErrorsEscapeControlCharacters) {
+  const std::string text("5s\n\0", 4);
+  Result<milliseconds> d = ParseDuration(text);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message().rfind("invalid duration \"5s\\x0a\\x00\": ", 0), 0u) << d.status().message();
+}
+
 struct FormatCase {
   std::int64_t ms;
   const char* text;
