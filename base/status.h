@@ -18,6 +18,8 @@ enum class StatusCode {
   kOk = 0,
   kInvalidArgument,    // bad configuration, flag or input
   kNotFound,           // e.g. a znode that does not exist (ZNONODE)
+  kAlreadyExists,      // e.g. creating a znode that exists (ZNODEEXISTS)
+  kFailedPrecondition, // e.g. a version mismatch (ZBADVERSION) or deleting a znode with children (ZNOTEMPTY)
   kPermissionDenied,   // e.g. ZNOAUTH
   kUnauthenticated,    // e.g. ZAUTHFAILED
   kUnavailable,        // not connected, connection loss, server down: retry later
@@ -37,6 +39,8 @@ class Status {
   static Status Ok() { return {}; }
   static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
   static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
   static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }

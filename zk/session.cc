@@ -2,17 +2,18 @@
 //
 // Threads and what they may do:
 //  - the manager thread (ManagerLoop) alone creates handles and retires dead ones;
-//  - the C client's completion thread runs Watcher and ChildrenDone: map/copy, update state under mu_
-//  briefly,
-//    call the user's callback, never block;
+//  - the C client's completion thread runs Watcher and the request completions (session_requests.cc copies
+//    the reply, OnReply updates state under mu_ briefly and calls the user's callback); never blocks;
 //  - the C client's IO thread runs AuthDone and the log bridge: log only;
 //  - closer threads run zookeeper_close for retired handles (it blocks up to ~4.5 s) and then fail the
 //    requests the client dropped (ZOOKEEPER-3868);
-//  - caller threads run GetChildren2 and may block on slot_cv_ for a slot (backpressure).
+//  - caller threads run the request methods (reads and writes alike go through Submit) and may block on
+//    slot_cv_ for a slot (backpressure).
 //
 // Request ownership: every request's context is owned by its handle's registry (HandleRecord::requests) from
-// registration until exactly one of: its completion, a failed zoo_aget_children2, or the sweep after
+// registration until exactly one of: its reply (OnReply), a failed zoo_a* call, or the sweep after
 // zookeeper_close. Whoever takes it out of the registry (under mu_) calls `done` once and frees it.
+// What a request is on the wire (which zoo_a* call, how the reply is copied) lives in session_requests.cc.
 #include "zk/session.h"
 
 #include <algorithm>
@@ -34,6 +35,7 @@
 #include <zookeeper/zookeeper_version.h>
 
 #include "zk/client_log.h"
+#include "zk/session_requests.h"
 #include "zk/zk_errors.h"
 
 namespace zkx::zk {
@@ -56,31 +58,6 @@ bool IsConnectedState(SessionState s) {
   return s == SessionState::kConnected || s == SessionState::kReadOnly;
 }
 
-ZnodeStat CopyStat(const Stat& s) {
-  ZnodeStat out;
-  out.czxid = s.czxid;
-  out.mzxid = s.mzxid;
-  out.pzxid = s.pzxid;
-  out.ctime_ms = s.ctime;
-  out.mtime_ms = s.mtime;
-  out.version = s.version;
-  out.cversion = s.cversion;
-  out.aversion = s.aversion;
-  out.ephemeral_owner = s.ephemeralOwner;
-  out.data_length = s.dataLength;
-  out.num_children = s.numChildren;
-  return out;
-}
-
-// Calls a user callback; an exception never crosses into the C client.
-void CallDone(const ChildrenCallback& done, Status status, ChildrenResult result) noexcept {
-  try {
-    done(std::move(status), std::move(result));
-  } catch (...) {
-    spdlog::error("zookeeper: a ChildrenCallback threw; ignored");
-  }
-}
-
 // Watch registry bits per path.
 constexpr uint8_t kDataWatch = 1;   // data or exists watch (zoo_aexists)
 constexpr uint8_t kChildWatch = 2;  // child watch (zoo_aget_children2 with watch)
@@ -98,11 +75,20 @@ std::once_flag g_client_debug_level_once;
 
 }  // namespace
 
-class Session::Impl {
+using internal::Completion;
+using internal::Deliver;
+using internal::PendingRequest;
+using internal::Reply;
+using internal::Request;
+using internal::RequestKind;
+
+class Session::Impl final : private internal::ReplySink {
  public:
   explicit Impl(SessionOptions options)
       : options_(std::move(options)), warn_limiter_(kWarnPerSecond, kWarnBurst) {}
   ~Impl() { Stop(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   void Start();
   void Stop();
@@ -126,25 +112,22 @@ class Session::Impl {
     std::lock_guard<std::mutex> lock(mu_);
     return watch_count_;
   }
-  enum class RequestKind { kChildren, kWatchChildren, kWatchExists };
-  void Submit(const std::string& path, RequestKind kind, ChildrenCallback done);
+  // Every request, read or write: `done` must be the Completion alternative that `request.kind` pairs with
+  // (session_requests.h). Kinds that create pick their ACL here.
+  void Submit(Request request, Completion done);
   WatchSubscription Subscribe(WatchListener listener);
 
  private:
   struct HandleRecord;
-  // One outstanding zoo_aget_children2 / zoo_aexists.
-  struct RequestContext {
-    Impl* impl = nullptr;
+  // One outstanding request (sink = this Impl).
+  struct RequestContext : PendingRequest {
     HandleRecord* handle = nullptr;  // outlives the context: freed only after zookeeper_close and the sweep
-    RequestKind kind = RequestKind::kChildren;
-    std::string path;
-    ChildrenCallback done;  // kWatchExists: only the result's stat is meaningful
   };
   // One zhandle_t and the requests submitted on it.
   struct HandleRecord {
     zhandle_t* zh = nullptr;  // set at creation, closed exactly once (CloseAndSweep)
     bool dead = false;        // guarded by mu_: no new submissions
-    int submitting = 0;       // guarded by mu_: callers inside zoo_aget_children2 on this handle
+    int submitting = 0;       // guarded by mu_: callers inside a zoo_a* call on this handle
     std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> requests;  // guarded by mu_
   };
   // A session event seen while the manager is inside zookeeper_init2 (the handle is not yet current_).
@@ -159,10 +142,8 @@ class Session::Impl {
     std::shared_ptr<std::atomic<bool>> finished;
   };
 
-  // C callbacks (static: they receive Impl* / RequestContext* as their context).
+  // C callbacks (static: they receive Impl* as their context). Request completions: session_requests.cc.
   static void Watcher(zhandle_t* zh, int type, int state, const char* path, void* context);
-  static void ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* data);
-  static void ExistsDone(int rc, const Stat* stat, const void* data);
   static void AuthDone(int rc, const void* data);
 
   void OnSessionEvent(zhandle_t* zh, int state) noexcept;
@@ -174,7 +155,8 @@ class Session::Impl {
   void ClearWatchesLocked();
   // Applies a state change to the tracker. Returns a log line to emit once mu_ is released (may be empty).
   std::string ApplyStateLocked(SessionState next, std::chrono::milliseconds timeout, int64_t session_id);
-  void OnChildren(RequestContext* ctx, int rc, const String_vector* strings, const Stat* stat) noexcept;
+  // ReplySink: a request's reply (the completion thread, or the thread closing the handle).
+  void OnReply(PendingRequest* request, int rc, Status status, Reply reply) noexcept override;
   // Removes `ctx` from its handle's registry and releases its slot. Requires mu_.
   std::unique_ptr<RequestContext> UnregisterLocked(RequestContext* ctx);
 
@@ -182,7 +164,7 @@ class Session::Impl {
   // Creates a handle, retrying with init_retry_backoff, until it succeeds or Stop begins.
   void CreateHandle();
   // Marks `h` dead and waits (bounded by drain_timeout; cut short by Stop if `until_stop`) for its requests
-  // to complete. Always waits for callers still inside zoo_aget_children2. Requires mu_ held through `lock`.
+  // to complete. Always waits for callers still inside a zoo_a* call. Requires mu_ held through `lock`.
   void DrainLocked(std::unique_lock<std::mutex>& lock, HandleRecord& h, bool until_stop);
   // zookeeper_close, then fails with kCancelled whatever the client did not complete. Any thread but the
   // client's own; never with mu_ held.
@@ -205,7 +187,7 @@ class Session::Impl {
   bool backoff_before_create_ = false;       // guarded by mu_: the last handle failed authentication
   bool stopping_ = false;                    // guarded by mu_
   std::size_t in_flight_ = 0;                // guarded by mu_: requests holding a slot
-  std::size_t callers_ = 0;                  // guarded by mu_: threads inside GetChildren2
+  std::size_t callers_ = 0;                  // guarded by mu_: threads inside Submit
   // The exporter's registered watches on the current handle: path -> kDataWatch | kChildWatch.
   std::unordered_map<std::string, uint8_t> watched_;  // guarded by mu_
   std::size_t watch_count_ = 0;                       // guarded by mu_
@@ -266,22 +248,23 @@ void Session::Impl::Stop() {
 
 // ---- requests -------------------------------------------------------------------------------------------
 
-void Session::Impl::Submit(const std::string& path, RequestKind kind, ChildrenCallback done) {
-  if (!done) return;
+void Session::Impl::Submit(Request request, Completion done) {
+  if (!internal::HasCallback(done)) return;
+  if (request.kind == RequestKind::kCreate) request.creator_acl = options_.credentials.has_value();
   auto ctx = std::make_unique<RequestContext>();
-  ctx->impl = this;
-  ctx->kind = kind;
-  ctx->path = path;
+  ctx->sink = this;
+  ctx->request = std::move(request);
   ctx->done = std::move(done);
+  const std::string& path = ctx->request.path;  // valid while `ctx` is ours
 
   std::unique_lock<std::mutex> lock(mu_);
   ++callers_;
-  // Leaves GetChildren2 without a request: fail `ctx` on this thread, outside mu_.
+  // Leaves Submit without a request: fail `ctx` on this thread, outside mu_.
   auto fail = [&](Status status) {
     --callers_;
     if (stopping_) manager_cv_.notify_all();
     lock.unlock();
-    CallDone(ctx->done, std::move(status), {});
+    Deliver(ctx->done, std::move(status), {});
   };
   if (stopping_) return fail(Status::Cancelled("zookeeper session is closing"));
   if (!IsConnectedState(tracker_.stats().state) || !current_ || current_->dead) {
@@ -299,20 +282,11 @@ void Session::Impl::Submit(const std::string& path, RequestKind kind, ChildrenCa
   raw->handle = h;
   h->requests.emplace(raw, std::move(ctx));
   ++in_flight_;
-  ++h->submitting;  // keeps `h` open until zoo_aget_children2 returns
+  ++h->submitting;  // keeps `h` open until the zoo_a* call returns
   lock.unlock();
 
-  // From here `raw` belongs to the registry: if rc == ZOK its completion may already have freed it.
-  int rc = ZOK;
-  switch (kind) {
-    case RequestKind::kChildren:
-      rc = zoo_aget_children2(h->zh, path.c_str(), 0, &Impl::ChildrenDone, raw);
-      break;
-    case RequestKind::kWatchChildren:
-      rc = zoo_aget_children2(h->zh, path.c_str(), 1, &Impl::ChildrenDone, raw);
-      break;
-    case RequestKind::kWatchExists: rc = zoo_aexists(h->zh, path.c_str(), 1, &Impl::ExistsDone, raw); break;
-  }
+  // From here `raw` belongs to the registry: if rc == ZOK its reply may already have freed it.
+  const int rc = internal::Send(h->zh, raw);
 
   lock.lock();
   std::unique_ptr<RequestContext> failed;
@@ -321,7 +295,7 @@ void Session::Impl::Submit(const std::string& path, RequestKind kind, ChildrenCa
   --callers_;
   if (h->dead || stopping_) manager_cv_.notify_all();
   lock.unlock();
-  if (failed) CallDone(failed->done, ZkErrorToStatus(rc, path), {});
+  if (failed) Deliver(failed->done, ZkErrorToStatus(rc, failed->request.path), {});
 }
 
 std::unique_ptr<Session::Impl::RequestContext> Session::Impl::UnregisterLocked(RequestContext* ctx) {
@@ -336,48 +310,26 @@ std::unique_ptr<Session::Impl::RequestContext> Session::Impl::UnregisterLocked(R
   return owned;
 }
 
-void Session::Impl::ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* data) {
-  auto* ctx = static_cast<RequestContext*>(const_cast<void*>(data));
-  if (ctx != nullptr) ctx->impl->OnChildren(ctx, rc, strings, stat);
-}
-
-void Session::Impl::ExistsDone(int rc, const Stat* stat, const void* data) {
-  auto* ctx = static_cast<RequestContext*>(const_cast<void*>(data));
-  if (ctx != nullptr) ctx->impl->OnChildren(ctx, rc, nullptr, stat);
-}
-
-void Session::Impl::OnChildren(RequestContext* ctx, int rc, const String_vector* strings,
-                               const Stat* stat) noexcept {
-  // The C client's completion thread (or the closing thread): copy, unregister, call back. Never throw.
+void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Reply reply) noexcept {
+  // The C client's completion thread (or the closing thread): unregister, call back. Never throw.
+  auto* ctx = static_cast<RequestContext*>(request);  // every request this sink sends is a RequestContext
   try {
-    Status status = ZkErrorToStatus(rc, ctx->path);
-    // A watched read that succeeded registered a watch; zoo_aexists also leaves an exists-watch on ZNONODE.
-    ChildrenResult result;
-    if (status.ok()) {
-      try {
-        if (stat != nullptr) result.stat = CopyStat(*stat);
-        if (strings != nullptr && strings->count > 0) {
-          result.children.reserve(static_cast<std::size_t>(strings->count));
-          for (int32_t i = 0; i < strings->count; ++i) result.children.emplace_back(strings->data[i]);
-        }
-      } catch (...) {
-        status = Status::Internal("out of memory copying the children of " + ctx->path);
-        result = {};
-      }
-    }
     std::unique_ptr<RequestContext> owned;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      // A watched read that succeeded registered a watch; zoo_aexists also leaves an exists-watch on ZNONODE.
       // Only a live handle's watches count (a closing handle's requests complete with errors anyway).
       const bool live = current_ && current_.get() == ctx->handle && !ctx->handle->dead;
-      if (live && ctx->kind == RequestKind::kWatchChildren && rc == ZOK)
-        AddWatchLocked(ctx->path, kChildWatch);
-      if (live && ctx->kind == RequestKind::kWatchExists && (rc == ZOK || rc == ZNONODE)) {
-        AddWatchLocked(ctx->path, kDataWatch);
+      const RequestKind kind = ctx->request.kind;
+      if (live && kind == RequestKind::kWatchChildren && rc == ZOK) {
+        AddWatchLocked(ctx->request.path, kChildWatch);
+      }
+      if (live && kind == RequestKind::kWatchExists && (rc == ZOK || rc == ZNONODE)) {
+        AddWatchLocked(ctx->request.path, kDataWatch);
       }
       owned = UnregisterLocked(ctx);
     }
-    if (owned) CallDone(owned->done, std::move(status), std::move(result));
+    if (owned) Deliver(owned->done, std::move(status), std::move(reply));
   } catch (...) {
     // Only allocation failures can get here; the sweep after close still fails the request.
   }
@@ -665,7 +617,8 @@ void Session::Impl::CloseAndSweep(std::unique_ptr<HandleRecord> h) {
     slot_cv_.notify_all();
   }
   for (auto& [raw, ctx] : leftovers) {
-    CallDone(ctx->done, Status::Cancelled("zookeeper handle closed before the reply for " + ctx->path), {});
+    Deliver(ctx->done, Status::Cancelled("zookeeper handle closed before the reply for " + ctx->request.path),
+            {});
   }
 }
 
@@ -724,15 +677,40 @@ std::size_t Session::InFlight() const {
   return impl_->InFlight();
 }
 void Session::GetChildren2(const std::string& path, ChildrenCallback done) {
-  impl_->Submit(path, Impl::RequestKind::kChildren, std::move(done));
+  impl_->Submit({RequestKind::kChildren, path},
+                Completion(std::in_place_type<ChildrenCallback>, std::move(done)));
 }
 void Session::WatchChildren2(const std::string& path, ChildrenCallback done) {
-  impl_->Submit(path, Impl::RequestKind::kWatchChildren, std::move(done));
+  impl_->Submit({RequestKind::kWatchChildren, path},
+                Completion(std::in_place_type<ChildrenCallback>, std::move(done)));
 }
 void Session::WatchExists(const std::string& path, StatCallback done) {
-  if (!done) return;
-  impl_->Submit(path, Impl::RequestKind::kWatchExists,
-                [done = std::move(done)](Status s, ChildrenResult r) { done(std::move(s), r.stat); });
+  impl_->Submit({RequestKind::kWatchExists, path},
+                Completion(std::in_place_type<StatCallback>, std::move(done)));
+}
+void Session::GetAcl(const std::string& path, AclCallback done) {
+  impl_->Submit({RequestKind::kGetAcl, path}, Completion(std::in_place_type<AclCallback>, std::move(done)));
+}
+void Session::Create(const std::string& path, std::string data, CreateMode mode, CreateCallback done) {
+  Request r{RequestKind::kCreate, path};
+  r.data = std::move(data);
+  r.mode = mode;
+  impl_->Submit(std::move(r), Completion(std::in_place_type<CreateCallback>, std::move(done)));
+}
+void Session::SetData(const std::string& path, std::string data, int32_t version, SetDataCallback done) {
+  Request r{RequestKind::kSetData, path};
+  r.data = std::move(data);
+  r.version = version;
+  impl_->Submit(std::move(r), Completion(std::in_place_type<StatCallback>, std::move(done)));
+}
+void Session::GetData(const std::string& path, GetDataCallback done) {
+  impl_->Submit({RequestKind::kGetData, path},
+                Completion(std::in_place_type<GetDataCallback>, std::move(done)));
+}
+void Session::Delete(const std::string& path, int32_t version, DeleteCallback done) {
+  Request r{RequestKind::kDelete, path};
+  r.version = version;
+  impl_->Submit(std::move(r), Completion(std::in_place_type<DeleteCallback>, std::move(done)));
 }
 WatchSubscription Session::SubscribeWatches(WatchListener listener) {
   return impl_->Subscribe(std::move(listener));

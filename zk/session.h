@@ -12,7 +12,7 @@
 //  - digest credentials are added with zoo_add_auth after each init; the client re-sends them on reconnect.
 //
 // Threads: a manager thread owns handle (re)creation; the C client runs its IO and completion threads.
-// Completions copy what they got and call the user's ChildrenCallback, which must not block.
+// Completions copy what they got and call the user's callback, which must not block.
 // Thread-safety: all public methods are thread-safe.
 // Lifetime: the destructor stops everything; callbacks never run after it returns. Requests still pending
 // when the handle is closed are failed with kCancelled (the C client drops them: ZOOKEEPER-3868).
@@ -27,6 +27,7 @@
 #include "zk/digest_credentials.h"
 #include "zk/session_state.h"
 #include "zk/znode_reader.h"
+#include "zk/znode_writer.h"
 
 namespace zkx::zk {
 
@@ -39,7 +40,7 @@ struct SessionOptions {
   std::chrono::milliseconds drain_timeout{5000};       // how long a dead handle's in-flight requests may take
 };
 
-class Session final : public ZnodeReader {
+class Session final : public ZnodeReader, public ZnodeWriter {
  public:
   // Validates options (non-empty hosts, positive timeout, max_in_flight > 0).
   static Result<std::unique_ptr<Session>> Create(SessionOptions options);
@@ -67,6 +68,19 @@ class Session final : public ZnodeReader {
   // A kResync event follows every transition into connected (Stats().session_epoch grows).
   WatchSubscription SubscribeWatches(WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
+  // ACL and Stat of `path` (zoo_aget_acl). Fails at once with kUnavailable when not connected.
+  void GetAcl(const std::string& path, AclCallback done) override;
+
+  // ZnodeWriter (zoo_acreate, zoo_aset, zoo_aget without a watch, zoo_adelete). Same guarantees as the
+  // reads: exactly one callback, backpressure on the in-flight cap, kUnavailable at once when not connected,
+  // kCancelled for requests still pending when the handle is closed.
+  // Create's ACL: ZOO_CREATOR_ALL_ACL (all permissions for the session's own digest identity, "auth" scheme)
+  // when the session has digest credentials, else ZOO_OPEN_ACL_UNSAFE (world:anyone, all permissions).
+  void Create(const std::string& path, std::string data, CreateMode mode, CreateCallback done) override;
+  void SetData(const std::string& path, std::string data, int32_t version, SetDataCallback done) override;
+  void GetData(const std::string& path, GetDataCallback done) override;
+  void Delete(const std::string& path, int32_t version, DeleteCallback done) override;
+
   // The exporter's own registered watches (for the watches collector).
   [[nodiscard]] std::size_t WatchCount() const;
 

@@ -12,7 +12,14 @@ Status ZkErrorToStatus(int rc, std::string_view path) {
   std::string message = std::string(zerror(rc)) + " (rc=" + std::to_string(rc) + ") on " + std::string(path);
   switch (rc) {
     case ZNONODE: return Status::NotFound(std::move(message));
+    case ZNODEEXISTS: return Status::AlreadyExists(std::move(message));
+    case ZBADVERSION:
+    case ZNOTEMPTY:
+    case ZNOCHILDRENFOREPHEMERALS: return Status::FailedPrecondition(std::move(message));
+    case ZBADARGUMENTS:
+    case ZINVALIDACL: return Status::InvalidArgument(std::move(message));
     case ZNOAUTH: return Status::PermissionDenied(std::move(message));
+    case ZAUTHFAILED: return Status::Unauthenticated(std::move(message));
     case ZCONNECTIONLOSS:
     case ZSESSIONEXPIRED:
     case ZINVALIDSTATE:

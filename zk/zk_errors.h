@@ -8,8 +8,10 @@
 namespace zkx::zk {
 
 // Maps a request's return code (a ZOO_ERRORS value) for `path` to a Status:
-//   ZOK -> OK; ZNONODE -> kNotFound; ZNOAUTH -> kPermissionDenied;
-//   ZCONNECTIONLOSS / ZSESSIONEXPIRED / ZINVALIDSTATE / ZOPERATIONTIMEOUT -> kUnavailable;
+//   ZOK -> OK; ZNONODE -> kNotFound; ZNODEEXISTS -> kAlreadyExists;
+//   ZBADVERSION / ZNOTEMPTY / ZNOCHILDRENFOREPHEMERALS -> kFailedPrecondition;
+//   ZBADARGUMENTS / ZINVALIDACL -> kInvalidArgument; ZNOAUTH -> kPermissionDenied; ZAUTHFAILED ->
+//   kUnauthenticated; ZCONNECTIONLOSS / ZSESSIONEXPIRED / ZINVALIDSTATE / ZOPERATIONTIMEOUT -> kUnavailable;
 //   ZCLOSING -> kCancelled; anything else -> kInternal.
 // The message holds zerror(rc), the code and the path; never credentials.
 Status ZkErrorToStatus(int rc, std::string_view path);

@@ -27,6 +27,27 @@ using ChildrenCallback = std::function<void(Status, ChildrenResult)>;
 // Same contract as ChildrenCallback, for requests that return only a Stat.
 using StatCallback = std::function<void(Status, ZnodeStat)>;
 
+// ACL permission bits, mirroring ZOO_PERM_* (checked against the C client in the unit tests) so that code
+// above zk/ need not include <zookeeper/zookeeper.h>.
+inline constexpr int32_t kPermRead = 1;
+inline constexpr int32_t kPermWrite = 2;
+inline constexpr int32_t kPermCreate = 4;
+inline constexpr int32_t kPermDelete = 8;
+inline constexpr int32_t kPermAdmin = 16;
+inline constexpr int32_t kPermAll = kPermRead | kPermWrite | kPermCreate | kPermDelete | kPermAdmin;
+
+// One entry of a znode's ACL, e.g. {kPermAll, "world", "anyone"} or {kPermRead, "digest", "user:base64sha1"}.
+struct AclEntry {
+  int32_t perms = 0;   // kPerm* bits
+  std::string scheme;  // "world", "digest", "ip", "sasl", "x509", ...
+  std::string id;      // scheme-specific: "anyone", "user:hash", "10.0.0.0/8", ...
+  friend bool operator==(const AclEntry&, const AclEntry&) = default;
+};
+
+// Same contract and status codes as ChildrenCallback; the stat is the znode's (its aversion counts ACL
+// changes). On error the ACL is empty.
+using AclCallback = std::function<void(Status, std::vector<AclEntry>, ZnodeStat)>;
+
 // A znode watch that fired, or a session event after which every watch must be re-established.
 enum class WatchEventType {
   kCreated,          // ZOO_CREATED_EVENT (an exists-watch on a missing znode)
@@ -100,6 +121,13 @@ class ZnodeReader {
   }
   virtual void WatchExists(const std::string& path, StatCallback done) {
     GetChildren2(path, [done = std::move(done)](Status s, ChildrenResult r) { done(std::move(s), r.stat); });
+  }
+  // Reads `path`'s ACL and Stat (zoo_aget_acl). Same contract as GetChildren2 (backpressure, exactly one
+  // call of `done`). The default fails at once with kInternal ("not implemented"), for fakes that need no
+  // ACLs.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): the interface takes callbacks by value
+  virtual void GetAcl(const std::string& path, AclCallback done) {
+    if (done) done(Status::Internal("GetAcl is not implemented by this reader for " + path), {}, {});
   }
   // Registers a listener for every watch event and every kResync. Default: no events (an inactive
   // subscription). Thread-safe.

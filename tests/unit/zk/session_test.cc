@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -149,6 +150,35 @@ TEST(SessionWatchTest, WatchedReadsFailFastAndSubscriptionsUnregister) {
   EXPECT_EQ(s->WatchCount(), 0U);
   EXPECT_EQ(calls, 0);
   s->Stop();
+}
+
+// Writes and GetAcl share the request path: they fail at once (on the calling thread) with kUnavailable while
+// not connected and with kCancelled after Stop, and leave nothing in flight.
+TEST(SessionWriteTest, WritesAndGetAclFailFastWhenNotConnected) {
+  auto s = std::move(Session::Create(ClosedPortOptions())).value();
+  s->Start();
+  for (int round = 0; round < 2; ++round) {
+    const StatusCode want = round == 0 ? StatusCode::kUnavailable : StatusCode::kCancelled;
+    std::vector<Status> got;
+    s->Create("/p", "d", CreateMode::kEphemeral, [&](Status st, std::string path) {
+      EXPECT_TRUE(path.empty());
+      got.push_back(std::move(st));
+    });
+    s->SetData("/p", "d", kAnyVersion, [&](Status st, ZnodeStat) { got.push_back(std::move(st)); });
+    s->GetData("/p", [&](Status st, std::string data, ZnodeStat) {
+      EXPECT_TRUE(data.empty());
+      got.push_back(std::move(st));
+    });
+    s->Delete("/p", kAnyVersion, [&](Status st) { got.push_back(std::move(st)); });
+    s->GetAcl("/p", [&](Status st, std::vector<AclEntry> acl, ZnodeStat) {
+      EXPECT_TRUE(acl.empty());
+      got.push_back(std::move(st));
+    });
+    ASSERT_EQ(got.size(), 5u);  // every callback already ran, on this thread
+    for (const Status& st : got) EXPECT_EQ(st.code(), want) << st.ToString();
+    EXPECT_EQ(s->InFlight(), 0u);
+    s->Stop();
+  }
 }
 
 TEST(SessionWatchTest, EpochCountsEveryTransitionIntoConnected) {
