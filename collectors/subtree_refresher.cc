@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "collectors/acl_audit_pass.h"
+
 namespace zkx::collectors {
 namespace {
 // How often a refresher that found the session down checks whether it is back.
@@ -112,12 +114,17 @@ void SubtreeRefresher::RunPoll() {
 
 void SubtreeRefresher::RefreshOnce() {
   SnapshotBuilder builder(spec_, &patterns_);
-  const zk::WalkSummary summary = zk::WalkSubtree(*reader_, spec_.root, spec_.limits,
-                                                  [&](const zk::WalkedZnode& z) { builder.Visit(z); });
+  AclAuditPass acl_audit(spec_);
+  const zk::WalkSummary summary = zk::WalkSubtree(*reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) {
+    builder.Visit(z);
+    acl_audit.Add(z.path);
+  });
   const auto now = std::chrono::system_clock::now();
   if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
     // A missing root is a fact about the tree, not a failure: publish an empty snapshot.
-    auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(builder).Finish(summary, now));
+    SubtreeSnapshot built = std::move(builder).Finish(summary, now);
+    built.acl = acl_audit.Run(*reader_);
+    auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
     if (snapshot->truncated()) {
       spdlog::warn("subtree {}: walk truncated after {} znodes (depth cap: {}, znode cap: {}, timeout: {})",
                    spec_.root, snapshot->znodes, snapshot->truncated_depth, snapshot->truncated_znodes,

@@ -32,13 +32,18 @@ struct SubtreeSpec {
   std::size_t max_znode_series = 1000;  // cap on znodes with per-znode series in this subtree
   RefreshMode refresh_mode = RefreshMode::kPoll;
   std::chrono::milliseconds resync_interval{600000};  // watch mode: full resync period (safety net)
+  // ACL audit (opt-in): after each full walk, read the ACL of up to acl_audit_max_znodes znodes (one more
+  // request each) and count those open to world:anyone and those carrying each ACL scheme.
+  bool acl_audit = false;
+  std::size_t acl_audit_max_znodes = 10000;
 
   friend bool operator==(const SubtreeSpec& a, const SubtreeSpec& b) {
     return a.root == b.root && a.refresh_interval == b.refresh_interval && a.refresh_mode == b.refresh_mode &&
            a.resync_interval == b.resync_interval && a.limits.max_depth == b.limits.max_depth &&
            a.limits.max_znodes == b.limits.max_znodes && a.limits.max_in_flight == b.limits.max_in_flight &&
            a.limits.timeout == b.limits.timeout && a.znode_patterns == b.znode_patterns &&
-           a.max_znode_series == b.max_znode_series;
+           a.max_znode_series == b.max_znode_series && a.acl_audit == b.acl_audit &&
+           a.acl_audit_max_znodes == b.acl_audit_max_znodes;
   }
 };
 

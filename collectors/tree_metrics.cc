@@ -25,7 +25,8 @@ enum Family : std::size_t {
   kZnodes, kDataBytes, kEphemerals, kMaxDepth, kLargestBytes, kLargestInfo, kRootExists, kTruncated,
   kSeriesTruncated, kSkipped, kLastRefresh, kRefreshDuration, kLastSuccess, kRefreshes, kRefreshFailures,
   kInterval, kZChildren, kZDataBytes, kZVersion, kZCversion, kZAversion, kZCtime, kZMtime, kZEphemeral,
-  kZOwner, kMode, kChanges, kWatchedBytes, kFamilyCount
+  kZOwner, kMode, kChanges, kWatchedBytes, kAclAudited, kAclTruncated, kAclWorldReadable, kAclWorldWritable,
+  kAclScheme, kFamilyCount
 };
 
 std::vector<MetricFamily> EmptyFamilies() {
@@ -60,7 +61,36 @@ std::vector<MetricFamily> EmptyFamilies() {
   f[kMode] = MakeFamily("zookeeper_subtree_refresh_mode", "How the subtree is kept fresh: 1 for the mode in effect (poll: a walk every interval; watch: watches, re-reading only what changed), 0 for the other. A watch subtree over the watch budget falls back to poll.", g);
   f[kChanges] = MakeFamily("zookeeper_subtree_changes_total", "Changes seen by a watch-mode subtree, by type (created, deleted: znodes; data_changed, children_changed: watch events).", c);
   f[kWatchedBytes] = MakeFamily("zookeeper_subtree_watched_path_bytes", "Bytes the watch-mode subtree's watches add to the session's SetWatches packet (2 x (4 + path length) per znode).", g);
+  f[kAclAudited] = MakeFamily("zookeeper_subtree_acl_audited_znodes", "Znodes whose ACL the last ACL audit read (subtrees with acl_audit).", g);
+  f[kAclTruncated] = MakeFamily("zookeeper_subtree_acl_audit_truncated", "1 if the last ACL audit left znodes unread (acl_audit_max_znodes, walk_timeout or a lost connection).", g);
+  f[kAclWorldReadable] = MakeFamily("zookeeper_subtree_acl_world_readable_znodes", "Audited znodes whose ACL lets world:anyone read them.", g);
+  f[kAclWorldWritable] = MakeFamily("zookeeper_subtree_acl_world_writable_znodes", "Audited znodes whose ACL lets world:anyone write (set) their data.", g);
+  f[kAclScheme] = MakeFamily("zookeeper_subtree_acl_scheme_znodes", "Audited znodes with at least one ACL entry of the scheme (world, digest, ip, sasl, x509, ...; more than 8 schemes fold into \"other\").", g);
   return f;
+}
+
+// At most this many scheme label values per subtree; the rest are summed into "other". ZooKeeper knows about
+// five schemes, but a server may load custom authentication providers.
+constexpr std::size_t kMaxSchemeLabels = 8;
+
+void AddAclAudit(const std::string& root, const AclAuditResult& acl, std::vector<MetricFamily>& f) {
+  const std::vector<Label> labels{{"root", root}};
+  const zk::AclTally& t = acl.tally;
+  AddSample(&f[kAclAudited], static_cast<double>(t.audited), labels);
+  AddSample(&f[kAclTruncated], acl.truncated ? 1 : 0, labels);
+  AddSample(&f[kAclWorldReadable], static_cast<double>(t.world_readable), labels);
+  AddSample(&f[kAclWorldWritable], static_cast<double>(t.world_writable), labels);
+  uint64_t other = 0;
+  std::size_t shown = 0;
+  for (const auto& [scheme, count] : t.znodes_by_scheme) {
+    if (shown < kMaxSchemeLabels && scheme != "other") {
+      AddSample(&f[kAclScheme], static_cast<double>(count), {{"root", root}, {"scheme", scheme}});
+      ++shown;
+    } else {
+      other += count;
+    }
+  }
+  if (other > 0) AddSample(&f[kAclScheme], static_cast<double>(other), {{"root", root}, {"scheme", "other"}});
 }
 
 void AddSnapshot(const SubtreeSnapshot& s, std::vector<MetricFamily>& f) {
@@ -81,6 +111,7 @@ void AddSnapshot(const SubtreeSnapshot& s, std::vector<MetricFamily>& f) {
   AddSample(&f[kSkipped], static_cast<double>(s.skipped_errors), {{"root", s.root}, {"reason", "error"}});
   AddSample(&f[kLastRefresh], ToUnixSeconds(s.completed_at), root);
   AddSample(&f[kRefreshDuration], Seconds(s.duration), root);
+  if (s.acl) AddAclAudit(s.root, *s.acl, f);
 
   for (const ZnodeSample& z : s.znode_samples) {
     const std::vector<Label> labels{{"path", z.path}, {"root", s.root}};

@@ -14,6 +14,7 @@
 
 #include "collectors/subtree_spec.h"
 #include "collectors/znode_pattern.h"
+#include "zk/acl_audit.h"
 #include "zk/subtree_walk.h"
 #include "zk/znode_stat.h"
 
@@ -22,6 +23,13 @@ namespace zkx::collectors {
 struct ZnodeSample {
   std::string path;
   zk::ZnodeStat stat;
+};
+
+// The ACL audit of a subtree's last full walk (SubtreeSpec::acl_audit).
+struct AclAuditResult {
+  zk::AclTally tally;
+  bool truncated = false;  // znodes left unaudited: more than acl_audit_max_znodes, the deadline, or a lost
+                           // connection
 };
 
 struct SubtreeSnapshot {
@@ -45,6 +53,7 @@ struct SubtreeSnapshot {
   // Per-znode series: the root first, then matches in path order, at most spec.max_znode_series in all.
   std::vector<ZnodeSample> znode_samples;
   bool znode_series_truncated = false;  // more znodes matched than the cap allowed
+  std::optional<AclAuditResult> acl;    // subtrees with acl_audit only
 
   [[nodiscard]] bool truncated() const { return truncated_depth || truncated_znodes || truncated_timeout; }
 };

@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "collectors/acl_audit_pass.h"
 #include "zk/subtree_walk.h"
 
 namespace zkx::collectors {
@@ -193,9 +194,14 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   }
 
   TreeMirror fresh(root);
+  AclAuditPass acl_audit(spec_);
   const zk::WalkSummary s = zk::WalkSubtree(
       *reader_, root, spec_.limits,
-      [&](const zk::WalkedZnode& z) { fresh.Put(std::string(z.path), *z.stat); }, zk::WalkWatches::kSet);
+      [&](const zk::WalkedZnode& z) {
+        fresh.Put(std::string(z.path), *z.stat);
+        acl_audit.Add(z.path);
+      },
+      zk::WalkWatches::kSet);
   if (s.status.code() == StatusCode::kNotFound) {
     fresh.Clear();
     ReadStat(root);  // arms an exists-watch: the root's creation fires kCreated
@@ -216,6 +222,8 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   }
   mirror_ = std::move(fresh);
   truncated_depth_ = s.truncated_depth;
+  // ACL changes fire no watch: the audit is as fresh as the last full sync.
+  acl_ = acl_audit.Run(*reader_);
   ++state_.resyncs_total;
   need_sync_ = false;
   if (!CheckBudget()) return SyncResult::kFallBack;
@@ -374,9 +382,10 @@ void WatchRefresher::FallBack(const std::string& why) {
 
 void WatchRefresher::Rebuild(bool full_walk, std::chrono::nanoseconds duration) {
   const auto now = std::chrono::steady_clock::now();
-  auto snapshot = std::make_shared<const SubtreeSnapshot>(
-      mirror_.BuildSnapshot(spec_, patterns_, std::chrono::system_clock::now(), duration,
-                            TreeMirror::Caps{truncated_depth_, false}));
+  SubtreeSnapshot built = mirror_.BuildSnapshot(spec_, patterns_, std::chrono::system_clock::now(), duration,
+                                                TreeMirror::Caps{truncated_depth_, false});
+  built.acl = acl_;
+  auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
   state_.watched_bytes = held_bytes_;
   publish_(std::move(snapshot), Status::Ok(), full_walk, state_);
   dirty_ = false;

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,7 @@ class WatchRefresher {
   bool fell_back_ = false;
   bool dirty_ = false;
   bool truncated_depth_ = false;
+  std::optional<AclAuditResult> acl_;  // the last full sync's ACL audit (acl_audit subtrees)
   std::chrono::steady_clock::time_point build_due_{};
   std::chrono::steady_clock::time_point last_build_{};
   std::chrono::steady_clock::time_point next_resync_{};

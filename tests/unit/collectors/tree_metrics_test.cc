@@ -32,6 +32,36 @@ std::shared_ptr<const SubtreeView> ViewWith(std::shared_ptr<const SubtreeSnapsho
   return v;
 }
 
+TEST(TreeMetricsTest, AclAuditSeriesOnlyForAuditedSubtreesWithBoundedSchemes) {
+  auto audited = std::make_shared<SubtreeSnapshot>();
+  audited->root = "/config";
+  audited->root_exists = true;
+  AclAuditResult acl;
+  acl.tally.audited = 40;
+  acl.tally.world_readable = 12;
+  acl.tally.world_writable = 3;
+  acl.truncated = true;
+  // Ten schemes: the first eight (in name order) get their own series, the rest are summed into "other".
+  for (uint64_t i = 0; i < 10; ++i) acl.tally.znodes_by_scheme["s" + std::to_string(i)] = 1 + i;
+  audited->acl = acl;
+  auto plain = std::make_shared<SubtreeSnapshot>();
+  plain->root = "/plain";
+  plain->root_exists = true;
+
+  auto samples =
+      Samples(BuildTreeFamilies({{"/config", std::chrono::seconds(30), ViewWith(audited, Status::Ok(), 1, 0)},
+                                 {"/plain", std::chrono::seconds(30), ViewWith(plain, Status::Ok(), 1, 0)}}));
+  EXPECT_EQ(samples["zookeeper_subtree_acl_audited_znodes{root=\"/config\"}"], "40");
+  EXPECT_EQ(samples["zookeeper_subtree_acl_audit_truncated{root=\"/config\"}"], "1");
+  EXPECT_EQ(samples["zookeeper_subtree_acl_world_readable_znodes{root=\"/config\"}"], "12");
+  EXPECT_EQ(samples["zookeeper_subtree_acl_world_writable_znodes{root=\"/config\"}"], "3");
+  EXPECT_EQ(samples["zookeeper_subtree_acl_scheme_znodes{root=\"/config\",scheme=\"s0\"}"], "1");
+  EXPECT_EQ(samples["zookeeper_subtree_acl_scheme_znodes{root=\"/config\",scheme=\"s7\"}"], "8");
+  EXPECT_EQ(samples.count("zookeeper_subtree_acl_scheme_znodes{root=\"/config\",scheme=\"s8\"}"), 0U);
+  EXPECT_EQ(samples["zookeeper_subtree_acl_scheme_znodes{root=\"/config\",scheme=\"other\"}"], "19");
+  EXPECT_EQ(samples.count("zookeeper_subtree_acl_audited_znodes{root=\"/plain\"}"), 0U);
+}
+
 TEST(TreeMetricsTest, SnapshotBecomesSubtreeAndZnodeSeries) {
   auto snap = std::make_shared<SubtreeSnapshot>();
   snap->root = "/brokers/ids";
