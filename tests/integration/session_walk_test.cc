@@ -1,5 +1,6 @@
 // The ZooKeeper layer against a real 3-node ensemble: walks match the tree, caps truncate, ACLs are
 // respected, digest credentials open what they should.
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
+#include "zk/reader_pool.h"
 #include "zk/session.h"
 #include "zk/subtree_walk.h"
 
@@ -51,7 +53,7 @@ struct Walked {
   std::map<std::string, int> depth;
 };
 
-Walked Walk(zk::Session& session, const std::string& root, zk::WalkLimits limits = {}) {
+Walked Walk(zk::ZnodeReader& session, const std::string& root, zk::WalkLimits limits = {}) {
   Walked w;
   w.summary = zk::WalkSubtree(session, root, limits, [&](const zk::WalkedZnode& z) {
     w.nodes[std::string(z.path)] = static_cast<std::size_t>(z.stat->data_length);
@@ -98,6 +100,42 @@ TEST_F(SessionWalkTest, WalkMatchesAnIndependentListing) {
   EXPECT_EQ(w.depth["/walk"], 0);
   EXPECT_EQ(w.depth["/walk/brokers/ids"], 2);
   EXPECT_EQ(session->InFlight(), 0u);
+}
+
+TEST_F(SessionWalkTest, AReaderPoolWalksOverSeveralSessionsAndSkipsAClosedOne) {
+  auto primary = ConnectedSession(ensemble_->ConnectString());
+  auto second = ConnectedSession(ensemble_->ConnectString());
+  auto third = ConnectedSession(ensemble_->ConnectString());
+  ASSERT_TRUE(primary && second && third);
+  zk::ReaderPool pool(primary.get(), {second.get(), third.get()});
+  EXPECT_EQ(pool.ConnectedSessions(), 3u);
+  EXPECT_EQ(pool.SessionEpoch(), primary->SessionEpoch());
+  std::map<std::string, std::size_t> expected;
+  ListRecursively(*writer_, "/walk", &expected);
+
+  Walked w = Walk(pool, "/walk");
+  ASSERT_TRUE(w.summary.status.ok()) << w.summary.status.ToString();
+  EXPECT_EQ(w.nodes, expected);
+
+  // A closed walk session is skipped: the walk still completes on the others.
+  second->Stop();
+  EXPECT_EQ(pool.ConnectedSessions(), 2u);
+  Walked again = Walk(pool, "/walk");
+  ASSERT_TRUE(again.summary.status.ok()) << again.summary.status.ToString();
+  EXPECT_EQ(again.nodes, expected);
+  // Watched reads go to the primary only: its watch count grows, the extras' stays 0.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  pool.WatchExists("/walk", [&](Status, zk::ZnodeStat) {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, milliseconds(10000), [&] { return done; }));
+  EXPECT_EQ(primary->WatchCount(), 1u);
+  EXPECT_EQ(third->WatchCount(), 0u);
 }
 
 TEST_F(SessionWalkTest, CapsTruncateTheWalk) {
