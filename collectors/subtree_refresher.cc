@@ -115,10 +115,11 @@ void SubtreeRefresher::RunPoll() {
 void SubtreeRefresher::RefreshOnce() {
   SnapshotBuilder builder(spec_, &patterns_);
   AclAuditPass acl_audit(spec_);
-  const zk::WalkSummary summary = zk::WalkSubtree(*reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) {
-    builder.Visit(z);
-    acl_audit.Add(z.path);
-  });
+  const zk::WalkSummary summary =
+      zk::WalkSubtree(*reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) {
+        builder.Visit(z);
+        acl_audit.Add(z.path);
+      });
   const auto now = std::chrono::system_clock::now();
   if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
     // A missing root is a fact about the tree, not a failure: publish an empty snapshot.

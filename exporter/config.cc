@@ -9,11 +9,14 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <sstream>
 #include <system_error>
 #include <utility>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "base/quote.h"
 #include "collectors/znode_pattern.h"
 #include "exporter/duration.h"
 
@@ -23,10 +26,7 @@ namespace {
 constexpr std::size_t kMaxConfigBytes = std::size_t{16} * 1024 * 1024;
 
 std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  out += s;
-  out += '"';
-  return out;
+  return QuoteForMessage(s);
 }
 
 std::string_view KindName(const YAML::Node& node) {
@@ -52,7 +52,10 @@ class ConfigParser {
       m += std::to_string(mark.line + 1);
     }
     m += ": ";
-    m += problem;
+    // Control characters from the input (yaml-cpp quotes the offending character raw, e.g. "unknown escape
+    // character: <newline>") are escaped like Quote() does: the message stays one line.
+    const std::string quoted = Quote(problem);
+    m.append(quoted, 1, quoted.size() - 2);
     return Status::InvalidArgument(std::move(m));
   }
 
@@ -112,7 +115,7 @@ class ConfigParser {
  private:
   static constexpr std::string_view kLimitKeys =
       "refresh_interval, max_depth, max_znodes, max_in_flight, walk_timeout, max_znode_series, refresh_mode, "
-      "resync_interval";
+      "resync_interval, acl_audit, acl_audit_max_znodes";
 
   Status UnknownKey(const std::string& key, std::string_view where, std::string_view allowed) const {
     return Error(current_key_mark_, "unknown key " + Quote(key) + " in " + std::string(where) + " (want " +
@@ -146,6 +149,20 @@ class ConfigParser {
           std::string(key) + ": want " + std::string(want) + ", got " + std::string(KindName(value)));
     }
     return value.Scalar();
+  }
+
+  // YAML 1.2 booleans only (true/false): "yes", "on" or "1" are more likely typos than intent.
+  Status ParseBool(std::string_view key, const YAML::Node& value, bool* out) {
+    Result<std::string> text = ScalarOf(key, value, "true or false");
+    if (!text.ok()) return text.status();
+    if (*text == "true") {
+      *out = true;
+    } else if (*text == "false") {
+      *out = false;
+    } else {
+      return Error(value.Mark(), std::string(key) + ": want true or false, got " + Quote(*text));
+    }
+    return Status::Ok();
   }
 
   Status ParsePositiveDuration(std::string_view key, const YAML::Node& value,
@@ -204,6 +221,8 @@ class ConfigParser {
     if (key == "max_in_flight") return ParseSize(key, value, &target->limits.max_in_flight);
     if (key == "max_znode_series") return ParseSize(key, value, &target->max_znode_series);
     if (key == "resync_interval") return ParsePositiveDuration(key, value, &target->resync_interval);
+    if (key == "acl_audit") return ParseBool(key, value, &target->acl_audit);
+    if (key == "acl_audit_max_znodes") return ParseSize(key, value, &target->acl_audit_max_znodes);
     if (key == "refresh_mode") {
       Result<std::string> text = ScalarOf(key, value, "poll or watch");
       if (!text.ok()) return text.status();
@@ -258,6 +277,8 @@ class ConfigParser {
     spec.max_znode_series = settings.max_znode_series;
     spec.refresh_mode = settings.refresh_mode.value_or(collectors::RefreshMode::kPoll);
     spec.resync_interval = settings.resync_interval;
+    spec.acl_audit = settings.acl_audit;
+    spec.acl_audit_max_znodes = settings.acl_audit_max_znodes;
     if (settings.refresh_mode) mode_set_ = true;
     if (patterns && !patterns.IsNull()) {
       if (!patterns.IsSequence()) {
@@ -284,13 +305,66 @@ class ConfigParser {
 
 }  // namespace
 
+// Where each document of a stream starts: the mark of its first node. Used instead of YAML::LoadAll, which in
+// yaml-cpp 0.7 loops forever, allocating, on some malformed streams ("," or "&\"\\,\"": found by
+// config_yaml_fuzz): Parser::HandleNextDocument keeps returning true without consuming input (yaml-cpp issue
+// #1040, fixed upstream by PR #1319). We call it at most three times and notice when it makes no progress.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    document_start_ = mark;
+    pending_ = true;
+  }
+  void OnDocumentEnd() override { Node(document_start_); }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                const std::string& /*value*/) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                       YAML::EmitterStyle::value /*style*/) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (!pending_) return;
+    starts.push_back(mark);
+    pending_ = false;
+  }
+  YAML::Mark document_start_ = YAML::Mark::null_mark();
+  bool pending_ = false;
+};
+
 Result<FileConfig> ParseConfigYaml(std::string_view yaml_text, const std::string& source_name) {
   ConfigParser parser(source_name);
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml_text));
-    if (docs.empty()) return FileConfig{};
-    if (docs.size() > 1) return parser.Error(docs[1].Mark(), "more than one YAML document");
-    return parser.Parse(docs[0]);
+    const std::string text(yaml_text);
+    std::istringstream stream(text);
+    YAML::Parser events(stream);
+    DocumentStarts documents;
+    int count = 0;
+    while (count < 3 && events.HandleNextDocument(documents)) ++count;
+    if (count == 0) return FileConfig{};
+    if (count > 1) {
+      const std::vector<YAML::Mark>& at = documents.starts;
+      // A document that starts where the previous one did: the parser is stuck on a token it cannot place
+      // (e.g. a stray ','). A syntax error, not a second document.
+      for (std::size_t i = 1; i < at.size(); ++i) {
+        if (at[i].pos <= at[i - 1].pos) return parser.Error(at[i], "YAML syntax error: unexpected content");
+      }
+      return parser.Error(at.size() > 1 ? at[1] : YAML::Mark::null_mark(), "more than one YAML document");
+    }
+    return parser.Parse(YAML::Load(text));  // exactly one document: YAML::Load parses only the first
   } catch (const YAML::Exception& e) {
     return parser.Error(e.mark, "YAML syntax error: " + e.msg);
   } catch (const std::exception& e) {
@@ -343,8 +417,11 @@ Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
     spec.refresh_interval = flag_refresh_interval.value_or(file.defaults.refresh_interval);
     spec.limits = file.defaults.limits;
     spec.max_znode_series = file.defaults.max_znode_series;
-    spec.refresh_mode = file.defaults.refresh_mode.value_or(flag_refresh_mode.value_or(collectors::RefreshMode::kPoll));
+    spec.refresh_mode =
+        file.defaults.refresh_mode.value_or(flag_refresh_mode.value_or(collectors::RefreshMode::kPoll));
     spec.resync_interval = file.defaults.resync_interval;
+    spec.acl_audit = file.defaults.acl_audit;
+    spec.acl_audit_max_znodes = file.defaults.acl_audit_max_znodes;
     out.push_back(std::move(spec));
   }
   return out;

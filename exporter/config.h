@@ -11,6 +11,8 @@
 //     max_znode_series: 1000
 //     refresh_mode: poll           # poll (walk every refresh_interval) or watch (watches; see README)
 //     resync_interval: 10m         # watch mode: full resync period (also after reconnects)
+//     acl_audit: false             # true: read every walked znode's ACL (one more request each)
+//     acl_audit_max_znodes: 10000  # cap on ACL reads per walk
 //   subtrees:
 //     - root: /brokers
 //       refresh_interval: 15s        # any key of `defaults` may be overridden per subtree
@@ -38,6 +40,8 @@ struct SubtreeDefaults {
   std::size_t max_znode_series = 1000;
   std::optional<collectors::RefreshMode> refresh_mode;  // unset: --tree.refresh-mode, else poll
   std::chrono::milliseconds resync_interval{600000};
+  bool acl_audit = false;                    // read ACLs after each full walk (see SubtreeSpec)
+  std::size_t acl_audit_max_znodes = 10000;  // cap on ACL reads per walk
 };
 
 struct FileConfig {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "base/quote.h"
+
 namespace zkx::exporter {
 namespace {
 
@@ -30,21 +32,11 @@ bool IsLetter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-// The input is quoted with control characters escaped as \xNN, so that the message stays one line.
+// The input is quoted with control characters escaped (QuoteForMessage), so that the message stays one line.
 Status Invalid(std::string_view text, std::string_view problem) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string m = "invalid duration \"";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      m += "\\x";
-      m += kHex[u >> 4];
-      m += kHex[u & 0xf];
-    } else {
-      m += c;
-    }
-  }
-  m += "\": ";
+  std::string m = "invalid duration ";
+  m += QuoteForMessage(text);
+  m += ": ";
   m += problem;
   return Status::InvalidArgument(std::move(m));
 }

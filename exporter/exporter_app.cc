@@ -12,22 +12,26 @@
 
 #include "collectors/build_info_collector.h"
 #include "collectors/collector_set.h"
+#include "collectors/probe_collector.h"
 #include "collectors/process_collector.h"
 #include "collectors/server_collector.h"
 #include "collectors/session_collector.h"
 #include "collectors/tree_collector.h"
 #include "collectors/watches_collector.h"
+#include "exporter/allocator_tuning.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
 #include "exporter/gzip.h"
 #include "exporter/http_server.h"
 #include "exporter/landing_page.h"
 #include "exporter/logging.h"
+#include "exporter/scrape_gate.h"
 #include "exporter/signals.h"
 #include "exporter/web_config.h"
 #include "zk/client_log.h"
 #include "zk/connect_string.h"
 #include "zk/digest_credentials.h"
+#include "zk/reader_pool.h"
 #include "zk/session.h"
 
 namespace zkx::exporter {
@@ -109,21 +113,28 @@ std::chrono::steady_clock::time_point ScrapeDeadline(const HttpRequest& request,
 
 class Exporter {
  public:
-  Exporter(Flags flags, std::unique_ptr<zk::Session> session)
-      : flags_(std::move(flags)), session_(std::move(session)) {}
+  // `walk_sessions`: extra sessions that share the walks' plain reads (--zookeeper.walk-sessions - 1).
+  Exporter(Flags flags, std::unique_ptr<zk::Session> session,
+           std::vector<std::unique_ptr<zk::Session>> walk_sessions)
+      : flags_(std::move(flags)), session_(std::move(session)), walk_sessions_(std::move(walk_sessions)) {
+    std::vector<zk::Session*> extras;
+    for (const auto& s : walk_sessions_) extras.push_back(s.get());
+    reader_ = std::make_unique<zk::ReaderPool>(session_.get(), std::move(extras));
+  }
 
   Status Start(std::vector<collectors::SubtreeSpec> subtrees, HttpSecurity security) {
     session_->Start();
+    for (const auto& s : walk_sessions_) s->Start();
     zk::Session* session = session_.get();
-    const auto enabled = [&](const char* name) {
+    const auto enabled = [&](const char* name, bool by_default = true) {
       auto it = flags_.collector_overrides.find(name);
-      return it == flags_.collector_overrides.end() || it->second;
+      return it == flags_.collector_overrides.end() ? by_default : it->second;
     };
     std::vector<std::string> subtree_roots;  // for the watches collector's per-path filter
     for (const auto& spec : subtrees) subtree_roots.push_back(spec.root);
     if (enabled("tree")) {
       tree_ =
-          std::make_shared<collectors::TreeCollector>(session, [session] { return session->Connected(); },
+          std::make_shared<collectors::TreeCollector>(reader_.get(), [session] { return session->Connected(); },
                                                       flags_.max_watch_bytes);
       tree_->Configure(std::move(subtrees));
       collectors_.Add("tree", tree_);
@@ -157,10 +168,24 @@ class Exporter {
       }
     }
     if (enabled("process")) collectors_.Add("process", std::make_shared<collectors::ProcessCollector>());
+    if (enabled("probe", /*by_default=*/false)) {
+      collectors::ProbeOptions p;
+      p.parent = flags_.probe_path;
+      p.interval = flags_.probe_interval;
+      p.timeout = flags_.probe_timeout;
+      probe_ = std::make_shared<collectors::ProbeCollector>(session, std::move(p),
+                                                            [session] { return session->Connected(); });
+      probe_->Start();
+      collectors_.Add("probe", probe_);
+    }
     collectors_.Add("build_info", std::make_shared<collectors::BuildInfoCollector>(zk::ClientVersion()));
 
     std::map<std::string, HttpHandler> routes;
-    routes[flags_.telemetry_path] = [this](const HttpRequest& r) { return ServeMetrics(r); };
+    routes[flags_.telemetry_path] = [this](const HttpRequest& r) {
+      HttpResponse response = ServeMetrics(r);
+      ReleaseFreeMemory();  // the scrape's samples are gone; give their pages back
+      return response;
+    };
     routes["/healthz"] = [](const HttpRequest&) {
       return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
     };
@@ -197,12 +222,23 @@ class Exporter {
   void Shutdown() {
     if (http_) http_->Stop();
     if (tree_) tree_->Stop();
+    if (probe_) probe_->Stop();  // before the session: its writes go through it
+    for (const auto& s : walk_sessions_) s->Stop();
     session_->Stop();
   }
 
  private:
   HttpResponse ServeMetrics(const HttpRequest& request) {
-    const auto families = collectors_.Gather(ScrapeDeadline(request, flags_.scrape_timeout));
+    const auto deadline = ScrapeDeadline(request, flags_.scrape_timeout);
+    // Held until the body is serialised (and compressed): that is when a scrape holds its samples.
+    const ScrapeGate::Slot slot = scrape_gate_.Acquire(deadline);
+    if (!slot) {
+      return {503, "text/plain; charset=utf-8",
+              "too many concurrent scrapes: no slot freed before this scrape's deadline "
+              "(--web.max-concurrent-scrapes)\n",
+              {}};
+    }
+    const auto families = collectors_.Gather(deadline);
     HttpResponse response;
     response.content_type = kMetricsContentType;
     response.body = prometheus::TextSerializer().Serialize(families);
@@ -237,8 +273,12 @@ class Exporter {
   }
 
   const Flags flags_;
+  ScrapeGate scrape_gate_{flags_.max_concurrent_scrapes};
   std::unique_ptr<zk::Session> session_;
+  std::vector<std::unique_ptr<zk::Session>> walk_sessions_;  // extra sessions for the walks' plain reads
+  std::unique_ptr<zk::ReaderPool> reader_;                   // the primary and the walk sessions
   std::shared_ptr<collectors::TreeCollector> tree_;
+  std::shared_ptr<collectors::ProbeCollector> probe_;  // only with --collector.probe
   collectors::CollectorSet collectors_;
   std::unique_ptr<HttpServer> http_;
 };
@@ -246,8 +286,9 @@ class Exporter {
 }  // namespace
 
 int RunExporter(int argc, const char* const* argv) {
-  const std::map<std::string, bool> collector_defaults = {
-      {"process", true}, {"server", true}, {"session", true}, {"tree", true}, {"watches", true}};
+  const std::map<std::string, bool> collector_defaults = {{"probe", false}, {"process", true},
+                                                          {"server", true}, {"session", true},
+                                                          {"tree", true},   {"watches", true}};
   Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
   if (!parsed.ok()) {
     std::fprintf(stderr, "zookeeper_exporter: %s\n", parsed.status().message().c_str());
@@ -284,12 +325,18 @@ int RunExporter(int argc, const char* const* argv) {
   options.session_timeout = flags.session_timeout;
   options.credentials = std::move(credentials).value();
   options.max_in_flight = flags.max_in_flight;
+  std::vector<std::unique_ptr<zk::Session>> walk_sessions;
+  for (std::size_t i = 1; i < flags.walk_sessions; ++i) {
+    Result<std::unique_ptr<zk::Session>> extra = zk::Session::Create(options);
+    if (!extra.ok()) return Fatal(extra.status().message());
+    walk_sessions.push_back(std::move(extra).value());
+  }
   Result<std::unique_ptr<zk::Session>> session = zk::Session::Create(std::move(options));
   if (!session.ok()) return Fatal(session.status().message());
 
   spdlog::info("starting zookeeper_exporter {} (revision {}), ZooKeeper {}", collectors::ExporterVersion(),
                collectors::ExporterRevision(), flags.zookeeper_hosts);
-  Exporter exporter(flags, std::move(session).value());
+  Exporter exporter(flags, std::move(session).value(), std::move(walk_sessions));
   if (Status s = exporter.Start(std::move(subtrees).value(), std::move(web_security).value()); !s.ok()) {
     exporter.Shutdown();
     return Fatal(s.message());

@@ -15,15 +15,20 @@
 #pragma GCC diagnostic pop
 #include <arpa/inet.h>
 
+#include "base/quote.h"
+#include "collectors/probe_collector.h"
 #include "exporter/duration.h"
 
 namespace zkx::exporter {
 namespace {
 
+// Each walk session is one more connection and session on the ensemble.
+constexpr std::size_t kMaxWalkSessions = 16;
+
 Status InvalidFlag(std::string_view flag, const std::string& value, std::string_view problem) {
-  std::string m = "invalid value \"";
-  m += value;
-  m += "\" for ";
+  std::string m = "invalid value ";
+  m += QuoteForMessage(value);  // control characters escaped: the error stays one line
+  m += " for ";
   m += flag;
   m += ": ";
   m += problem;
@@ -107,12 +112,16 @@ Status ValidateTelemetryPath(const std::string& value) {
 struct RawFlags {
   std::string session_timeout = "30s";
   std::string max_in_flight = "1024";
+  std::string walk_sessions = "1";
   std::string tree_refresh_interval;
   std::string max_watch_bytes = "524288";
   std::string scrape_timeout = "10s";
+  std::string max_concurrent_scrapes = "2";
   std::string server_admin_port = "8080";
   std::string server_timeout = "2s";
   std::string watches_max_paths = "1000";
+  std::string probe_interval = "15s";
+  std::string probe_timeout = "5s";
 };
 
 // 0 (disabled) or 1-65535.
@@ -161,6 +170,11 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
                    "Cap on ZooKeeper requests in flight across all walks")
         ->capture_default_str()
         ->type_name("N");
+    app.add_option("--zookeeper.walk-sessions", raw.walk_sessions,
+                   "Sessions that share the plain reads of subtree walks (1-16): more let the servers work on "
+                   "a big walk in parallel; each is one more connection and session on the ensemble")
+        ->capture_default_str()
+        ->type_name("N");
     app.add_option("--config.file", f.config_file, "YAML configuration file (default: none)")
         ->type_name("FILE");
     app.add_flag("--config.check", f.config_check, "Validate flags and --config.file, then exit");
@@ -190,6 +204,11 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     app.add_option("--web.scrape-timeout", raw.scrape_timeout, "Deadline for collectors during one scrape")
         ->capture_default_str()
         ->type_name("DURATION");
+    app.add_option("--web.max-concurrent-scrapes", raw.max_concurrent_scrapes,
+                   "Scrapes that gather metrics at once; more wait their turn until their scrape deadline "
+                   "(each holds its samples in memory while it runs)")
+        ->capture_default_str()
+        ->type_name("N");
     app.add_option("--web.config.file", f.web_config_file,
                    "exporter-toolkit web config (YAML): TLS and basic auth for every endpoint (default: none)")
         ->type_name("FILE");
@@ -214,6 +233,16 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     app.add_option("--watches.max-paths", raw.watches_max_paths, "Cap on per-path watch series per server")
         ->capture_default_str()
         ->type_name("N");
+    app.add_option("--probe.path", f.probe_path,
+                   "Parent znode of the probe collector's ephemeral znode (created, persistent, if missing)")
+        ->capture_default_str()
+        ->type_name("PATH");
+    app.add_option("--probe.interval", raw.probe_interval, "How often the probe collector runs")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    app.add_option("--probe.timeout", raw.probe_timeout, "Time limit for each probe operation")
+        ->capture_default_str()
+        ->type_name("DURATION");
 
     std::vector<std::pair<std::string, CLI::Option*>> collector_options;
     for (const auto& [name, enabled] : collector_defaults) {
@@ -264,6 +293,13 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       !s.ok()) {
     return s;
   }
+  if (Status s = ParsePositiveSize("--zookeeper.walk-sessions", raw.walk_sessions, &f.walk_sessions); !s.ok()) {
+    return s;
+  }
+  if (f.walk_sessions > kMaxWalkSessions) {
+    return InvalidFlag("--zookeeper.walk-sessions", raw.walk_sessions,
+                       "want at most " + std::to_string(kMaxWalkSessions));
+  }
   if (Status s = ParsePositiveSize("--zookeeper.max-in-flight", raw.max_in_flight, &f.max_in_flight);
       !s.ok()) {
     return s;
@@ -286,6 +322,11 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
   if (Status s = ParseDurationFlag("--web.scrape-timeout", raw.scrape_timeout, &f.scrape_timeout); !s.ok()) {
     return s;
   }
+  if (Status s = ParsePositiveSize("--web.max-concurrent-scrapes", raw.max_concurrent_scrapes,
+                                   &f.max_concurrent_scrapes);
+      !s.ok()) {
+    return s;
+  }
   if (Status s = ParsePortFlag("--server.admin-port", raw.server_admin_port, &f.server_admin_port); !s.ok()) {
     return s;
   }
@@ -293,6 +334,13 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
   if (Status s = ParsePositiveSize("--watches.max-paths", raw.watches_max_paths, &f.watches_max_paths);
       !s.ok()) {
     return s;
+  }
+  if (Status s = ParseDurationFlag("--probe.interval", raw.probe_interval, &f.probe_interval); !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseDurationFlag("--probe.timeout", raw.probe_timeout, &f.probe_timeout); !s.ok()) return s;
+  if (Status s = collectors::ValidateProbeParent(f.probe_path); !s.ok()) {
+    return Status::InvalidArgument("--probe.path: " + s.message());
   }
   if (f.zookeeper_hosts.empty()) {
     return InvalidFlag("--zookeeper.hosts", f.zookeeper_hosts, "must not be empty");

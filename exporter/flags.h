@@ -19,6 +19,7 @@ struct Flags {
   std::chrono::milliseconds session_timeout{30000};              // --zookeeper.session-timeout
   std::string auth_file;                                         // --zookeeper.auth-file ("" = none)
   std::size_t max_in_flight = 1024;                              // --zookeeper.max-in-flight
+  std::size_t walk_sessions = 1;  // --zookeeper.walk-sessions (sessions sharing the walks' plain reads)
   std::string config_file;                                       // --config.file ("" = none)
   bool config_check = false;                                     // --config.check
   std::vector<std::string> tree_roots;                           // --tree.root (repeatable)
@@ -28,6 +29,7 @@ struct Flags {
   std::string listen_address = ":9141";                          // --web.listen-address ([host]:port)
   std::string telemetry_path = "/metrics";                       // --web.telemetry-path
   std::chrono::milliseconds scrape_timeout{10000};               // --web.scrape-timeout (collector deadline)
+  std::size_t max_concurrent_scrapes = 2;  // --web.max-concurrent-scrapes (more wait their turn; bounds memory)
   std::string web_config_file;                                   // --web.config.file (TLS, basic auth; "" = none)
   std::string log_level = "info";                                // --log.level: debug|info|warn|error
   std::string log_format = "logfmt";                             // --log.format: logfmt|json
@@ -35,6 +37,9 @@ struct Flags {
   std::chrono::milliseconds server_timeout{2000};                // --server.timeout (per server, per scrape)
   bool watches_per_path = false;                                 // --watches.per-path
   std::size_t watches_max_paths = 1000;                          // --watches.max-paths (per server)
+  std::string probe_path = "/zookeeper_exporter_probe";          // --probe.path (parent of the probe's znode)
+  std::chrono::milliseconds probe_interval{15000};               // --probe.interval
+  std::chrono::milliseconds probe_timeout{5000};                 // --probe.timeout (per operation)
   // --collector.<name> / --no-collector.<name>: only names given on the command line appear here.
   std::map<std::string, bool> collector_overrides;
 };

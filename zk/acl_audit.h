@@ -24,14 +24,14 @@
 namespace zkx::zk {
 
 struct AclTally {
-  Status status;                  // OK unless the connection was lost or the session closed
-  bool timed_out = false;         // the deadline stopped the audit with paths left
-  uint64_t audited = 0;           // znodes whose ACL was read
-  uint64_t world_readable = 0;    // ACL has world:anyone with READ
-  uint64_t world_writable = 0;    // ACL has world:anyone with WRITE
-  uint64_t no_node = 0;           // vanished before their ACL was read
-  uint64_t no_auth = 0;           // ACL not readable by us
-  uint64_t errors = 0;            // other per-znode failures
+  Status status;                // OK unless the connection was lost or the session closed
+  bool timed_out = false;       // the deadline stopped the audit with paths left
+  uint64_t audited = 0;         // znodes whose ACL was read
+  uint64_t world_readable = 0;  // ACL has world:anyone with READ
+  uint64_t world_writable = 0;  // ACL has world:anyone with WRITE
+  uint64_t no_node = 0;         // vanished before their ACL was read
+  uint64_t no_auth = 0;         // ACL not readable by us
+  uint64_t errors = 0;          // other per-znode failures
   std::map<std::string, uint64_t> znodes_by_scheme;  // scheme -> znodes with at least one entry of it
 };
 

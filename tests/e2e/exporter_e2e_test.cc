@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "tests/e2e/child_process.h"
+#include "tests/e2e/e2e_util.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"
 #include "tests/support/wait_and_ports.h"
@@ -26,27 +27,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A fresh directory under /tmp, removed with everything in it when the test ends (unless ZKX_KEEP_TEST_DIRS).
-class ScopedTempDir {
- public:
-  ScopedTempDir() {
-    char tmpl[] = "/tmp/zkx-e2e-XXXXXX";
-    const char* dir = mkdtemp(tmpl);
-    path_ = dir != nullptr ? dir : "";
-  }
-  ~ScopedTempDir() {
-    if (!path_.empty() && std::getenv("ZKX_KEEP_TEST_DIRS") == nullptr) {
-      std::error_code ignored;
-      std::filesystem::remove_all(path_, ignored);
-    }
-  }
-  ScopedTempDir(const ScopedTempDir&) = delete;
-  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using e2e::ScopedTempDir;
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path);

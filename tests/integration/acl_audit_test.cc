@@ -1,5 +1,7 @@
 // The ACL audit against a real ZooKeeper server: open, read-only, mixed and digest-only znodes are counted as
 // an operator would expect, in poll mode and in watch mode, and the per-walk cap is reported.
+#include "zk/acl_audit.h"
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -12,7 +14,6 @@
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
-#include "zk/acl_audit.h"
 #include "zk/session.h"
 
 namespace zkx {
@@ -29,12 +30,14 @@ class AclAuditTest : public ::testing::Test {
     // (digest only: the exporter's session may not even list it), many/n0..n29 (open).
     ASSERT_TRUE(writer_.CreateRecursive("/acl").ok());
     ASSERT_TRUE(writer_.Create("/acl/open", "x").ok());
-    ASSERT_TRUE(writer_.Create("/acl/readonly", "x", test::NodeKind::kPersistent, test::ReadOnlyWorldAcl()).ok());
+    ASSERT_TRUE(
+        writer_.Create("/acl/readonly", "x", test::NodeKind::kPersistent, test::ReadOnlyWorldAcl()).ok());
     test::AclList mixed = test::ReadOnlyWorldAcl();
     mixed.push_back(test::DigestAcl("app", "s3cret-pw").front());
     ASSERT_TRUE(writer_.Create("/acl/mixed", "x", test::NodeKind::kPersistent, mixed).ok());
     ASSERT_TRUE(
-        writer_.Create("/acl/private", "x", test::NodeKind::kPersistent, test::DigestAcl("app", "s3cret-pw")).ok());
+        writer_.Create("/acl/private", "x", test::NodeKind::kPersistent, test::DigestAcl("app", "s3cret-pw"))
+            .ok());
     ASSERT_TRUE(writer_.Create("/acl/many", "").ok());
     for (int i = 0; i < 30; ++i) ASSERT_TRUE(writer_.Create("/acl/many/n" + std::to_string(i), "").ok());
 
@@ -81,7 +84,8 @@ TEST_F(AclAuditTest, PollModeCountsWorldAccessAndSchemes) {
   auto snapshot = Audit(Spec("/acl", collectors::RefreshMode::kPoll));
   ASSERT_TRUE(snapshot);
   const zk::AclTally& t = snapshot->acl->tally;
-  // Walked: /acl, open, readonly, mixed, many + 30 children = 35; private is unreadable (skipped by the walk).
+  // Walked: /acl, open, readonly, mixed, many + 30 children = 35; private is unreadable (skipped by the
+  // walk).
   EXPECT_EQ(snapshot->znodes, 35U);
   EXPECT_EQ(snapshot->skipped_no_auth, 1U);
   EXPECT_EQ(t.audited, 35U);

@@ -230,6 +230,33 @@ TEST(ConfigTest, YamlSyntaxErrorsHaveLine) {
   EXPECT_THAT(ParseError("defaults: *nope\n"), StartsWith("/etc/zkx.yml:1: "));
 }
 
+// Found by config_yaml_fuzz: a key or value holding control characters (here a double-quoted "\n" and "\r")
+// was copied raw into the message, breaking the one-line startup error. They are escaped as \xNN.
+TEST(ConfigTest, ControlCharactersInMessagesAreEscaped) {
+  const std::string key = ParseError("\"a\\nb\\rc\": 1\n");
+  EXPECT_THAT(key, HasSubstr(R"(unknown key "a\x0ab\x0dc")"));
+  EXPECT_EQ(key.find_first_of("\n\r"), std::string::npos) << key;
+  const std::string duration = ParseError("defaults:\n  refresh_interval: \"1s\\n\"\n");
+  EXPECT_THAT(duration, HasSubstr(R"(invalid duration "1s\x0a")"));
+  EXPECT_EQ(duration.find('\n'), std::string::npos) << duration;
+  // yaml-cpp's own messages may quote the offending character raw (found by the fuzzer: a NUL after a plain
+  // scalar gives "unknown escape character: " and a newline).
+  const char kNul[] = "defaults:\n  refresh_interval: soon\n  max_znodes: c\0\n";
+  const std::string escape = ParseError(std::string_view(kNul, sizeof kNul - 1));
+  EXPECT_THAT(escape, HasSubstr("YAML syntax error"));
+  EXPECT_EQ(escape.find('\n'), std::string::npos) << escape;
+}
+
+// Found by config_yaml_fuzz: yaml-cpp 0.7's LoadAll never returns on these (it keeps producing empty
+// documents, allocating until out of memory); the exporter hung at startup or on SIGHUP.
+TEST(ConfigTest, StreamsThatStallTheYamlParserAreSyntaxErrors) {
+  for (const char* yaml : {",", ",\n", "&\"\\,\"", "subtrees: []\n---\n,\n"}) {
+    EXPECT_THAT(ParseError(yaml), AllOf(StartsWith("/etc/zkx.yml:"), HasSubstr("YAML syntax error"))) << yaml;
+  }
+  EXPECT_THAT(ParseError("a: 1\n---\nb: 2\n---\nc: 3\n"),
+              StartsWith("/etc/zkx.yml:3: more than one YAML document"));
+}
+
 TEST(ConfigTest, DeepNestingIsAnErrorNotACrash) {
   const std::string deep = "defaults: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   EXPECT_FALSE(ParseConfigYaml(deep, kSource).ok());
@@ -355,11 +382,12 @@ namespace zkx::exporter {
 namespace {
 
 TEST(ConfigRefreshModeTest, DefaultsAndPerSubtree) {
-  const FileConfig c = ParseConfigYaml(
-                           "defaults:\n  refresh_mode: watch\n  resync_interval: 5m\nsubtrees:\n  - root: /a\n"
-                           "  - root: /b\n    refresh_mode: poll\n    resync_interval: 1m\n",
-                           "test.yml")
-                           .value();
+  const FileConfig c =
+      ParseConfigYaml(
+          "defaults:\n  refresh_mode: watch\n  resync_interval: 5m\nsubtrees:\n  - root: /a\n"
+          "  - root: /b\n    refresh_mode: poll\n    resync_interval: 1m\n",
+          "test.yml")
+          .value();
   ASSERT_EQ(c.subtrees.size(), 2U);
   EXPECT_EQ(c.subtrees[0].refresh_mode, collectors::RefreshMode::kWatch);
   EXPECT_EQ(c.subtrees[0].resync_interval, std::chrono::minutes(5));
@@ -383,9 +411,8 @@ TEST(ConfigRefreshModeTest, BadValuesAreErrorsWithLine) {
 }
 
 TEST(ConfigRefreshModeTest, FlagIsTheDefaultForSubtreesWithoutAMode) {
-  const FileConfig c = ParseConfigYaml(
-                           "subtrees:\n  - root: /a\n  - root: /b\n    refresh_mode: poll\n", "test.yml")
-                           .value();
+  const FileConfig c =
+      ParseConfigYaml("subtrees:\n  - root: /a\n  - root: /b\n    refresh_mode: poll\n", "test.yml").value();
   auto specs = EffectiveSubtrees(c, {"/c"}, std::nullopt, collectors::RefreshMode::kWatch).value();
   ASSERT_EQ(specs.size(), 3U);
   EXPECT_EQ(specs[0].refresh_mode, collectors::RefreshMode::kWatch);  // the file set none
@@ -394,10 +421,34 @@ TEST(ConfigRefreshModeTest, FlagIsTheDefaultForSubtreesWithoutAMode) {
   auto unset = EffectiveSubtrees(c, {"/c"}, std::nullopt).value();
   EXPECT_EQ(unset[2].refresh_mode, collectors::RefreshMode::kPoll);
   // A file-wide default beats the flag too.
-  const FileConfig d = ParseConfigYaml("defaults:\n  refresh_mode: poll\nsubtrees:\n  - root: /a\n", "t").value();
+  const FileConfig d =
+      ParseConfigYaml("defaults:\n  refresh_mode: poll\nsubtrees:\n  - root: /a\n", "t").value();
   auto from_defaults = EffectiveSubtrees(d, {"/c"}, std::nullopt, collectors::RefreshMode::kWatch).value();
   EXPECT_EQ(from_defaults[0].refresh_mode, collectors::RefreshMode::kPoll);
   EXPECT_EQ(from_defaults[1].refresh_mode, collectors::RefreshMode::kPoll);
+}
+
+TEST(ConfigTest, AclAuditIsOptInPerSubtreeWithACap) {
+  FileConfig c = ParseOk(R"(defaults:
+  acl_audit_max_znodes: 500
+subtrees:
+  - root: /config
+    acl_audit: true
+  - root: /brokers
+  - root: /hbase
+    acl_audit: true
+    acl_audit_max_znodes: 20
+)");
+  ASSERT_EQ(c.subtrees.size(), 3U);
+  EXPECT_TRUE(c.subtrees[0].acl_audit);
+  EXPECT_EQ(c.subtrees[0].acl_audit_max_znodes, 500U);
+  EXPECT_FALSE(c.subtrees[1].acl_audit);
+  EXPECT_TRUE(c.subtrees[2].acl_audit);
+  EXPECT_EQ(c.subtrees[2].acl_audit_max_znodes, 20U);
+  EXPECT_EQ(ParseError("subtrees:\n  - root: /a\n    acl_audit: yes\n"),
+            "/etc/zkx.yml:3: acl_audit: want true or false, got \"yes\"");
+  EXPECT_THAT(ParseError("subtrees:\n  - root: /a\n    acl_audit_max_znodes: 0\n"),
+              AllOf(StartsWith("/etc/zkx.yml:3:"), HasSubstr("acl_audit_max_znodes")));
 }
 
 }  // namespace

@@ -68,7 +68,10 @@ TEST(FlagsTest, EveryFlagWithEquals) {
                            "--config.file=/etc/zkx.yml", "--config.check", "--tree.root=/brokers",
                            "--tree.refresh-interval=15s", "--web.listen-address=127.0.0.1:9999",
                            "--web.telemetry-path=/zk/metrics", "--web.scrape-timeout=2500ms",
-                           "--log.level=debug", "--log.format=json"});
+                           "--log.level=debug", "--log.format=json", "--zookeeper.walk-sessions=4",
+                           "--web.max-concurrent-scrapes=3"});
+  EXPECT_EQ(f.walk_sessions, 4U);
+  EXPECT_EQ(f.max_concurrent_scrapes, 3U);
   EXPECT_EQ(f.zookeeper_hosts, "zk1:2181,zk2:2181/kafka");
   EXPECT_EQ(f.session_timeout, milliseconds{60000});
   EXPECT_EQ(f.auth_file, "/etc/zk/auth");
@@ -189,6 +192,9 @@ INSTANTIATE_TEST_SUITE_P(
                     BadValueCase{"--tree.refresh-interval=5sec", "--tree.refresh-interval"},
                     BadValueCase{"--tree.refresh-interval=0", "--tree.refresh-interval"},
                     BadValueCase{"--web.scrape-timeout=1m1h", "--web.scrape-timeout"},
+                    BadValueCase{"--zookeeper.walk-sessions=0", "--zookeeper.walk-sessions"},
+                    BadValueCase{"--zookeeper.walk-sessions=17", "--zookeeper.walk-sessions"},
+                    BadValueCase{"--web.max-concurrent-scrapes=0", "--web.max-concurrent-scrapes"},
                     BadValueCase{"--zookeeper.max-in-flight=0", "--zookeeper.max-in-flight"},
                     BadValueCase{"--zookeeper.max-in-flight=-1", "--zookeeper.max-in-flight"},
                     BadValueCase{"--zookeeper.max-in-flight=ten", "--zookeeper.max-in-flight"},
@@ -217,6 +223,28 @@ INSTANTIATE_TEST_SUITE_P(
                     BadValueCase{"--web.listen-address=[::1]", "--web.listen-address"},
                     BadValueCase{"--web.listen-address=[]:9141", "--web.listen-address"},
                     BadValueCase{"--web.listen-address=[nope]:9141", "--web.listen-address"}));
+
+TEST(FlagsTest, ProbeFlags) {
+  Flags f = ParseOk({});
+  EXPECT_EQ(f.probe_path, "/zookeeper_exporter_probe");
+  EXPECT_EQ(f.probe_interval, milliseconds{15000});
+  EXPECT_EQ(f.probe_timeout, milliseconds{5000});
+  f = ParseOk({"--probe.path=/ops/probe", "--probe.interval=1m", "--probe.timeout", "250ms"});
+  EXPECT_EQ(f.probe_path, "/ops/probe");
+  EXPECT_EQ(f.probe_interval, milliseconds{60000});
+  EXPECT_EQ(f.probe_timeout, milliseconds{250});
+}
+
+TEST(FlagsTest, BadProbeFlagsNameTheFlagAndTheProblem) {
+  EXPECT_THAT(ParseError({"--probe.interval=15"}), HasSubstr("--probe.interval"));
+  EXPECT_THAT(ParseError({"--probe.interval=0s"}), HasSubstr("--probe.interval"));
+  EXPECT_THAT(ParseError({"--probe.timeout=-1s"}), HasSubstr("--probe.timeout"));
+  EXPECT_THAT(ParseError({"--probe.timeout="}), HasSubstr("--probe.timeout"));
+  EXPECT_THAT(ParseError({"--probe.path=probe"}), HasSubstr("must start with '/'"));
+  EXPECT_THAT(ParseError({"--probe.path=/"}), HasSubstr("--probe.path"));
+  EXPECT_THAT(ParseError({"--probe.path=/a//b"}), HasSubstr("--probe.path"));
+  EXPECT_THAT(ParseError({"--probe.path=/zookeeper/probe"}), HasSubstr("reserved"));
+}
 
 TEST(FlagsTest, BadDurationMessageExplains) {
   const std::string message = ParseError({"--zookeeper.session-timeout=30"});

@@ -74,7 +74,7 @@ class FakeAclReader final : public ZnodeReader {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<std::string, AclCallback>> queue_;  // guarded by mu_
-  std::size_t most_outstanding_ = 0;                      // guarded by mu_
+  std::size_t most_outstanding_ = 0;                       // guarded by mu_
   bool stop_ = false;                                      // guarded by mu_
   std::thread worker_;
 };
@@ -111,7 +111,8 @@ TEST(AuditAclsTest, TalliesEveryPathWithinTheWindow) {
 }
 
 TEST(AuditAclsTest, VanishedAndUnreadableZnodesAreCountedAndSkipped) {
-  FakeAclReader reader({{"/gone", Status::NotFound("gone")}, {"/secret", Status::PermissionDenied("no")},
+  FakeAclReader reader({{"/gone", Status::NotFound("gone")},
+                        {"/secret", Status::PermissionDenied("no")},
                         {"/odd", Status::Internal("odd")}});
   reader.acls["/open"] = {kWorldAll};
   const AclTally t =
