@@ -17,6 +17,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "base/quote.h"
+#include "base/read_file.h"
 #include "collectors/znode_pattern.h"
 #include "exporter/duration.h"
 
@@ -373,27 +374,9 @@ Result<FileConfig> ParseConfigYaml(std::string_view yaml_text, const std::string
 }
 
 Result<FileConfig> LoadConfigFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return Status::InvalidArgument("cannot read config file " + Quote(path) + ": is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    return Status::InvalidArgument("cannot read config file " + Quote(path) + ": " +
-                                   std::error_code(err, std::generic_category()).message());
-  }
-  std::string text;
-  char buffer[8192];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxConfigBytes) {
-      return Status::InvalidArgument("cannot read config file " + Quote(path) + ": larger than " +
-                                     std::to_string(kMaxConfigBytes) + " bytes");
-    }
-  }
-  if (in.bad()) return Status::InvalidArgument("cannot read config file " + Quote(path) + ": read error");
-  return ParseConfigYaml(text, path);
+  Result<std::string> text = ReadBoundedFile(path, "config file", kMaxConfigBytes);
+  if (!text.ok()) return text.status();
+  return ParseConfigYaml(*text, path);
 }
 
 Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(

@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/read_file.h"
 #include "exporter/basic_auth.h"
 
 namespace zkx::exporter {
@@ -323,28 +324,11 @@ Result<WebConfig> ParseWebConfigYaml(const std::string& text, const std::string&
 }
 
 Result<WebConfig> LoadWebConfigFile(const std::string& path) {
+  Result<std::string> text = ReadBoundedFile(path, "web config file", kMaxWebConfigBytes);
+  if (!text.ok()) return text.status();
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return Status::InvalidArgument("cannot read web config file " + Quote(path) + ": is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    return Status::InvalidArgument("cannot read web config file " + Quote(path) + ": " +
-                                   std::error_code(err, std::generic_category()).message());
-  }
-  std::string text;
-  char buffer[8192];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxWebConfigBytes) {
-      return Status::InvalidArgument("cannot read web config file " + Quote(path) + ": larger than " +
-                                     std::to_string(kMaxWebConfigBytes) + " bytes");
-    }
-  }
-  if (in.bad()) return Status::InvalidArgument("cannot read web config file " + Quote(path) + ": read error");
   std::filesystem::path base = std::filesystem::absolute(path, ec).parent_path();
-  return ParseWebConfigYaml(text, path, base.string());
+  return ParseWebConfigYaml(*text, path, base.string());
 }
 
 }  // namespace zkx::exporter
