@@ -1,0 +1,87 @@
+#include "base/scheduler.h"
+
+#include <memory>
+#include <utility>
+
+#include <pthread.h>
+
+namespace zkx {
+namespace {
+// How long a due task waits before it is offered again to a pool whose queue was full.
+constexpr std::chrono::milliseconds kPoolFullRetry{5};
+}  // namespace
+
+Scheduler::Scheduler(WorkerPool* pool) : pool_(pool) {
+  timer_ = std::thread([this] { Loop(); });
+  pthread_setname_np(timer_.native_handle(), "scheduler");
+}
+
+Scheduler::~Scheduler() {
+  Shutdown();
+}
+
+bool Scheduler::RunAt(Clock::time_point when, std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
+    const bool earliest = heap_.empty() || when < heap_.top().when;
+    heap_.push(Item{when, next_seq_++, std::move(task)});
+    if (!earliest) return true;  // the timer already wakes up in time
+  }
+  cv_.notify_one();
+  return true;
+}
+
+std::size_t Scheduler::Pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return heap_.size();
+}
+
+void Scheduler::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+  std::priority_queue<Item, std::vector<Item>, Later> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped.swap(heap_);
+  }
+  // The tasks' captures are destroyed here, unrun, outside the lock.
+}
+
+void Scheduler::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (heap_.empty()) {
+      cv_.wait(lock, [this] { return stopping_ || !heap_.empty(); });
+      continue;
+    }
+    const Clock::time_point due = heap_.top().when;
+    if (Clock::now() < due) {
+      cv_.wait_until(lock, due);
+      continue;  // re-check: an earlier task may have arrived, or Shutdown()
+    }
+    // Hand every due task to the pool; stop at the first one the pool refuses.
+    bool refused = false;
+    while (!heap_.empty() && heap_.top().when <= Clock::now()) {
+      // priority_queue::top() is const: move the task out through a copy of the item's slot.
+      Item item = std::move(const_cast<Item&>(heap_.top()));
+      heap_.pop();
+      std::function<void()> task = std::move(item.task);
+      auto keep = std::make_shared<std::function<void()>>(std::move(task));
+      if (!pool_->TrySubmit([keep] { (*keep)(); })) {
+        item.task = std::move(*keep);
+        item.when = Clock::now() + kPoolFullRetry;
+        heap_.push(std::move(item));
+        refused = true;
+        break;
+      }
+    }
+    if (refused) cv_.wait_for(lock, kPoolFullRetry, [this] { return stopping_; });
+  }
+}
+
+}  // namespace zkx

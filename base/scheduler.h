@@ -1,0 +1,64 @@
+#pragma once
+// Scheduler: runs tasks at given times on a WorkerPool. One owned timer thread holds the pending tasks in a
+// min-heap and hands each to the pool when it is due; nothing runs on the timer thread itself.
+//
+// Contract:
+// - RunAt() never blocks and never fails while the scheduler runs: a task is kept until it is due. When the
+//   pool's queue is full at that time, the task stays pending and is offered again a few milliseconds later,
+//   so a burst of due tasks (10,000 subtrees at startup) drains at the pool's pace, in due order.
+// - Tasks are the pool's tasks: they must not throw and should bound their running time.
+// - Shutdown() (also run by the destructor) joins the timer thread and destroys the tasks still pending,
+//   unrun; it does not shut the pool down. RunAt() after Shutdown() destroys the task and returns false.
+// - Cost: the timer thread sleeps until the earliest due time; idle cost is one wake-up per due task.
+// Lifetime: `pool` must outlive the scheduler. Thread-safety: all methods from any thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "base/worker_pool.h"
+
+namespace zkx {
+
+class Scheduler {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit Scheduler(WorkerPool* pool);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  bool RunAt(Clock::time_point when, std::function<void()> task);
+  void Shutdown();
+
+  [[nodiscard]] std::size_t Pending() const;
+
+ private:
+  struct Item {
+    Clock::time_point when;
+    uint64_t seq;  // FIFO among equal times
+    std::function<void()> task;
+  };
+  struct Later {
+    bool operator()(const Item& a, const Item& b) const {
+      return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+    }
+  };
+  void Loop();
+
+  WorkerPool* const pool_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::priority_queue<Item, std::vector<Item>, Later> heap_;  // guarded by mu_
+  uint64_t next_seq_ = 0;                                     // guarded by mu_
+  bool stopping_ = false;                                     // guarded by mu_
+  std::thread timer_;
+};
+
+}  // namespace zkx

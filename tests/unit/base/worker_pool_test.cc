@@ -1,0 +1,162 @@
+#include "base/worker_pool.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/scheduler.h"
+
+namespace zkx {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// A latch the tests release by hand: keeps workers busy without sleeping.
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return open; });
+  }
+  void Open() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+bool WaitUntil(const std::function<bool()>& done, milliseconds limit = milliseconds(10000)) {
+  const auto give_up = Clock::now() + limit;
+  while (!done()) {
+    if (Clock::now() > give_up) return false;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return true;
+}
+
+TEST(WorkerPoolTest, RunsEveryTaskOnAtMostItsThreads) {
+  WorkerPool pool("test", 3, 1000);
+  EXPECT_EQ(pool.Threads(), 3u);
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  std::atomic<int> done{0};
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(pool.TrySubmit([&] {
+      const int now = ++running;
+      int seen = peak.load();
+      while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::yield();
+      --running;
+      ++done;
+    }));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return done.load() == 200; }));
+  EXPECT_LE(peak.load(), 3);
+}
+
+TEST(WorkerPoolTest, RefusesWhenTheQueueIsFullAndAfterShutdown) {
+  WorkerPool pool("test", 1, 2);
+  Gate gate;
+  std::atomic<bool> started{false};
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    started = true;
+    gate.Wait();
+  }));
+  ASSERT_TRUE(WaitUntil([&] { return started.load(); }));
+  EXPECT_TRUE(pool.TrySubmit([] {}));
+  EXPECT_TRUE(pool.TrySubmit([] {}));
+  EXPECT_FALSE(pool.TrySubmit([] {}));  // two queued: full
+  EXPECT_EQ(pool.Queued(), 2u);
+  gate.Open();
+  pool.Shutdown();
+  EXPECT_FALSE(pool.TrySubmit([] {}));
+}
+
+TEST(WorkerPoolTest, ShutdownWaitsForRunningTasksAndDropsQueuedOnes) {
+  auto pool = std::make_unique<WorkerPool>("test", 1, 10);
+  Gate gate;
+  std::atomic<bool> started{false};
+  std::atomic<bool> finished{false};
+  std::atomic<bool> queued_ran{false};
+  auto token = std::make_shared<int>(0);  // held by the queued task: freed when it is dropped
+  ASSERT_TRUE(pool->TrySubmit([&] {
+    started = true;
+    gate.Wait();
+    finished = true;
+  }));
+  ASSERT_TRUE(WaitUntil([&] { return started.load(); }));
+  ASSERT_TRUE(pool->TrySubmit([&, token] { queued_ran = true; }));
+  std::thread opener([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    gate.Open();
+  });
+  pool->Shutdown();  // returns only after the running task finished
+  EXPECT_TRUE(finished.load());
+  EXPECT_FALSE(queued_ran.load());
+  EXPECT_EQ(token.use_count(), 1);
+  opener.join();
+}
+
+TEST(WorkerPoolTest, AThrowingTaskDoesNotKillItsWorker) {
+  WorkerPool pool("test", 1, 10);
+  std::atomic<bool> ran{false};
+  ASSERT_TRUE(pool.TrySubmit([] { throw std::runtime_error("boom"); }));
+  ASSERT_TRUE(pool.TrySubmit([&] { ran = true; }));
+  EXPECT_TRUE(WaitUntil([&] { return ran.load(); }));
+}
+
+TEST(SchedulerTest, RunsTasksInDueOrder) {
+  WorkerPool pool("test", 1, 100);
+  Scheduler scheduler(&pool);
+  std::mutex mu;
+  std::vector<int> order;
+  const auto now = Clock::now();
+  for (int i : {3, 1, 2}) {
+    ASSERT_TRUE(scheduler.RunAt(now + milliseconds(20 * i), [&, i] {
+      std::lock_guard<std::mutex> lock(mu);
+      order.push_back(i);
+    }));
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return order.size() == 3;
+  }));
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(SchedulerTest, ABurstLargerThanThePoolQueueStillRunsEveryTask) {
+  WorkerPool pool("test", 2, 8);
+  Scheduler scheduler(&pool);
+  std::atomic<int> done{0};
+  const auto now = Clock::now();
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(scheduler.RunAt(now, [&] { ++done; }));
+  EXPECT_TRUE(WaitUntil([&] { return done.load() == 5000; }));
+  EXPECT_EQ(scheduler.Pending(), 0u);
+}
+
+TEST(SchedulerTest, ShutdownDropsPendingTasksUnrun) {
+  WorkerPool pool("test", 1, 10);
+  auto scheduler = std::make_unique<Scheduler>(&pool);
+  std::atomic<bool> ran{false};
+  auto token = std::make_shared<int>(0);
+  ASSERT_TRUE(scheduler->RunAt(Clock::now() + std::chrono::hours(1), [&, token] { ran = true; }));
+  EXPECT_EQ(scheduler->Pending(), 1u);
+  scheduler->Shutdown();
+  EXPECT_FALSE(scheduler->RunAt(Clock::now(), [] {}));
+  EXPECT_EQ(token.use_count(), 1);
+  EXPECT_FALSE(ran.load());
+}
+
+}  // namespace
+}  // namespace zkx
