@@ -1,8 +1,8 @@
 #include "collectors/collector_set.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
-#include <thread>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -40,15 +40,16 @@ Status RunCollector(Collector& collector, std::chrono::steady_clock::time_point 
 
 }  // namespace
 
-CollectorSet::CollectorSet() : running_(std::make_shared<std::atomic<int>>(0)) {}
+CollectorSet::CollectorSet() = default;
 
 CollectorSet::~CollectorSet() {
-  // Stragglers hold shared_ptrs to their collector, but a collector may point at objects that are about to
-  // be destroyed (the session): give them a bounded time to finish.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (running_->load() > 0 && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  Stop();
+}
+
+void CollectorSet::Stop() {
+  // Make sure the pool exists (or never will), then join it: stragglers finish within their deadline.
+  std::call_once(pool_once_, [] {});
+  if (pool_) pool_->Shutdown();
 }
 
 void CollectorSet::Add(std::string name, std::shared_ptr<Collector> collector) {
@@ -62,13 +63,17 @@ std::vector<std::string> CollectorSet::Names() const {
 }
 
 std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_clock::time_point deadline) {
+  std::call_once(pool_once_, [this] {
+    const std::size_t threads = std::clamp<std::size_t>(2 * entries_.size(), 1, 32);
+    pool_ = std::make_unique<WorkerPool>("collector", threads, 4 * threads);
+  });
   auto run = std::make_shared<Run>(entries_.size());
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    running_->fetch_add(1);
-    std::thread([run, i, deadline, collector = entries_[i].collector, running = running_] {
+    const bool accepted = pool_ && pool_->TrySubmit([run, i, deadline, collector = entries_[i].collector] {
       std::vector<prometheus::MetricFamily> families;
       const auto start = std::chrono::steady_clock::now();
-      Status status = RunCollector(*collector, deadline, &families);
+      Status status = start < deadline ? RunCollector(*collector, deadline, &families)
+                                       : Status::DeadlineExceeded("not started before the scrape deadline");
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       {
         std::lock_guard<std::mutex> lock(run->mu);
@@ -80,8 +85,13 @@ std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_c
         --run->remaining;
       }
       run->cv.notify_all();
-      running->fetch_sub(1);
-    }).detach();
+    });
+    if (!accepted) {
+      std::lock_guard<std::mutex> lock(run->mu);
+      run->slots[i].status = Status::ResourceExhausted("collector workers busy or stopped: not run");
+      run->slots[i].done = true;
+      --run->remaining;
+    }
   }
 
   std::vector<prometheus::MetricFamily> out;

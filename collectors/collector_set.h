@@ -1,18 +1,20 @@
 #pragma once
 // CollectorSet: the enabled collectors, run concurrently at every scrape (node_exporter style).
 //
-// Gather() runs each collector on its own thread and waits until all have finished or the deadline passes.
+// Gather() runs each collector as a task on the set's WorkerPool (created at the first Gather(): two workers
+// per collector, so two concurrent scrapes run every collector at once) and waits until all have finished
+// or the deadline passes.
 // It returns their families followed by
 //   zookeeper_exporter_collector_duration_seconds{collector}
 //   zookeeper_exporter_collector_success{collector}
 // A collector that fails or misses the deadline is `success 0` and its families (if any) are dropped or kept
-// as it returned them; it never fails the scrape. A straggler keeps running on its own thread and its result
-// is discarded.
+// as it returned them; it never fails the scrape. A straggler keeps running on its worker and its result is
+// discarded; a collector whose task has not started by the deadline is not run.
 //
 // Thread-safety: Add() before the first Gather(); Gather() and LastResults() may be called concurrently.
-// Lifetime: the destructor waits (bounded) for stragglers; collectors are shared with their running threads.
+// Stop() (also the destructor) joins the workers: it waits for stragglers, which collectors bound by the
+// deadline they were given; the owner calls it before destroying what collectors point at (the session).
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -21,6 +23,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "base/worker_pool.h"
 #include "collectors/collector.h"
 
 namespace zkx::collectors {
@@ -46,6 +49,8 @@ class CollectorSet {
   std::vector<prometheus::MetricFamily> Gather(std::chrono::steady_clock::time_point deadline);
   // The outcome of each collector's latest run, in Add() order (empty before the first Gather()).
   [[nodiscard]] std::vector<CollectorResult> LastResults() const;
+  // Joins the workers; Gather() afterwards reports every collector as failed. Idempotent.
+  void Stop();
 
  private:
   struct Entry {
@@ -55,7 +60,8 @@ class CollectorSet {
   std::vector<Entry> entries_;  // written only before the first Gather()
   mutable std::mutex mu_;
   std::vector<CollectorResult> last_results_;  // guarded by mu_
-  std::shared_ptr<std::atomic<int>> running_;  // collector threads still running, shared with them
+  std::once_flag pool_once_;
+  std::unique_ptr<WorkerPool> pool_;  // created once (pool_once_) at the first Gather(); joined by Stop()
 };
 
 }  // namespace zkx::collectors

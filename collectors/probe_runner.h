@@ -1,14 +1,17 @@
 #pragma once
-// RunConcurrently: runs one task per server on its own thread and waits until all have finished or the
-// deadline passes, whichever is first, so one slow server never stalls a scrape.
+// RunConcurrently: runs one task per server on a WorkerPool the caller owns and waits until all have finished
+// or the deadline passes, whichever is first, so one slow server never stalls a scrape.
 //
-// A task still running at the deadline is abandoned: its thread is detached and keeps only a shared_ptr to
-// the result table, so it may finish later without touching the caller's stack. Tasks must therefore own
-// everything they use (capture by value) and bound their own work (the server probes poll() with a deadline;
-// only getaddrinfo cannot be interrupted). Results of abandoned tasks are nullopt.
-// Thread-safety: call from any thread; no shared state between calls. Never throws (a thread that cannot be
-// started leaves its result nullopt).
+// A task still running at the deadline is abandoned by this call, not by the pool: it keeps running on its
+// worker and holds only a shared_ptr to the result table, so it may finish later without touching the
+// caller's stack; the pool's owner joins it at shutdown. Tasks must therefore own everything they use
+// (capture by value) and bound their own work (the server probes poll() with a deadline; only getaddrinfo
+// cannot be interrupted). A task that has not started by the deadline is not run. Results of abandoned,
+// unstarted or refused tasks (the pool's queue is full) are nullopt.
+// Thread-safety: call from any thread; the pool is the only state shared between calls. Never throws
+// (a task that throws leaves its result nullopt).
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -16,15 +19,21 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "base/worker_pool.h"
+
 namespace zkx::collectors {
 
+// A pool for one collector's probes: one worker per server (at most 16), room for a few scrapes' tasks.
+inline std::unique_ptr<WorkerPool> MakeProbePool(const char* name, std::size_t servers) {
+  const std::size_t threads = std::clamp<std::size_t>(servers, 1, 16);
+  return std::make_unique<WorkerPool>(name, threads, 4 * threads);
+}
+
 template <typename T>
-std::vector<std::optional<T>> RunConcurrently(std::vector<std::function<T()>> tasks,
+std::vector<std::optional<T>> RunConcurrently(WorkerPool& pool, std::vector<std::function<T()>> tasks,
                                               std::chrono::steady_clock::time_point deadline) {
   struct State {
     std::mutex mu;
@@ -34,27 +43,25 @@ std::vector<std::optional<T>> RunConcurrently(std::vector<std::function<T()>> ta
   };
   auto state = std::make_shared<State>();
   state->results.resize(tasks.size());
-  std::size_t started = 0;
+  std::size_t submitted = 0;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
-    try {
-      std::thread([state, i, task = std::move(tasks[i])]() mutable {
-        std::optional<T> value;
+    const bool accepted = pool.TrySubmit([state, i, deadline, task = std::move(tasks[i])]() mutable {
+      std::optional<T> value;
+      if (std::chrono::steady_clock::now() < deadline) {
         try {
           value = task();
-        } catch (...) {  // a boundary: nothing escapes a probe thread
+        } catch (...) {  // a boundary: nothing escapes a probe task
         }
-        std::lock_guard<std::mutex> lock(state->mu);
-        state->results[i] = std::move(value);
-        ++state->done;
-        state->cv.notify_all();
-      }).detach();
-      ++started;
-    } catch (const std::system_error&) {
-      // Out of threads: this server's result stays nullopt.
-    }
+      }
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->results[i] = std::move(value);
+      ++state->done;
+      state->cv.notify_all();
+    });
+    if (accepted) ++submitted;  // refused: this server's result stays nullopt
   }
   std::unique_lock<std::mutex> lock(state->mu);
-  state->cv.wait_until(lock, deadline, [&] { return state->done >= started; });
+  state->cv.wait_until(lock, deadline, [&] { return state->done >= submitted; });
   std::vector<std::optional<T>> out;
   out.reserve(state->results.size());
   for (auto& r : state->results) out.push_back(r);  // copy: abandoned tasks may still write later

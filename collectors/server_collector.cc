@@ -200,7 +200,7 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
 }
 
 ServerCollector::ServerCollector(std::vector<zk::HostPort> servers, ServerProbeOptions options)
-    : servers_(std::move(servers)), options_(options) {}
+    : servers_(std::move(servers)), probes_(MakeProbePool("server-probe", servers_.size())), options_(options) {}
 
 Status ServerCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {
   const auto start = Clock::now();
@@ -212,7 +212,7 @@ Status ServerCollector::Collect(Clock::time_point deadline, std::vector<promethe
   }
   // Wait a little past the probes' own deadline for their answers, never past the scrape's.
   auto results =
-      RunConcurrently(std::move(tasks), std::min(deadline, probe_deadline + std::chrono::milliseconds(50)));
+      RunConcurrently(*probes_, std::move(tasks), std::min(deadline, probe_deadline + std::chrono::milliseconds(50)));
   std::vector<ServerObservation> observations;
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     if (results[i]) {

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "base/worker_pool.h"
 #include "collectors/collector.h"
 #include "collectors/probe_warnings.h"
 #include "zk/connect_string.h"
@@ -74,6 +75,8 @@ class ServerCollector final : public Collector {
 
  private:
   const std::vector<zk::HostPort> servers_;
+  // The probe workers (one per server, at most 16): joined when the collector is destroyed.
+  const std::unique_ptr<WorkerPool> probes_;
   const ServerProbeOptions options_;
   ProbeWarnings warnings_{"server"};
 };

@@ -8,25 +8,60 @@
 #include "collectors/acl_audit_pass.h"
 
 namespace zkx::collectors {
-namespace {
-// How often a refresher that found the session down checks whether it is back.
-constexpr std::chrono::milliseconds kReconnectPoll{200};
-}  // namespace
+
+struct SubtreeRefresher::Core {
+  Core(SubtreeSpec s, zk::ZnodeReader* r, std::function<bool()> c, WatchBudget* b, RefreshScheduler* sch)
+      : spec(std::move(s)), reader(r), connected(std::move(c)), budget(b), scheduler(sch) {}
+  using Clock = std::chrono::steady_clock;
+
+  // Poll mode, on a worker: the walk due at `due` (or, when the session is down, a wait for it).
+  void PollDue(const std::shared_ptr<Core>& self, Clock::time_point due);
+  void AfterWait(const std::shared_ptr<Core>& self, bool up, Clock::time_point give_up);
+  // Marks a task running; false when stopping (the task then does nothing).
+  bool Enter();
+  // Marks it done and, unless stopping, schedules the next walk at `next` (under the lock, so that Stop()
+  // cannot return in between and let the scheduler go away).
+  void Leave(const std::shared_ptr<Core>& self, Clock::time_point next);
+  void ScheduleLocked(const std::shared_ptr<Core>& self, Clock::time_point next);
+  void RefreshOnce();
+  // `full_walk`: counts as a refresh attempt. `watch`: the watch-mode state to show (null: keep it).
+  void Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk = true,
+               const WatchState* watch_state = nullptr);
+
+  const SubtreeSpec spec;
+  std::vector<ZnodePattern> patterns;  // written only by the constructor
+  zk::ZnodeReader* const reader;
+  const std::function<bool()> connected;
+  WatchBudget* const budget;
+  RefreshScheduler* const scheduler;
+
+  std::mutex mu;
+  std::condition_variable cv;                // signalled when a task finishes
+  bool stopping = false;                     // guarded by mu
+  bool busy = false;                         // guarded by mu: a task is running on a worker
+  WatchRefresher* watch = nullptr;           // guarded by mu: set while the watch loop runs
+  std::shared_ptr<const SubtreeView> view;   // guarded by mu; replaced, never mutated
+};
 
 SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected,
-                                   WatchBudget* budget)
-    : spec_(std::move(spec)), reader_(reader), connected_(std::move(connected)), budget_(budget) {
+                                   WatchBudget* budget, RefreshScheduler* scheduler) {
+  if (scheduler == nullptr) {
+    own_scheduler_ = std::make_unique<RefreshScheduler>(connected, 1);
+    scheduler = own_scheduler_.get();
+  }
+  core_ = std::make_shared<Core>(std::move(spec), reader, std::move(connected), budget, scheduler);
+  Core& c = *core_;
   auto view = std::make_shared<SubtreeView>();
-  view->configured_mode = spec_.refresh_mode;
-  view->watch.mode = spec_.refresh_mode == RefreshMode::kWatch && budget_ != nullptr ? RefreshMode::kWatch
-                                                                                     : RefreshMode::kPoll;
-  view_ = std::move(view);
-  for (const std::string& text : spec_.znode_patterns) {
-    Result<ZnodePattern> pattern = ZnodePattern::Parse(ZnodePattern::Resolve(spec_.root, text));
+  view->configured_mode = c.spec.refresh_mode;
+  view->watch.mode = c.spec.refresh_mode == RefreshMode::kWatch && c.budget != nullptr ? RefreshMode::kWatch
+                                                                                       : RefreshMode::kPoll;
+  c.view = std::move(view);
+  for (const std::string& text : c.spec.znode_patterns) {
+    Result<ZnodePattern> pattern = ZnodePattern::Parse(ZnodePattern::Resolve(c.spec.root, text));
     if (pattern.ok()) {
-      patterns_.push_back(std::move(pattern).value());
+      c.patterns.push_back(std::move(pattern).value());
     } else {
-      spdlog::warn("subtree {}: ignoring znode pattern: {}", spec_.root, pattern.status().ToString());
+      spdlog::warn("subtree {}: ignoring znode pattern: {}", c.spec.root, pattern.status().ToString());
     }
   }
 }
@@ -35,88 +70,121 @@ SubtreeRefresher::~SubtreeRefresher() {
   Stop();
 }
 
+const SubtreeSpec& SubtreeRefresher::spec() const {
+  return core_->spec;
+}
+
 void SubtreeRefresher::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { Run(); });
+  Core& c = *core_;
+  std::lock_guard<std::mutex> lock(c.mu);
+  if (started_ || c.stopping) return;
+  started_ = true;
+  if (c.spec.refresh_mode == RefreshMode::kWatch && c.budget != nullptr) {
+    watch_thread_ = std::thread([this] { RunWatch(); });
+  } else {
+    c.ScheduleLocked(core_, Core::Clock::now());
+  }
 }
 
 void SubtreeRefresher::Stop() {
+  Core& c = *core_;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-    if (watch_ != nullptr) watch_->RequestStop();
+    std::unique_lock<std::mutex> lock(c.mu);
+    c.stopping = true;
+    if (c.watch != nullptr) c.watch->RequestStop();
+    c.cv.wait(lock, [&] { return !c.busy; });
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (watch_thread_.joinable()) watch_thread_.join();
 }
 
 std::shared_ptr<const SubtreeView> SubtreeRefresher::View() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return view_;
+  std::lock_guard<std::mutex> lock(core_->mu);
+  return core_->view;
 }
 
-bool SubtreeRefresher::SleepUntil(std::chrono::steady_clock::time_point until) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_until(lock, until, [this] { return stopping_; });
-  return !stopping_;
-}
-
-void SubtreeRefresher::Run() {
-  if (spec_.refresh_mode == RefreshMode::kWatch && budget_ != nullptr) {
-    WatchRefresher watch(spec_, &patterns_, reader_, connected_, budget_,
-                         [this](std::shared_ptr<const SubtreeSnapshot> snapshot, Status status,
-                                bool full_walk, const WatchState& state) {
-                           Publish(std::move(snapshot), std::move(status), full_walk, &state);
-                         });
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-      watch_ = &watch;
-    }
-    const WatchRefresher::Outcome outcome = watch.Run();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      watch_ = nullptr;
-      auto next = std::make_shared<SubtreeView>(*view_);
-      next->watch = watch.state();
-      view_ = std::move(next);
-    }
-    if (outcome == WatchRefresher::Outcome::kStopped) return;
+void SubtreeRefresher::RunWatch() {
+  Core& c = *core_;
+  WatchRefresher watch(c.spec, &c.patterns, c.reader, c.connected, c.budget,
+                       [&c](std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk,
+                            const WatchState& state) {
+                         c.Publish(std::move(snapshot), std::move(status), full_walk, &state);
+                       });
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (c.stopping) return;
+    c.watch = &watch;
   }
-  RunPoll();
+  const WatchRefresher::Outcome outcome = watch.Run();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.watch = nullptr;
+  auto next = std::make_shared<SubtreeView>(*c.view);
+  next->watch = watch.state();
+  c.view = std::move(next);
+  // After a fallback, poll mode on the shared workers; this thread ends (Stop() joins it).
+  if (outcome != WatchRefresher::Outcome::kStopped) c.ScheduleLocked(core_, Core::Clock::now());
 }
 
-void SubtreeRefresher::RunPoll() {
-  auto next_due = std::chrono::steady_clock::now();
-  while (SleepUntil(next_due)) {
-    if (!connected_()) {
-      // Walk as soon as the session is back; a whole interval without it counts as one failed refresh.
-      const auto give_up = next_due + spec_.refresh_interval;
-      bool back = false;
-      while (!back && std::chrono::steady_clock::now() < give_up) {
-        if (!SleepUntil(std::min(give_up, std::chrono::steady_clock::now() + kReconnectPoll))) return;
-        back = connected_();
-      }
-      if (!back) {
-        Publish(nullptr, Status::Unavailable("not connected to ZooKeeper"));
-        next_due = give_up;
-        continue;
+void SubtreeRefresher::Core::ScheduleLocked(const std::shared_ptr<Core>& self, Clock::time_point next) {
+  if (stopping) return;
+  scheduler->RunAt(next, [self, next] { self->PollDue(self, next); });
+}
+
+bool SubtreeRefresher::Core::Enter() {
+  std::lock_guard<std::mutex> lock(mu);
+  if (stopping) return false;
+  busy = true;
+  return true;
+}
+
+void SubtreeRefresher::Core::Leave(const std::shared_ptr<Core>& self, Clock::time_point next) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    busy = false;
+    ScheduleLocked(self, next);
+  }
+  cv.notify_all();
+}
+
+void SubtreeRefresher::Core::PollDue(const std::shared_ptr<Core>& self, Clock::time_point due) {
+  if (!Enter()) return;
+  if (!connected()) {
+    // Walk as soon as the session is back; a whole interval without it counts as one failed refresh.
+    const auto give_up = due + spec.refresh_interval;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      busy = false;
+      if (!stopping) {
+        scheduler->WhenConnected(give_up,
+                                 [self, give_up](bool up) { self->AfterWait(self, up, give_up); });
       }
     }
-    const auto started = std::chrono::steady_clock::now();
-    RefreshOnce();
-    // The next walk starts one interval after this one started; a walk longer than the interval is followed
-    // by the next one at once, never by a burst of catch-up walks.
-    next_due = std::max(started + spec_.refresh_interval, std::chrono::steady_clock::now());
+    cv.notify_all();
+    return;
   }
+  const auto started = Clock::now();
+  RefreshOnce();
+  // The next walk starts one interval after this one started; a walk longer than the interval is followed
+  // by the next one at once, never by a burst of catch-up walks.
+  Leave(self, std::max(started + spec.refresh_interval, Clock::now()));
 }
 
-void SubtreeRefresher::RefreshOnce() {
-  SnapshotBuilder builder(spec_, &patterns_);
-  AclAuditPass acl_audit(spec_);
+void SubtreeRefresher::Core::AfterWait(const std::shared_ptr<Core>& self, bool up, Clock::time_point give_up) {
+  if (!Enter()) return;
+  if (!up) {
+    Publish(nullptr, Status::Unavailable("not connected to ZooKeeper"));
+    Leave(self, give_up);  // due again at once: waits one more interval for the session
+    return;
+  }
+  const auto started = Clock::now();
+  RefreshOnce();
+  Leave(self, std::max(started + spec.refresh_interval, Clock::now()));
+}
+
+void SubtreeRefresher::Core::RefreshOnce() {
+  SnapshotBuilder builder(spec, &patterns);
+  AclAuditPass acl_audit(spec);
   const zk::WalkSummary summary =
-      zk::WalkSubtree(*reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) {
+      zk::WalkSubtree(*reader, spec.root, spec.limits, [&](const zk::WalkedZnode& z) {
         builder.Visit(z);
         acl_audit.Add(z.path);
       });
@@ -124,27 +192,27 @@ void SubtreeRefresher::RefreshOnce() {
   if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
     // A missing root is a fact about the tree, not a failure: publish an empty snapshot.
     SubtreeSnapshot built = std::move(builder).Finish(summary, now);
-    built.acl = acl_audit.Run(*reader_);
+    built.acl = acl_audit.Run(*reader);
     auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
     if (snapshot->truncated()) {
       spdlog::warn("subtree {}: walk truncated after {} znodes (depth cap: {}, znode cap: {}, timeout: {})",
-                   spec_.root, snapshot->znodes, snapshot->truncated_depth, snapshot->truncated_znodes,
+                   spec.root, snapshot->znodes, snapshot->truncated_depth, snapshot->truncated_znodes,
                    snapshot->truncated_timeout);
     }
-    spdlog::debug("subtree {}: walked {} znodes in {:.3f}s", spec_.root, snapshot->znodes,
+    spdlog::debug("subtree {}: walked {} znodes in {:.3f}s", spec.root, snapshot->znodes,
                   std::chrono::duration<double>(summary.duration).count());
     Publish(std::move(snapshot), Status::Ok());
   } else {
-    spdlog::warn("subtree {}: walk failed: {}", spec_.root, summary.status.ToString());
+    spdlog::warn("subtree {}: walk failed: {}", spec.root, summary.status.ToString());
     Publish(nullptr, summary.status);
   }
 }
 
-void SubtreeRefresher::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk,
-                               const WatchState* watch) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto next = std::make_shared<SubtreeView>(*view_);
-  if (watch != nullptr) next->watch = *watch;
+void SubtreeRefresher::Core::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status,
+                                     bool full_walk, const WatchState* watch_state) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto next = std::make_shared<SubtreeView>(*view);
+  if (watch_state != nullptr) next->watch = *watch_state;
   if (full_walk) {
     next->last_attempt = std::chrono::system_clock::now();
     ++next->refreshes_total;
@@ -155,7 +223,7 @@ void SubtreeRefresher::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, 
     ++next->refresh_failures_total;
   }
   next->last_status = std::move(status);
-  view_ = std::move(next);
+  view = std::move(next);
 }
 
 }  // namespace zkx::collectors

@@ -6,9 +6,14 @@
 // outcome of the latest attempt and cumulative counters. A root that does not exist is a successful walk
 // with an empty snapshot (root_exists = false): a vanished subtree vanishes from /metrics.
 //
-// Threads: one background thread per refresher. View() is thread-safe and cheap (copies a shared_ptr).
-// Lifetime: `reader` and `connected` must outlive the refresher; Stop() (also run by the destructor)
-// joins the thread, waiting at most for the walk in progress (bounded by the walk's timeout).
+// Threads: a poll-mode refresher owns no thread: its walks are tasks on a RefreshScheduler shared by all the
+// subtrees of a TreeCollector (a few workers and one timer, whatever the number of subtrees). A watch-mode
+// refresher runs its WatchRefresher on a thread of its own (watch mode is bounded by the watch budget) and,
+// after a fallback to poll mode, hands over to the scheduler. View() is thread-safe and cheap (copies a
+// shared_ptr).
+// Lifetime: `reader`, `connected` and `scheduler` must outlive the refresher; Stop() (also run by the
+// destructor) waits at most for the walk in progress (bounded by the walk's timeout); afterwards a pending
+// scheduled task finds the refresher stopped and does nothing.
 
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "collectors/refresh_scheduler.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/tree_snapshot.h"
 #include "collectors/watch_budget.h"
@@ -44,8 +50,9 @@ class SubtreeRefresher {
   // `spec` must be valid (root normalised, patterns parse); invalid patterns are skipped with a warning.
   // A kWatch spec is refreshed by a WatchRefresher holding a share of `budget` (which must then outlive the
   // refresher); without a budget it is polled.
+  // `scheduler`: shared walk workers; null gives the refresher a private one (one worker), for tests.
   SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected,
-                   WatchBudget* budget = nullptr);
+                   WatchBudget* budget = nullptr, RefreshScheduler* scheduler = nullptr);
   ~SubtreeRefresher();
   SubtreeRefresher(const SubtreeRefresher&) = delete;
   SubtreeRefresher& operator=(const SubtreeRefresher&) = delete;
@@ -54,30 +61,18 @@ class SubtreeRefresher {
   void Stop();
 
   [[nodiscard]] std::shared_ptr<const SubtreeView> View() const;
-  [[nodiscard]] const SubtreeSpec& spec() const { return spec_; }
+  [[nodiscard]] const SubtreeSpec& spec() const;
 
  private:
-  void Run();
-  // Waits until `until` or Stop(); returns false when stopping.
-  bool SleepUntil(std::chrono::steady_clock::time_point until);
-  void RefreshOnce();
-  void RunPoll();
-  // `full_walk`: counts as a refresh attempt. `watch`: the watch-mode state to show (null: keep it).
-  void Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk = true,
-               const WatchState* watch = nullptr);
+  // Everything a scheduled task touches, shared with the tasks so that a task still pending after Stop()
+  // (or after the refresher is gone) finds `stopping` and returns.
+  struct Core;
+  void RunWatch();
 
-  const SubtreeSpec spec_;
-  std::vector<ZnodePattern> patterns_;
-  zk::ZnodeReader* const reader_;
-  const std::function<bool()> connected_;
-  WatchBudget* const budget_;
-
-  mutable std::mutex mu_;
-  WatchRefresher* watch_ = nullptr;          // guarded by mu_: set while the watch loop runs
-  std::condition_variable cv_;               // signalled by Stop()
-  bool stopping_ = false;                    // guarded by mu_
-  std::shared_ptr<const SubtreeView> view_;  // guarded by mu_; replaced, never mutated
-  std::thread thread_;
+  std::unique_ptr<RefreshScheduler> own_scheduler_;  // only when none was given
+  std::shared_ptr<Core> core_;
+  bool started_ = false;      // guarded by core_->mu
+  std::thread watch_thread_;  // watch mode only
 };
 
 }  // namespace zkx::collectors

@@ -11,7 +11,7 @@ namespace zkx::collectors {
 
 TreeCollector::TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
                              std::size_t max_watch_bytes)
-    : reader_(reader), connected_(std::move(connected)), budget_(max_watch_bytes) {}
+    : reader_(reader), connected_(std::move(connected)), budget_(max_watch_bytes), scheduler_(connected_) {}
 
 TreeCollector::~TreeCollector() {
   Stop();
@@ -24,6 +24,9 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::shared_ptr<SubtreeRefresher>> current = std::move(refreshers_);
+    // One line per new subtree up to kLoggedSubtrees, then one summary: 10,000 subtrees are not 10,000 lines.
+    constexpr std::size_t kLoggedSubtrees = 20;
+    std::size_t added = 0;
     for (SubtreeSpec& spec : specs) {
       auto same =
           std::find_if(current.begin(), current.end(), [&](const auto& r) { return r && r->spec() == spec; });
@@ -31,25 +34,36 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
         next.push_back(std::move(*same));
         continue;
       }
+      if (++added > kLoggedSubtrees) {
+        auto refresher =
+            std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_, &scheduler_);
+        to_start.push_back(refresher);
+        next.push_back(std::move(refresher));
+        continue;
+      }
       spdlog::info(
           "subtree {}: {} mode, walking every {}ms (max depth {}, max znodes {})", spec.root,
           RefreshModeName(spec.refresh_mode),
           (spec.refresh_mode == RefreshMode::kWatch ? spec.resync_interval : spec.refresh_interval).count(),
           spec.limits.max_depth, spec.limits.max_znodes);
-      auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_);
+      auto refresher =
+          std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_, &scheduler_);
       to_start.push_back(refresher);
       next.push_back(std::move(refresher));
     }
+    if (added > kLoggedSubtrees) spdlog::info("... and {} more new subtrees", added - kLoggedSubtrees);
     for (auto& r : current) {
       if (r) retired.push_back(std::move(r));
     }
     refreshers_ = next;
   }
   // Joining may wait for a walk in progress: never under the lock.
+  std::size_t logged = 0;
   for (auto& r : retired) {
-    spdlog::info("subtree {}: no longer walked", r->spec().root);
+    if (++logged <= 20) spdlog::info("subtree {}: no longer walked", r->spec().root);
     r->Stop();
   }
+  if (logged > 20) spdlog::info("... and {} more subtrees no longer walked", logged - 20);
   // New refreshers start once the retired ones have released their share of the watch budget.
   for (auto& r : to_start) r->Start();
 }

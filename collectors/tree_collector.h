@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "collectors/collector.h"
+#include "collectors/refresh_scheduler.h"
 #include "collectors/subtree_refresher.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/watch_budget.h"
@@ -50,6 +51,9 @@ class TreeCollector final : public Collector {
   zk::ZnodeReader* const reader_;
   const std::function<bool()> connected_;
   WatchBudget budget_;  // outlives every refresher (they are stopped in Stop() / the destructor)
+  // The poll-mode walks of every subtree: a few workers and one timer thread (see refresh_scheduler.h).
+  // Declared after budget_ and before refreshers_: outlives every refresher.
+  RefreshScheduler scheduler_;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_;  // guarded by mu_
 };

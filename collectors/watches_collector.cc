@@ -167,7 +167,8 @@ std::vector<prometheus::MetricFamily> BuildWatchesFamilies(
 }
 
 WatchesCollector::WatchesCollector(std::vector<zk::HostPort> servers, WatchesOptions options)
-    : servers_(std::move(servers)), options_(std::move(options)) {}
+    : servers_(std::move(servers)), probes_(MakeProbePool("watch-probe", servers_.size())),
+      options_(std::move(options)) {}
 
 Status WatchesCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {
   const auto probe_deadline = std::min(deadline, Clock::now() + options_.timeout);
@@ -181,7 +182,7 @@ Status WatchesCollector::Collect(Clock::time_point deadline, std::vector<prometh
         [s, probe_options, probe_deadline] { return ProbeWatches(s, probe_options, probe_deadline); });
   }
   auto results =
-      RunConcurrently(std::move(tasks), std::min(deadline, probe_deadline + std::chrono::milliseconds(50)));
+      RunConcurrently(*probes_, std::move(tasks), std::min(deadline, probe_deadline + std::chrono::milliseconds(50)));
   std::vector<WatchesObservation> observations;
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     if (results[i]) {

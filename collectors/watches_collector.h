@@ -25,10 +25,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/worker_pool.h"
 #include "collectors/collector.h"
 #include "collectors/probe_warnings.h"
 #include "zk/connect_string.h"
@@ -74,6 +76,8 @@ class WatchesCollector final : public Collector {
 
  private:
   const std::vector<zk::HostPort> servers_;
+  // The probe workers (one per server, at most 16): joined when the collector is destroyed.
+  const std::unique_ptr<WorkerPool> probes_;
   const WatchesOptions options_;
   ProbeWarnings warnings_{"watches"};
 };
