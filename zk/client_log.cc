@@ -77,6 +77,11 @@ spdlog::level::level_enum ParseClientLogLevel(std::string_view line) {
   return t != nullptr ? t->level : spdlog::level::info;
 }
 
+bool IsRoutineConnectionError(std::string_view line) {
+  return line.find("zk retcode=-4,") != std::string_view::npos ||
+         line.find("zk retcode=-7,") != std::string_view::npos;
+}
+
 struct LogRateLimiter::State {
   State(double rate, double cap) : per_second(rate), burst(cap), tokens(cap) {}
   const double per_second;
@@ -131,7 +136,8 @@ extern "C" void ZkClientLogCallback(const char* message) {
 
     std::size_t pos = std::string_view::npos;
     const LevelToken* token = FindLevelToken(line, &pos);
-    const spdlog::level::level_enum level = token != nullptr ? token->level : spdlog::level::info;
+    spdlog::level::level_enum level = token != nullptr ? token->level : spdlog::level::info;
+    if (level == spdlog::level::err && IsRoutineConnectionError(line)) level = spdlog::level::warn;
     // Drop the client's own timestamp/pid/thread prefix: spdlog adds its own. Keep "func@line: text".
     std::string_view text = line;
     if (token != nullptr) {

@@ -2,7 +2,8 @@
 // Bridges the C client's log lines into spdlog. The C client's log callback has no context argument, so the
 // bridge is process-wide. It runs on the client's IO thread: it never blocks for long and never throws.
 // Level is parsed from the ZOO_ERROR / ZOO_WARN / ZOO_INFO / ZOO_DEBUG token of each line; lines are
-// rate-limited per level (routine connection timeouts are logged at ERROR by the client).
+// rate-limited per level (routine connection timeouts are logged at ERROR by the client: the bridge logs
+// them at WARN, see IsRoutineConnectionError).
 
 #include <chrono>
 #include <memory>
@@ -17,6 +18,11 @@ namespace zkx::zk {
 // Maps a C client log line to a level: the first of "ZOO_ERROR", "ZOO_WARN", "ZOO_INFO", "ZOO_DEBUG" found.
 // Unknown lines are info.
 spdlog::level::level_enum ParseClientLogLevel(std::string_view line);
+
+// True for the ERROR lines the client writes on every failed connection attempt while a server is down or
+// slow ("zk retcode=-4" connection loss, "zk retcode=-7" operation timeout): routine in an outage, so the
+// bridge logs them at WARN. The exporter's own session line says when an outage starts and ends.
+bool IsRoutineConnectionError(std::string_view line);
 
 // Token-bucket rate limiter: allows `burst` events, refilled at `per_second`. Thread-safe.
 class LogRateLimiter {

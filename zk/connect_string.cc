@@ -4,6 +4,10 @@
 #include <charconv>
 #include <system_error>
 
+#include <arpa/inet.h>
+
+#include "base/quote.h"
+
 namespace zkx::zk {
 namespace {
 
@@ -13,51 +17,122 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-Result<uint16_t> ParsePort(std::string_view text, std::string_view whole) {
-  unsigned value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value == 0 || value > 65535) {
-    return Status::InvalidArgument("connect string: bad port in \"" + std::string(whole) + "\"");
-  }
-  return static_cast<uint16_t>(value);
-}
+class Parser {
+ public:
+  explicit Parser(std::string_view whole) : whole_(whole) {}
 
-Result<HostPort> ParseHost(std::string_view item) {
-  HostPort hp;
-  if (item.front() == '[') {  // "[v6]" or "[v6]:port"
-    const std::size_t close = item.find(']');
-    if (close == std::string_view::npos || close == 1) {
-      return Status::InvalidArgument("connect string: bad bracketed host \"" + std::string(item) + "\"");
+  Status Error(const std::string& problem) const {
+    return Status::InvalidArgument("connect string " + QuoteForMessage(whole_) + ": " + problem);
+  }
+
+  Result<uint16_t> Port(std::string_view text, std::string_view item) const {
+    if (text.empty()) return Error("empty port in " + QuoteForMessage(item));
+    if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return Error("port " + QuoteForMessage(text) + " is not a number (want 1-65535)");
     }
-    hp.host = std::string(item.substr(1, close - 1));
-    std::string_view rest = item.substr(close + 1);
-    if (rest.empty()) {
+    unsigned long value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+      return Error("port " + QuoteForMessage(text) + " is out of range (want 1-65535)");
+    }
+    return static_cast<uint16_t>(value);
+  }
+
+  static bool IsIpv6(const std::string& host) {
+    const std::size_t percent = host.find('%');
+    if (percent != std::string::npos) {  // a zone id ("fe80::1%eth0"): an interface name
+      const std::string_view zone = std::string_view(host).substr(percent + 1);
+      if (zone.empty()) return false;
+      for (char c : zone) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                        c == '.' || c == '_';
+        if (!ok) return false;
+      }
+    }
+    const std::string addr = host.substr(0, percent);
+    in6_addr out{};
+    return inet_pton(AF_INET6, addr.c_str(), &out) == 1;
+  }
+
+  // Letters, digits, '-', '.', '_' (names and IPv4); IPv6 literals are checked with inet_pton.
+  Status CheckHostName(std::string_view host, std::string_view item) const {
+    if (host.empty()) return Error("empty host in " + QuoteForMessage(item));
+    for (char c : host) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_';
+      if (!ok) return Error("bad character in host " + QuoteForMessage(host));
+    }
+    return Status::Ok();
+  }
+
+  Result<HostPort> Host(std::string_view item) const {
+    HostPort hp;
+    if (item.front() == '[') {  // "[v6]" or "[v6]:port"
+      const std::size_t close = item.find(']');
+      if (close == std::string_view::npos) return Error("unclosed '[' in " + QuoteForMessage(item));
+      hp.host = std::string(item.substr(1, close - 1));
+      if (!IsIpv6(hp.host)) return Error("not an IPv6 address in brackets: " + QuoteForMessage(item));
+      std::string_view rest = item.substr(close + 1);
+      if (rest.empty()) {
+        hp.port = kDefaultClientPort;
+        return hp;
+      }
+      if (rest.front() != ':') return Error("want ':port' after ']' in " + QuoteForMessage(item));
+      Result<uint16_t> port = Port(rest.substr(1), item);
+      if (!port.ok()) return port.status();
+      hp.port = *port;
+      return hp;
+    }
+    const std::size_t colon = item.rfind(':');
+    if (colon == std::string_view::npos) {
+      if (Status s = CheckHostName(item, item); !s.ok()) return s;
+      hp.host = std::string(item);
       hp.port = kDefaultClientPort;
       return hp;
     }
-    if (rest.front() != ':') {
-      return Status::InvalidArgument("connect string: bad bracketed host \"" + std::string(item) + "\"");
+    std::string_view host = item.substr(0, colon);
+    if (host.empty()) return Error("empty host in " + QuoteForMessage(item));
+    if (host.find(':') != std::string_view::npos) {
+      // The C client's IPv6 form "::1:2181": the part before the last ':' must be an IPv6 literal.
+      if (!IsIpv6(std::string(host))) {
+        return Error(QuoteForMessage(item) + " is neither host:port nor an IPv6 literal with a port (write " +
+                     "IPv6 as [addr]:port)");
+      }
+    } else if (Status s = CheckHostName(host, item); !s.ok()) {
+      return s;
     }
-    Result<uint16_t> port = ParsePort(rest.substr(1), item);
+    Result<uint16_t> port = Port(item.substr(colon + 1), item);
     if (!port.ok()) return port.status();
+    hp.host = std::string(host);
     hp.port = *port;
     return hp;
   }
-  const std::size_t colon = item.rfind(':');
-  if (colon == std::string_view::npos) {
-    hp.host = std::string(item);
-    hp.port = kDefaultClientPort;
-    return hp;
+
+  // "" for no chroot; else the chroot, a valid znode path.
+  Result<std::string> Chroot(std::string_view chroot) const {
+    if (chroot == "/") return std::string();
+    if (chroot.back() == '/') return Error("chroot " + QuoteForMessage(chroot) + " ends with '/'");
+    std::size_t start = 1;
+    while (start <= chroot.size()) {
+      std::size_t slash = chroot.find('/', start);
+      if (slash == std::string_view::npos) slash = chroot.size();
+      const std::string_view segment = chroot.substr(start, slash - start);
+      if (segment.empty()) return Error("chroot " + QuoteForMessage(chroot) + " has an empty segment ('//')");
+      if (segment == "." || segment == "..") {
+        return Error("chroot " + QuoteForMessage(chroot) + " has a '.' or '..' segment");
+      }
+      start = slash + 1;
+    }
+    for (char c : chroot) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) return Error("chroot " + QuoteForMessage(chroot) + " has a control character");
+    }
+    return std::string(chroot);
   }
-  if (colon == 0)
-    return Status::InvalidArgument("connect string: empty host in \"" + std::string(item) + "\"");
-  Result<uint16_t> port = ParsePort(item.substr(colon + 1), item);
-  if (!port.ok()) return port.status();
-  hp.host = std::string(item.substr(0, colon));
-  hp.port = *port;
-  return hp;
-}
+
+ private:
+  const std::string_view whole_;
+};
 
 }  // namespace
 
@@ -74,16 +149,15 @@ std::string HostPort::ToString() const {
 }
 
 Result<ConnectString> ParseConnectString(std::string_view text) {
+  const Parser parser(text);
   ConnectString out;
-  std::string_view hosts = text;
-  if (const std::size_t slash = text.find('/'); slash != std::string_view::npos) {
-    hosts = text.substr(0, slash);
-    std::string_view chroot = Trim(text.substr(slash));
-    while (chroot.size() > 1 && chroot.back() == '/') chroot.remove_suffix(1);
-    if (chroot.find("//") != std::string_view::npos) {
-      return Status::InvalidArgument("connect string: bad chroot \"" + std::string(chroot) + "\"");
-    }
-    if (chroot != "/") out.chroot = std::string(chroot);
+  const std::size_t slash = text.find('/');
+  const std::string_view hosts = text.substr(0, slash);
+  if (Trim(hosts).empty()) return parser.Error("no host");
+  if (slash != std::string_view::npos) {
+    Result<std::string> chroot = parser.Chroot(Trim(text.substr(slash)));
+    if (!chroot.ok()) return chroot.status();
+    out.chroot = std::move(chroot).value();
   }
   std::size_t start = 0;
   while (start <= hosts.size()) {
@@ -93,15 +167,26 @@ Result<ConnectString> ParseConnectString(std::string_view text) {
     start = comma + 1;
     if (item.empty()) {
       if (comma == hosts.size() && !out.servers.empty()) break;  // tolerate a trailing comma
-      return Status::InvalidArgument("connect string: empty host in \"" + std::string(text) + "\"");
+      return parser.Error("empty host between commas");
     }
-    Result<HostPort> hp = ParseHost(item);
+    Result<HostPort> hp = parser.Host(item);
     if (!hp.ok()) return hp.status();
     if (std::find(out.servers.begin(), out.servers.end(), *hp) == out.servers.end()) {
       out.servers.push_back(std::move(hp).value());
     }
   }
-  if (out.servers.empty()) return Status::InvalidArgument("connect string: no host");
+  return out;
+}
+
+std::string ClientConnectString(const ConnectString& parsed) {
+  std::string out;
+  for (const HostPort& hp : parsed.servers) {
+    if (!out.empty()) out += ',';
+    out += hp.host;  // IPv6 unbracketed: the client splits host and port at the last ':'
+    out += ':';
+    out += std::to_string(hp.port);
+  }
+  out += parsed.chroot;
   return out;
 }
 

@@ -106,6 +106,7 @@ class Session::Impl final : private internal::ReplySink {
     s.watches = watch_count_;
     s.watched_path_bytes = watched_bytes_;
     s.watch_events_total = watch_events_total_;
+    s.last_error = last_init_error_;  // edgecore
     return s;
   }
   std::size_t WatchCount() const {
@@ -174,6 +175,10 @@ class Session::Impl final : private internal::ReplySink {
 
   const SessionOptions options_;
   LogRateLimiter warn_limiter_;
+  // edgecore: why the latest zookeeper_init failed, "" after a success. Guarded by mu_. Logged once per change
+  // (a name that does not resolve yet is retried every init_retry_backoff, quietly).
+  std::string last_init_error_;
+  uint64_t init_failures_ = 0;  // guarded by mu_: consecutive failures behind last_init_error_
 
   mutable std::mutex mu_;
   std::condition_variable slot_cv_;     // in_flight_ fell, or stopping_
@@ -563,6 +568,13 @@ void Session::Impl::CreateHandle() {
         zookeeper_close(zh);  // never current_: no requests, no one else can see it
         return;
       }
+      std::string recovered;  // edgecore: the reason is gone; say so once (after the lock)
+      if (!last_init_error_.empty()) {
+        recovered = "zookeeper: handle created after " + std::to_string(init_failures_) + " failed attempt(s) (" +
+                    last_init_error_ + ")";
+        last_init_error_.clear();
+        init_failures_ = 0;
+      }
       current_ = std::make_unique<HandleRecord>();
       current_->zh = zh;
       tracker_.OnHandleCreated(std::chrono::system_clock::now());
@@ -577,6 +589,7 @@ void Session::Impl::CreateHandle() {
       const uint64_t handles = tracker_.stats().handles_created_total;
       const uint64_t epoch_after = tracker_.stats().session_epoch;
       lock.unlock();
+      if (!recovered.empty()) spdlog::info("{}", recovered);
       spdlog::info("zookeeper: handle #{} created for {}", handles, options_.hosts);
       for (const std::string& line : lines) spdlog::info("{}", line);
       if (epoch_after != epoch_before) Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch_after});
@@ -585,10 +598,20 @@ void Session::Impl::CreateHandle() {
     std::unique_lock<std::mutex> lock(mu_);
     creating_ = false;
     early_events_.clear();
-    lock.unlock();
-    WarnLimited("zookeeper: zookeeper_init failed for " + options_.hosts + ": " +
-                std::error_code(init_errno, std::generic_category()).message() + "; retrying");
-    lock.lock();
+    // edgecore: one line per change of reason, a count and the reason in Stats() (last_error) meanwhile.
+    std::string reason = "zookeeper_init failed: " + std::error_code(init_errno, std::generic_category()).message();
+    ++init_failures_;
+    const bool changed = reason != last_init_error_;
+    last_init_error_ = std::move(reason);
+    if (changed) {
+      const std::string line = "zookeeper: cannot create a handle for " + options_.hosts + ": " + last_init_error_ +
+                               " (a host name that does not resolve yet?); retrying every " +
+                               std::to_string(options_.init_retry_backoff.count()) +
+                               "ms, logged again when the reason changes";
+      lock.unlock();
+      spdlog::warn("{}", line);
+      lock.lock();
+    }
     manager_cv_.wait_for(lock, options_.init_retry_backoff, [&] { return stopping_; });
   }
 }

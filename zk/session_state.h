@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace zkx::zk {
@@ -42,6 +43,9 @@ struct SessionStats {
   std::size_t watches = 0;             // the exporter's registered znode watches (data/exists + child)
   std::size_t watched_path_bytes = 0;  // sum over those watches of (4 + path length): SetWatches' size
   uint64_t watch_events_total = 0;     // znode watch events received
+  // Why the latest zookeeper_init failed (e.g. a host name that does not resolve yet); "" once a handle was
+  // created. Filled in by zk::Session.
+  std::string last_error;
 };
 
 // What the owner of the handle must do after a transition.
