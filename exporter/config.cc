@@ -177,6 +177,16 @@ class ConfigParser {
     return Status::Ok();
   }
 
+  // A refresh or resync interval: a duration of at least kMinRefreshInterval (a shorter one walks the tree
+  // almost back to back and buys nothing a scrape could see).
+  Status ParseRefreshInterval(std::string_view key, const YAML::Node& value, std::chrono::milliseconds* out) {
+    std::chrono::milliseconds d{0};
+    if (Status s = ParsePositiveDuration(key, value, &d); !s.ok()) return s;
+    if (Status s = CheckRefreshInterval(key, d); !s.ok()) return Error(value.Mark(), s.message());
+    *out = d;
+    return Status::Ok();
+  }
+
   // An integer in [min, max].
   Status ParseInteger(std::string_view key, const YAML::Node& value, std::int64_t min, std::int64_t max,
                       std::int64_t* out) {
@@ -210,7 +220,7 @@ class ConfigParser {
   Status ParseLimitKey(const std::string& key, const YAML::Node& value, SubtreeDefaults* target,
                        bool* known) {
     *known = true;
-    if (key == "refresh_interval") return ParsePositiveDuration(key, value, &target->refresh_interval);
+    if (key == "refresh_interval") return ParseRefreshInterval(key, value, &target->refresh_interval);
     if (key == "walk_timeout") return ParsePositiveDuration(key, value, &target->limits.timeout);
     if (key == "max_depth") {
       std::int64_t v = 0;
@@ -221,7 +231,7 @@ class ConfigParser {
     if (key == "max_znodes") return ParseSize(key, value, &target->limits.max_znodes);
     if (key == "max_in_flight") return ParseSize(key, value, &target->limits.max_in_flight);
     if (key == "max_znode_series") return ParseSize(key, value, &target->max_znode_series);
-    if (key == "resync_interval") return ParsePositiveDuration(key, value, &target->resync_interval);
+    if (key == "resync_interval") return ParseRefreshInterval(key, value, &target->resync_interval);
     if (key == "acl_audit") return ParseBool(key, value, &target->acl_audit);
     if (key == "acl_audit_max_znodes") return ParseSize(key, value, &target->acl_audit_max_znodes);
     if (key == "refresh_mode") {
@@ -371,6 +381,13 @@ Result<FileConfig> ParseConfigYaml(std::string_view yaml_text, const std::string
   } catch (const std::exception& e) {
     return parser.Error(YAML::Mark::null_mark(), std::string("cannot parse: ") + e.what());
   }
+}
+
+Status CheckRefreshInterval(std::string_view name, std::chrono::milliseconds interval) {
+  if (interval >= kMinRefreshInterval) return Status::Ok();
+  return Status::InvalidArgument(std::string(name) + ": " + std::to_string(interval.count()) +
+                                 "ms is below the floor of " + std::to_string(kMinRefreshInterval.count()) +
+                                 "ms (walking more often buys nothing a scrape could see)");
 }
 
 Result<FileConfig> LoadConfigFile(const std::string& path) {

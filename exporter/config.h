@@ -34,6 +34,11 @@
 
 namespace zkx::exporter {
 
+// The shortest refresh_interval / resync_interval (file) and --tree.refresh-interval (flag) accepted.
+inline constexpr std::chrono::milliseconds kMinRefreshInterval{1000};
+// InvalidArgument "<name>: <n>ms is below the floor of 1000ms (...)" when `interval` < kMinRefreshInterval.
+Status CheckRefreshInterval(std::string_view name, std::chrono::milliseconds interval);
+
 struct SubtreeDefaults {
   std::chrono::milliseconds refresh_interval{30000};
   zk::WalkLimits limits;  // max_depth 64, max_znodes 100000, max_in_flight 512, timeout 60s

@@ -59,8 +59,9 @@ Result<HttpSecurity> LoadWebSecurity(const Flags& flags) {
   return security;
 }
 
+// A startup error: exactly one line on stderr (the same line --config.check prints), exit code 1.
 int Fatal(const std::string& message) {
-  spdlog::critical("{}", message);
+  spdlog::default_logger()->flush();
   std::fprintf(stderr, "zookeeper_exporter: %s\n", message.c_str());
   return 1;
 }
@@ -149,8 +150,8 @@ class Exporter {
     }
     if (enabled("server") || enabled("watches")) {
       // The server and watches collectors probe every server of --zookeeper.hosts (sidecar: the local one).
-      Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);
-      if (!hosts.ok()) return hosts.status();
+      Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);  // checked at startup
+      if (!hosts.ok()) return Status::InvalidArgument("--zookeeper.hosts: " + hosts.status().message());
       if (enabled("server")) {
         collectors_.Add("server", std::make_shared<collectors::ServerCollector>(
                                       hosts->servers, collectors::ServerProbeOptions{flags_.server_admin_port,
@@ -223,6 +224,7 @@ class Exporter {
     if (http_) http_->Stop();
     if (tree_) tree_->Stop();
     if (probe_) probe_->Stop();  // before the session: its writes go through it
+    collectors_.Stop();          // joins the scrape workers: no collector runs past this point
     for (const auto& s : walk_sessions_) s->Stop();
     session_->Stop();
   }
@@ -302,10 +304,15 @@ int RunExporter(int argc, const char* const* argv) {
 
   if (Status s = SetupLogging(flags.log_level, flags.log_format); !s.ok()) return Fatal(s.message());
 
+  // Everything a real start reads or parses is checked here, before --config.check answers (edgecore).
+  Result<zk::ConnectString> connect = zk::ParseConnectString(flags.zookeeper_hosts);
+  if (!connect.ok()) return Fatal("--zookeeper.hosts: " + connect.status().message());
   Result<std::vector<collectors::SubtreeSpec>> subtrees = LoadSubtrees(flags);
   if (!subtrees.ok()) return Fatal(subtrees.status().message());
   Result<HttpSecurity> web_security = LoadWebSecurity(flags);
   if (!web_security.ok()) return Fatal(web_security.status().message());
+  Result<std::optional<zk::DigestCredentials>> credentials = LoadCredentials(flags);
+  if (!credentials.ok()) return Fatal(credentials.status().message());
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {
@@ -316,12 +323,9 @@ int RunExporter(int argc, const char* const* argv) {
     return 0;
   }
 
-  Result<std::optional<zk::DigestCredentials>> credentials = LoadCredentials(flags);
-  if (!credentials.ok()) return Fatal(credentials.status().message());
-
   zk::InstallClientLogBridge(spdlog::default_logger());
   zk::SessionOptions options;
-  options.hosts = flags.zookeeper_hosts;
+  options.hosts = zk::ClientConnectString(*connect);  // validated above; IPv6 in the C client's form
   options.session_timeout = flags.session_timeout;
   options.credentials = std::move(credentials).value();
   options.max_in_flight = flags.max_in_flight;
@@ -350,6 +354,7 @@ int RunExporter(int argc, const char* const* argv) {
   spdlog::info("shutting down");
   exporter.Shutdown();
   spdlog::info("stopped");
+  FlushLogSummaries();
   spdlog::shutdown();
   return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "base/quote.h"
 #include "collectors/probe_collector.h"
+#include "exporter/config.h"
 #include "exporter/duration.h"
 
 namespace zkx::exporter {
@@ -310,6 +311,7 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
         !s.ok()) {
       return s;
     }
+    if (Status s = CheckRefreshInterval("--tree.refresh-interval", interval); !s.ok()) return s;
     f.tree_refresh_interval = interval;
   }
   if (!f.tree_refresh_mode.empty() && f.tree_refresh_mode != "poll" && f.tree_refresh_mode != "watch") {

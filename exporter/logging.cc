@@ -4,12 +4,15 @@
 #include <cstdint>
 #include <ctime>
 #include <exception>
+#include <mutex>
 #include <utility>
 
 #include <spdlog/details/log_msg.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "exporter/log_repeat_limiter.h"
 
 namespace zkx::exporter {
 namespace {
@@ -210,7 +213,28 @@ class LineFormatter final : public spdlog::formatter {
   const LogFormat format_;
 };
 
+// The repeat limiter of the default logger (null before SetupLogging), for FlushLogSummaries().
+std::mutex g_limiter_mu;
+std::shared_ptr<RepeatLimitSink> g_limiter;  // guarded by g_limiter_mu
+
 }  // namespace
+
+RepeatLimitOptions DefaultRepeatLimitOptions() {
+  RepeatLimitOptions o;
+  // The session's state transitions ("zookeeper: session connected -> connecting"): the first line of every
+  // outage and of every recovery is written at once, however often the session flaps.
+  o.exempt_prefixes = {"zookeeper: session ", "SIGHUP: "};  // and what an operator asked for
+  return o;
+}
+
+void FlushLogSummaries() {
+  std::shared_ptr<RepeatLimitSink> limiter;
+  {
+    std::lock_guard<std::mutex> lock(g_limiter_mu);
+    limiter = g_limiter;
+  }
+  if (limiter) limiter->FlushSummaries();
+}
 
 std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format) {
   return std::make_unique<LineFormatter>(format);
@@ -242,7 +266,12 @@ Status SetupLogging(std::string_view level, std::string_view format) {
   try {
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     sink->set_formatter(MakeLogFormatter(log_format));
-    auto logger = std::make_shared<spdlog::logger>("", std::move(sink));
+    auto limiter = std::make_shared<RepeatLimitSink>(std::move(sink), DefaultRepeatLimitOptions());
+    {
+      std::lock_guard<std::mutex> lock(g_limiter_mu);
+      g_limiter = limiter;
+    }
+    auto logger = std::make_shared<spdlog::logger>("", std::move(limiter));
     logger->set_level(spd_level);
     logger->flush_on(spdlog::level::warn);
     spdlog::set_default_logger(std::move(logger));

@@ -41,7 +41,7 @@ TEST(ReloadEndToEndTest, BadFileOnSighupKeepsTheRunningConfigGoodFileSwitches) {
   ASSERT_TRUE(w.Create("/r2/only-in-r2", "x").ok());
   const std::string config = dir + "/config.yml";
   WriteFile(config,
-            "defaults:\n  refresh_interval: 500ms\nsubtrees:\n  - root: /r1\n    znode_patterns: [\"*\"]\n");
+            "defaults:\n  refresh_interval: 1s\nsubtrees:\n  - root: /r1\n    znode_patterns: [\"*\"]\n");
   E2eExporter exporter(dir, {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + config,
                              "--server.admin-port=0"});
   ASSERT_TRUE(exporter.WaitReady(milliseconds(60000))) << exporter.process().Log();
@@ -102,7 +102,7 @@ TEST(ReloadEndToEndTest, BadFileOnSighupKeepsTheRunningConfigGoodFileSwitches) {
 
   // A good file switches: /r2 appears with its fresh count, /r1 vanishes.
   WriteFile(config,
-            "defaults:\n  refresh_interval: 500ms\nsubtrees:\n  - root: /r2\n    znode_patterns: [\"*\"]\n");
+            "defaults:\n  refresh_interval: 1s\nsubtrees:\n  - root: /r2\n    znode_patterns: [\"*\"]\n");
   exporter.process().Signal(SIGHUP);
   const double want_r2 = CountZnodes(w, "/r2");
   std::string m;

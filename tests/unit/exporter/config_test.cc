@@ -196,6 +196,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"defaults:\n  max_znodes: 99999999999999999999\n", 2, "out of range"},
         BadCase{"defaults:\n  refresh_interval: 30\n", 2, "refresh_interval: invalid duration \"30\""},
         BadCase{"defaults:\n  refresh_interval: 0s\n", 2, "greater than zero"},
+        BadCase{"defaults:\n  refresh_interval: 1ms\n", 2, "refresh_interval: 1ms is below the floor of 1000ms"},
+        BadCase{"defaults:\n  resync_interval: 999ms\n", 2, "resync_interval: 999ms is below the floor"},
         BadCase{"defaults:\n  walk_timeout: 1m1h\n", 2, "walk_timeout"},
         BadCase{"defaults:\n  walk_timeout: {a: 1}\n", 2, "got a map"},
         BadCase{"defaults: [1, 2]\n", 1, "defaults: want a map, got a list"},

@@ -191,6 +191,8 @@ INSTANTIATE_TEST_SUITE_P(
                     BadValueCase{"--zookeeper.session-timeout=", "--zookeeper.session-timeout"},
                     BadValueCase{"--tree.refresh-interval=5sec", "--tree.refresh-interval"},
                     BadValueCase{"--tree.refresh-interval=0", "--tree.refresh-interval"},
+                    BadValueCase{"--tree.refresh-interval=1ms", "--tree.refresh-interval"},
+                    BadValueCase{"--tree.refresh-interval=999ms", "--tree.refresh-interval"},
                     BadValueCase{"--web.scrape-timeout=1m1h", "--web.scrape-timeout"},
                     BadValueCase{"--zookeeper.walk-sessions=0", "--zookeeper.walk-sessions"},
                     BadValueCase{"--zookeeper.walk-sessions=17", "--zookeeper.walk-sessions"},
