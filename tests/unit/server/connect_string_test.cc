@@ -99,7 +99,7 @@ TEST(ConnectStringTest, ErrorsNameTheProblemOnOneLine) {
     Result<ConnectString> c = ParseConnectString(bad.text);
     ASSERT_FALSE(c.ok()) << bad.text;
     EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << bad.text;
-    const std::string& m = c.status().message();
+    const std::string m = c.status().message();
     EXPECT_NE(m.find(bad.problem), std::string::npos) << bad.text << " -> " << m;
     EXPECT_EQ(m.rfind("connect string \"", 0), 0u) << m;
     EXPECT_EQ(m.find('\n'), std::string::npos) << m;
