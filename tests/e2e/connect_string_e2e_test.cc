@@ -22,7 +22,10 @@ struct Outcome {
 };
 
 Outcome RunToExit(const std::string& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {ZKX_EXPORTER_BIN, "--web.listen-address=127.0.0.1:0"};
+  Result<uint16_t> port = FreeLoopbackPort();
+  EXPECT_TRUE(port.ok());
+  std::vector<std::string> argv = {ZKX_EXPORTER_BIN,
+                                   "--web.listen-address=127.0.0.1:" + std::to_string(port.ok() ? *port : 1)};
   for (auto& a : args) argv.push_back(std::move(a));
   static int n = 0;
   const std::string log = dir + "/run-" + std::to_string(n++) + ".log";
