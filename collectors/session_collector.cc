@@ -64,6 +64,25 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
                                MetricType::Gauge);
   if (!stats.last_error.empty()) AddSample(&last_error, 1, {{"reason", stats.last_error}});
   out.push_back(std::move(last_error));
+  gauge("zookeeper_session_watches", "Znode watches the session holds (data/exists and child watches).",
+        static_cast<double>(stats.watches));
+  gauge("zookeeper_session_watched_path_bytes",
+        "Bytes the session's watches take in the SetWatches packet the client re-sends on every reconnect "
+        "(4 + chroot + path per watch); the server refuses it above jute.maxbuffer (1 MiB by default).",
+        static_cast<double>(stats.watched_path_bytes));
+  counter("zookeeper_session_orphan_watches_removed_total",
+          "Exists-watches the client left on znodes that were already gone, removed by the exporter.",
+          stats.orphan_watches_removed_total);
+  counter("zookeeper_session_auth_accepted_total", "Digest authentications the ensemble confirmed.",
+          stats.auth_accepted_total);
+  counter("zookeeper_client_requests_total",
+          "Requests this process issued through the ZooKeeper C client (all sessions): each takes one value "
+          "of the client's process-wide 32-bit xid (ZOOKEEPER-3286).",
+          stats.requests_issued_total);
+  gauge("zookeeper_client_xid_requests_remaining",
+        "Requests left before the C client's xid reaches the values its reply parser treats as special; "
+        "within 268435456 of them the exporter stops sending and must be restarted.",
+        static_cast<double>(stats.xid_requests_remaining));
   return out;
 }
 

@@ -10,8 +10,11 @@
 namespace zkx::collectors {
 
 TreeCollector::TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
-                             std::size_t max_watch_bytes)
-    : reader_(reader), connected_(std::move(connected)), budget_(max_watch_bytes), scheduler_(connected_) {}
+                             std::size_t max_watch_bytes, std::size_t chroot_length)
+    : reader_(reader),
+      connected_(std::move(connected)),
+      budget_(max_watch_bytes, chroot_length),
+      scheduler_(connected_) {}
 
 TreeCollector::~TreeCollector() {
   Stop();

@@ -28,9 +28,10 @@ struct SubtreeSummary {
 
 class TreeCollector final : public Collector {
  public:
-  // `max_watch_bytes`: the session-wide budget of watched path bytes shared by watch-mode subtrees.
+  // `max_watch_bytes`: the session-wide budget of watched path bytes shared by watch-mode subtrees;
+  // `chroot_length`: the session's chroot, which the client prefixes to every watched path (WatchBudget).
   TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
-                std::size_t max_watch_bytes = WatchBudget::kDefaultLimit);
+                std::size_t max_watch_bytes = WatchBudget::kDefaultLimit, std::size_t chroot_length = 0);
   ~TreeCollector() override;
 
   // Replaces the set of subtrees. Refreshers whose spec is unchanged keep running (and keep their snapshot);

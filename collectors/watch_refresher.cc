@@ -168,7 +168,7 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
 
   // Size the subtree before leaving a single watch on it: on the first sync, and whenever the mirror is empty
   // (a root that was missing may come back big). Later syncs use the mirror's size.
-  std::size_t want = mirror_.WatchBytes();
+  std::size_t want = budget_->ForMirror(mirror_.WatchBytes(), mirror_.size());
   if (!measured_ || mirror_.empty()) {
     TreeMirror sizing(root);
     const zk::WalkSummary s = zk::WalkSubtree(*reader_, root, spec_.limits, [&](const zk::WalkedZnode& z) {
@@ -182,7 +182,7 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
       FallBack(s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout");
       return SyncResult::kFallBack;
     }
-    want = sizing.WatchBytes();
+    want = budget_->ForMirror(sizing.WatchBytes(), sizing.size());
     measured_ = true;
   }
   if (!budget_->TryResize(&held_bytes_, std::max(want, held_bytes_))) {
@@ -360,7 +360,7 @@ bool WatchRefresher::CheckBudget() {
     FallBack("it grew past max_znodes (" + std::to_string(spec_.limits.max_znodes) + ")");
     return false;
   }
-  const std::size_t want = mirror_.WatchBytes();
+  const std::size_t want = budget_->ForMirror(mirror_.WatchBytes(), mirror_.size());
   if (want != held_bytes_ && !budget_->TryResize(&held_bytes_, want)) {
     FallBack("it grew to " + std::to_string(want) +
              " bytes of watched paths, over the session's watch budget (" + std::to_string(budget_->limit()) +

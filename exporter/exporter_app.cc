@@ -31,6 +31,7 @@
 #include "zk/client_log.h"
 #include "zk/connect_string.h"
 #include "zk/digest_credentials.h"
+#include "zk/xid_budget.h"
 #include "zk/reader_pool.h"
 #include "zk/session.h"
 
@@ -136,7 +137,7 @@ class Exporter {
     if (enabled("tree")) {
       tree_ =
           std::make_shared<collectors::TreeCollector>(reader_.get(), [session] { return session->Connected(); },
-                                                      flags_.max_watch_bytes);
+                                                      flags_.max_watch_bytes, session->ChrootLength());
       tree_->Configure(std::move(subtrees));
       collectors_.Add("tree", tree_);
       if (tree_->Summaries().empty()) {
@@ -350,6 +351,12 @@ int RunExporter(int argc, const char* const* argv) {
     const SignalEvent event = WaitForSignal(std::chrono::seconds(1));
     if (event == SignalEvent::kTerminate) break;
     if (event == SignalEvent::kReload) exporter.Reload();
+    if (zk::ProcessXidBudget().Exhausted()) {  // issue 17: ZOOKEEPER-3286, see zk/xid_budget.h
+      spdlog::error("exiting for a restart: {} ZooKeeper requests issued, the C client's process-wide xid is {} "
+                    "requests from the values it cannot tell from pings and watch events",
+                    zk::ProcessXidBudget().Issued(), zk::ProcessXidBudget().Remaining());
+      break;
+    }
   }
   spdlog::info("shutting down");
   exporter.Shutdown();

@@ -18,6 +18,7 @@
 #include "base/quote.h"
 #include "collectors/probe_collector.h"
 #include "exporter/config.h"
+#include "collectors/watch_budget.h"
 #include "exporter/duration.h"
 
 namespace zkx::exporter {
@@ -320,6 +321,11 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
   if (Status s = ParsePositiveSize("--zookeeper.max-watch-bytes", raw.max_watch_bytes, &f.max_watch_bytes);
       !s.ok()) {
     return s;
+  }
+  if (f.max_watch_bytes > collectors::WatchBudget::kMaxLimit) {  // issue 17: must fit a default server
+    return InvalidFlag("--zookeeper.max-watch-bytes", raw.max_watch_bytes,
+                       "over " + std::to_string(collectors::WatchBudget::kMaxLimit) +
+                           ": the SetWatches packet would not fit the server's default jute.maxbuffer (1 MiB)");
   }
   if (Status s = ParseDurationFlag("--web.scrape-timeout", raw.scrape_timeout, &f.scrape_timeout); !s.ok()) {
     return s;

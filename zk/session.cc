@@ -36,6 +36,7 @@
 
 #include "zk/client_log.h"
 #include "zk/session_requests.h"
+#include "zk/xid_budget.h"
 #include "zk/zk_errors.h"
 
 namespace zkx::zk {
@@ -73,6 +74,15 @@ std::optional<WatchEventType> MapZooEvent(int type) {
 
 std::once_flag g_client_debug_level_once;
 
+// The chroot's length in a connect string "h1:p1,h2:p2/chroot" ("/" alone is no chroot). The client prefixes
+// every watched path with it in SetWatches (zookeeper.c, prepend_string).
+std::size_t ChrootLengthOf(const std::string& hosts) {
+  const std::size_t slash = hosts.find('/');
+  if (slash == std::string::npos) return 0;
+  const std::size_t n = hosts.size() - slash;
+  return n <= 1 ? 0 : n;
+}
+
 }  // namespace
 
 using internal::Completion;
@@ -85,7 +95,9 @@ using internal::RequestKind;
 class Session::Impl final : private internal::ReplySink {
  public:
   explicit Impl(SessionOptions options)
-      : options_(std::move(options)), warn_limiter_(kWarnPerSecond, kWarnBurst) {}
+      : options_(std::move(options)),
+        chroot_length_(ChrootLengthOf(options_.hosts)),
+        warn_limiter_(kWarnPerSecond, kWarnBurst) {}
   ~Impl() { Stop(); }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -94,7 +106,7 @@ class Session::Impl final : private internal::ReplySink {
   void Stop();
   bool Connected() const {
     std::lock_guard<std::mutex> lock(mu_);
-    return IsConnectedState(tracker_.stats().state);
+    return ReadyLocked();
   }
   std::size_t InFlight() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -107,8 +119,13 @@ class Session::Impl final : private internal::ReplySink {
     s.watched_path_bytes = watched_bytes_;
     s.watch_events_total = watch_events_total_;
     s.last_error = last_init_error_;  // edgecore
+    s.orphan_watches_removed_total = orphan_watches_removed_total_;
+    s.auth_accepted_total = auth_accepted_total_.load();
+    s.requests_issued_total = ProcessXidBudget().Issued();
+    s.xid_requests_remaining = ProcessXidBudget().Remaining();
     return s;
   }
+  std::size_t chroot_length() const { return chroot_length_; }
   std::size_t WatchCount() const {
     std::lock_guard<std::mutex> lock(mu_);
     return watch_count_;
@@ -128,6 +145,9 @@ class Session::Impl final : private internal::ReplySink {
   struct HandleRecord {
     zhandle_t* zh = nullptr;  // set at creation, closed exactly once (CloseAndSweep)
     bool dead = false;        // guarded by mu_: no new submissions
+    // guarded by mu_: credentials added (or none to add). Requests wait for it: a request sent before the
+    // credentials would run unauthenticated (zk/README.md, "credentials").
+    bool auth_ready = false;
     int submitting = 0;       // guarded by mu_: callers inside a zoo_a* call on this handle
     std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> requests;  // guarded by mu_
   };
@@ -143,6 +163,12 @@ class Session::Impl final : private internal::ReplySink {
     std::shared_ptr<std::atomic<bool>> finished;
   };
 
+  // An exists-watch being removed after its znode was found gone (see OnReply).
+  struct Removal {
+    int outstanding = 0;     // removals in flight for the path
+    bool clobbered = false;  // a later exists-watch on the path succeeded: the removal may take it too
+  };
+
   // C callbacks (static: they receive Impl* as their context). Request completions: session_requests.cc.
   static void Watcher(zhandle_t* zh, int type, int state, const char* path, void* context);
   static void AuthDone(int rc, const void* data);
@@ -152,6 +178,23 @@ class Session::Impl final : private internal::ReplySink {
   void Dispatch(const WatchEvent& event) noexcept;
   // Watch registry (mu_ held): a watch was set / fired on `path`.
   void AddWatchLocked(const std::string& path, uint8_t bits);
+  // Bytes the client's SetWatches spends on one watch of `path`: 4 + the chroot + the path.
+  // (zookeeper.c, prepend_string: "/" under a chroot is the chroot alone.)
+  std::size_t WireBytes(const std::string& path) const {
+    return 4 + chroot_length_ + (chroot_length_ > 0 && path == "/" ? 0 : path.size());
+  }
+  uint64_t SessionEpochNow() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tracker_.stats().session_epoch;
+  }
+  // Connected, the handle alive and its credentials added: requests may go. Requires mu_.
+  bool ReadyLocked() const {
+    return IsConnectedState(tracker_.stats().state) && current_ && !current_->dead && current_->auth_ready;
+  }
+  // The manager thread: adds the credentials to a connected current handle that lacks them.
+  void AddAuthLocked(std::unique_lock<std::mutex>& lock);
+  // Sends an internal request `ctx` (already registered on `h`, with h->submitting raised) outside mu_.
+  void SendInternal(HandleRecord* h, RequestContext* ctx);
   void RemoveWatchLocked(const std::string& path, uint8_t bits);
   void ClearWatchesLocked();
   // Applies a state change to the tracker. Returns a log line to emit once mu_ is released (may be empty).
@@ -174,6 +217,7 @@ class Session::Impl final : private internal::ReplySink {
   void WarnLimited(const std::string& message);
 
   const SessionOptions options_;
+  const std::size_t chroot_length_;
   LogRateLimiter warn_limiter_;
   // edgecore: why the latest zookeeper_init failed, "" after a success. Guarded by mu_. Logged once per change
   // (a name that does not resolve yet is retried every init_retry_backoff, quietly).
@@ -198,6 +242,11 @@ class Session::Impl final : private internal::ReplySink {
   std::size_t watch_count_ = 0;                       // guarded by mu_
   std::size_t watched_bytes_ = 0;                     // guarded by mu_
   uint64_t watch_events_total_ = 0;                   // guarded by mu_
+  uint64_t orphan_watches_removed_total_ = 0;         // guarded by mu_
+  std::unordered_map<std::string, Removal> removing_;  // guarded by mu_
+  bool resync_deferred_ = false;  // guarded by mu_: a kResync waits for the credentials (AddAuthLocked)
+  bool xid_exhausted_logged_ = false;  // guarded by mu_
+  std::atomic<uint64_t> auth_accepted_total_{0};  // AuthDone (the IO thread) with ZOK
 
   // Listeners: called with listeners_mu_ held (never together with mu_), so unsubscribing waits for a call
   // in progress.
@@ -272,13 +321,33 @@ void Session::Impl::Submit(Request request, Completion done) {
     Deliver(ctx->done, std::move(status), {});
   };
   if (stopping_) return fail(Status::Cancelled("zookeeper session is closing"));
-  if (!IsConnectedState(tracker_.stats().state) || !current_ || current_->dead) {
-    return fail(Status::Unavailable("not connected to zookeeper (" +
-                                    std::string(SessionStateName(tracker_.stats().state)) + ") for " + path));
+  if (ProcessXidBudget().Exhausted()) {
+    // ZOOKEEPER-3286: past this point a reply can be swallowed or parsed as a watch event. Send nothing more;
+    // the exporter exits cleanly (ExporterApp) so that its supervisor starts a fresh process.
+    if (!std::exchange(xid_exhausted_logged_, true)) {
+      spdlog::error("zookeeper: {} requests issued; the C client's process-wide xid is {} requests from "
+                    "ZOOKEEPER-3286's special values; refusing new requests, restart the process",
+                    ProcessXidBudget().Issued(), ProcessXidBudget().Remaining());
+    }
+    return fail(Status::Unavailable("zookeeper request budget of this process is exhausted (xid "
+                                    "wrap-around); restart the exporter"));
+  }
+  if (!ReadyLocked()) {
+    const bool connected = IsConnectedState(tracker_.stats().state);
+    return fail(Status::Unavailable(
+        connected ? "zookeeper session connected but its credentials are not added yet, for " + path
+                  : "not connected to zookeeper (" + std::string(SessionStateName(tracker_.stats().state)) +
+                        ") for " + path));
   }
   slot_cv_.wait(lock, [&] { return stopping_ || in_flight_ < options_.max_in_flight; });
+  // Woken for a slot but leaving without it: pass the wake-up on, or the next waiter sleeps on a free slot
+  // until some unrelated reply arrives (a lost wake-up).
+  auto pass_on = [&] {
+    if (in_flight_ < options_.max_in_flight) slot_cv_.notify_one();
+  };
   if (stopping_) return fail(Status::Cancelled("zookeeper session is closing"));
-  if (!IsConnectedState(tracker_.stats().state) || !current_ || current_->dead) {
+  if (!ReadyLocked()) {
+    pass_on();
     return fail(Status::Unavailable("connection to zookeeper lost before sending a request for " + path));
   }
 
@@ -320,24 +389,83 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
   auto* ctx = static_cast<RequestContext*>(request);  // every request this sink sends is a RequestContext
   try {
     std::unique_ptr<RequestContext> owned;
+    RequestContext* removal = nullptr;  // an exists-watch to remove, registered on `removal_handle`
+    HandleRecord* removal_handle = nullptr;
+    bool lost_watch = false;  // a removal may have taken a watch set after it was sent
     {
       std::lock_guard<std::mutex> lock(mu_);
       // A watched read that succeeded registered a watch; zoo_aexists also leaves an exists-watch on ZNONODE.
       // Only a live handle's watches count (a closing handle's requests complete with errors anyway).
       const bool live = current_ && current_.get() == ctx->handle && !ctx->handle->dead;
       const RequestKind kind = ctx->request.kind;
-      if (live && kind == RequestKind::kWatchChildren && rc == ZOK) {
-        AddWatchLocked(ctx->request.path, kChildWatch);
+      const std::string& path = ctx->request.path;
+      if (live && kind == RequestKind::kWatchChildren && rc == ZOK) AddWatchLocked(path, kChildWatch);
+      if (live && kind == RequestKind::kWatchExists && rc == ZOK) {
+        AddWatchLocked(path, kDataWatch);
+        if (auto it = removing_.find(path); it != removing_.end()) it->second.clobbered = true;
       }
-      if (live && kind == RequestKind::kWatchExists && (rc == ZOK || rc == ZNONODE)) {
-        AddWatchLocked(ctx->request.path, kDataWatch);
+      if (live && kind == RequestKind::kWatchExists && rc == ZNONODE) {
+        // The client registered an exists-watch anyway (zk_hashtable.c, exists result checker). Only a
+        // creation of this exact path would fire it, and a sequential child's name never comes back: left
+        // alone it is re-sent in every SetWatches for the life of the session. Remove it on the server and
+        // in the client (ZOO_REMOVE_WATCHES). A creation meanwhile reaches the mirror through the parent's
+        // child watch.
+        AddWatchLocked(path, kDataWatch);
+        auto extra = std::make_unique<RequestContext>();
+        extra->sink = this;
+        extra->request = Request(RequestKind::kRemoveDataWatches, path);
+        extra->done = Completion(std::in_place_type<DeleteCallback>, [](Status) {});
+        extra->handle = ctx->handle;
+        removal = extra.get();
+        removal_handle = ctx->handle;
+        removal_handle->requests.emplace(removal, std::move(extra));
+        ++in_flight_;  // over the cap by at most one removal per exists reply: never waits (completion thread)
+        ++removal_handle->submitting;
+        ++removing_[path].outstanding;
+      }
+      if (kind == RequestKind::kRemoveDataWatches) {
+        auto it = removing_.find(path);
+        const bool clobbered = it != removing_.end() && it->second.clobbered;
+        if (it != removing_.end() && --it->second.outstanding <= 0) removing_.erase(it);
+        if (live && rc == ZOK) {
+          RemoveWatchLocked(path, kDataWatch);
+          ++orphan_watches_removed_total_;
+          lost_watch = clobbered;
+        }
       }
       owned = UnregisterLocked(ctx);
     }
-    if (owned) Deliver(owned->done, std::move(status), std::move(reply));
+    if (removal != nullptr) SendInternal(removal_handle, removal);
+    if (owned) {
+      if (lost_watch) {
+        // The znode came back and was watched again before the removal reached the server: tell the listeners
+        // the path is no longer watched so that they re-read it.
+        Dispatch(WatchEvent{WatchEventType::kNotWatching, owned->request.path, SessionEpochNow()});
+      }
+      Deliver(owned->done, std::move(status), std::move(reply));
+    }
   } catch (...) {
     // Only allocation failures can get here; the sweep after close still fails the request.
   }
+}
+
+void Session::Impl::SendInternal(HandleRecord* h, RequestContext* ctx) {
+  const int rc = internal::Send(h->zh, ctx);  // `ctx` may be freed by its reply from here on if rc == ZOK
+  std::unique_ptr<RequestContext> failed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (rc != ZOK) {
+      failed = UnregisterLocked(ctx);
+      if (failed) {
+        auto it = removing_.find(failed->request.path);
+        if (it != removing_.end() && --it->second.outstanding <= 0) removing_.erase(it);
+      }
+    }
+    --h->submitting;
+    if (h->dead || stopping_) manager_cv_.notify_all();
+  }
+  // A failed removal leaves the watch counted in Stats(): the client still holds it.
+  if (failed) spdlog::debug("zookeeper: removing a gone znode's exists-watch failed: {}", zerror(rc));
 }
 
 // ---- session events -------------------------------------------------------------------------------------
@@ -394,7 +522,7 @@ void Session::Impl::AddWatchLocked(const std::string& path, uint8_t bits) {
     if ((bits & bit) != 0 && (have & bit) == 0) {
       have = static_cast<uint8_t>(have | bit);
       ++watch_count_;
-      watched_bytes_ += 4 + path.size();
+      watched_bytes_ += WireBytes(path);
     }
   }
 }
@@ -406,13 +534,14 @@ void Session::Impl::RemoveWatchLocked(const std::string& path, uint8_t bits) {
     if ((bits & bit) != 0 && (it->second & bit) != 0) {
       it->second = static_cast<uint8_t>(it->second & ~bit);
       --watch_count_;
-      watched_bytes_ -= 4 + path.size();
+      watched_bytes_ -= WireBytes(path);
     }
   }
   if (it->second == 0) watched_.erase(it);
 }
 
 void Session::Impl::ClearWatchesLocked() {
+  removing_.clear();  // the dead handle's removals: their replies no longer count
   watched_.clear();
   watch_count_ = 0;
   watched_bytes_ = 0;
@@ -455,6 +584,12 @@ void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
         early_events_.push_back({zh, next, timeout, session_id});
       }
       epoch_after = tracker_.stats().session_epoch;
+      if (epoch_after != epoch_before && current_ && current_->zh == zh && !current_->auth_ready) {
+        // Connected without credentials yet: the manager adds them, then announces the resync.
+        resync_deferred_ = true;
+        epoch_after = epoch_before;
+        manager_cv_.notify_all();
+      }
     }
     if (epoch_after != epoch_before) Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch_after});
     if (!log_line.empty()) {
@@ -493,15 +628,49 @@ std::string Session::Impl::ApplyStateLocked(SessionState next, std::chrono::mill
   return line;
 }
 
-void Session::Impl::AuthDone(int rc, const void* /*data*/) {
-  // The IO thread. Log only, and never the credentials.
+void Session::Impl::AuthDone(int rc, const void* data) {
+  // The IO thread (or the thread closing the handle). Count and log only, never the credentials; no mu_.
+  // The client calls this once per zoo_add_auth: with the server's answer, or with ZCONNECTIONLOSS /
+  // ZCLOSING when the connection went first (free_completions); the credentials stay in the handle and are
+  // re-sent on every reconnect, so only ZAUTHFAILED is a failure (the session then turns AUTH_FAILED).
   try {
+    auto* self = static_cast<Impl*>(const_cast<void*>(data));
     if (rc == ZOK) {
+      if (self != nullptr) self->auth_accepted_total_.fetch_add(1);
       spdlog::info("zookeeper: digest authentication accepted");
-    } else {
+    } else if (rc == ZAUTHFAILED) {
       spdlog::warn("zookeeper: digest authentication failed: {} (rc={})", zerror(rc), rc);
+    } else {
+      spdlog::debug("zookeeper: no answer to digest authentication yet ({}); the client re-sends it",
+                    zerror(rc));
     }
   } catch (...) {
+  }
+}
+
+void Session::Impl::AddAuthLocked(std::unique_lock<std::mutex>& lock) {
+  // zoo_add_auth refuses (ZINVALIDSTATE) while zoo_state() is 0, which the client sets after every failed
+  // connect and keeps through its back-off. Added while connected, the credentials go out at once, before
+  // any request (those wait for auth_ready), and the client re-sends them on every reconnect.
+  HandleRecord* h = current_.get();
+  zhandle_t* zh = h->zh;
+  const std::string token = options_.credentials->AuthToken();
+  lock.unlock();  // the manager owns the handle: it cannot be closed meanwhile
+  const int rc =
+      zoo_add_auth(zh, "digest", token.data(), static_cast<int>(token.size()), &Impl::AuthDone, this);
+  lock.lock();
+  if (rc != ZOK) {
+    WarnLimited("zookeeper: zoo_add_auth: " + std::string(zerror(rc)) + "; retrying when connected");
+    manager_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+    return;
+  }
+  if (current_.get() != h) return;
+  h->auth_ready = true;
+  if (std::exchange(resync_deferred_, false) && IsConnectedState(tracker_.stats().state)) {
+    const uint64_t epoch = tracker_.stats().session_epoch;
+    lock.unlock();
+    Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch});
+    lock.lock();
   }
 }
 
@@ -516,8 +685,15 @@ void Session::Impl::ManagerLoop() {
       lock.lock();
       continue;
     }
-    manager_cv_.wait(lock, [&] { return stopping_ || replace_requested_; });
+    auto auth_due = [&] {
+      return current_ && !current_->auth_ready && !current_->dead && IsConnectedState(tracker_.stats().state);
+    };
+    manager_cv_.wait(lock, [&] { return stopping_ || replace_requested_ || auth_due(); });
     if (stopping_) break;
+    if (!replace_requested_) {
+      AddAuthLocked(lock);
+      continue;
+    }
     replace_requested_ = false;
     std::unique_ptr<HandleRecord> old = std::move(current_);  // new requests now fail with kUnavailable
     DrainLocked(lock, *old, /*until_stop=*/true);
@@ -550,16 +726,13 @@ void Session::Impl::CreateHandle() {
                                     &ZkClientLogCallback);
     const int init_errno = errno;
     if (zh != nullptr) {
-      // Never re-resolve DNS from the IO loop (a DNS failure there stops pings and expires the session).
+      // No re-resolution while connected (a DNS failure there stops pings and expires the session). While
+      // disconnected the client still resolves every host on each IO-loop iteration whatever this says, and
+      // uses uninitialised fd/timeout values when none resolves (zk/README.md, "DNS"): IP addresses are safer.
       if (const int rc = zoo_set_servers_resolution_delay(zh, -1); rc != ZOK) {
         WarnLimited("zookeeper: zoo_set_servers_resolution_delay failed: " + std::string(zerror(rc)));
       }
-      if (options_.credentials) {
-        const std::string token = options_.credentials->AuthToken();
-        const int rc = zoo_add_auth(zh, "digest", token.data(), static_cast<int>(token.size()),
-                                    &Impl::AuthDone, nullptr);
-        if (rc != ZOK) WarnLimited("zookeeper: zoo_add_auth failed: " + std::string(zerror(rc)));
-      }
+      // Credentials are added by the manager once the handle is connected (AddAuthLocked).
       std::unique_lock<std::mutex> lock(mu_);
       creating_ = false;
       if (stopping_) {
@@ -577,6 +750,7 @@ void Session::Impl::CreateHandle() {
       }
       current_ = std::make_unique<HandleRecord>();
       current_->zh = zh;
+      current_->auth_ready = !options_.credentials.has_value();
       tracker_.OnHandleCreated(std::chrono::system_clock::now());
       std::vector<std::string> lines;
       const uint64_t epoch_before = tracker_.stats().session_epoch;
@@ -587,7 +761,11 @@ void Session::Impl::CreateHandle() {
       }
       early_events_.clear();
       const uint64_t handles = tracker_.stats().handles_created_total;
-      const uint64_t epoch_after = tracker_.stats().session_epoch;
+      uint64_t epoch_after = tracker_.stats().session_epoch;
+      if (epoch_after != epoch_before && !current_->auth_ready) {
+        resync_deferred_ = true;  // announced by AddAuthLocked
+        epoch_after = epoch_before;
+      }
       lock.unlock();
       if (!recovered.empty()) spdlog::info("{}", recovered);
       spdlog::info("zookeeper: handle #{} created for {}", handles, options_.hosts);
@@ -695,6 +873,9 @@ SessionStats Session::Stats() const {
 }
 bool Session::Connected() const {
   return impl_->Connected();
+}
+std::size_t Session::ChrootLength() const {
+  return impl_->chroot_length();
 }
 std::size_t Session::InFlight() const {
   return impl_->InFlight();

@@ -1,15 +1,23 @@
 #pragma once
 // zk::Session: the exporter's one ZooKeeper session, kept alive for the life of the process.
 //
-// Follows the C client rules in shared/ZOOKEEPER.md:
+// Follows the C client rules in shared/ZOOKEEPER.md and the client behaviour written down in zk/README.md:
 //  - zookeeper_init2 with our log callback (client log -> spdlog, rate-limited), retried while it returns
 //  NULL;
-//    zoo_set_servers_resolution_delay(-1) right after init;
+//    zoo_set_servers_resolution_delay(-1) right after init (it stops re-resolution while connected only: while
+//    disconnected the IO thread resolves every host on each iteration; IP addresses avoid DNS altogether);
 //  - one watcher function + one context (this Session) for every event, dispatched by path;
-//  - a cap on requests in flight (callers block for a slot: backpressure);
+//  - a cap on requests in flight (callers block for a slot: backpressure; a waiter that leaves without the
+//    slot passes the wake-up on);
+//  - an exists-watch the client registers on a znode that is gone (ZNONODE) is removed at once
+//    (zoo_aremove_all_watches, ZWATCHTYPE_DATA, on the server too), so SetWatches holds only live watches;
+//  - every request is counted against the process-wide xid (zk/xid_budget.h); close to ZOOKEEPER-3286's
+//    special values, requests fail with kUnavailable and the process must be restarted;
 //  - on EXPIRED / AUTH_FAILED the handle is dead: stop submitting, wait (bounded) for in-flight completions,
 //    close it on a background thread, create a new one from our own manager thread;
-//  - digest credentials are added with zoo_add_auth after each init; the client re-sends them on reconnect.
+//  - digest credentials are added with zoo_add_auth once each handle is connected (the client refuses them
+//    while its state is 0, after every failed connect), before any request goes out on it; the client
+//    re-sends them on every reconnect. Until then Connected() is false and requests fail with kUnavailable.
 //
 // Threads: a manager thread owns handle (re)creation; the C client runs its IO and completion threads.
 // Completions copy what they got and call the user's callback, which must not block.
@@ -55,7 +63,10 @@ class Session final : public ZnodeReader, public ZnodeWriter {
   void Stop();
 
   [[nodiscard]] SessionStats Stats() const;
-  [[nodiscard]] bool Connected() const;  // kConnected or kReadOnly
+  [[nodiscard]] bool Connected() const;  // kConnected or kReadOnly, and the credentials (if any) added
+  // Length of the connect string's chroot ("/prod/kafka" -> 11; 0 for none): the client prefixes it to every
+  // watched path in SetWatches (collectors::WatchBudget counts it).
+  [[nodiscard]] std::size_t ChrootLength() const;
   [[nodiscard]] std::size_t InFlight() const;
 
   // ZnodeReader. Fails at once with kUnavailable when not connected.

@@ -2,12 +2,14 @@
 // session_requests.h).
 #include "zk/session_requests.h"
 
+#include <cstring>
 #include <limits>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 #include <zookeeper/zookeeper.h>
 
+#include "zk/xid_budget.h"
 #include "zk/zk_errors.h"
 
 namespace zkx::zk::internal {
@@ -107,6 +109,17 @@ void VoidDone(int rc, const void* data) {
   Complete(rc, data, [](Reply& /*r*/) {});
 }
 
+// zookeeper.h declares zoo_aremove_all_watches' completion as `void_completion_t*`, but the client stores
+// that pointer's value as the completion function itself (zookeeper.c, create_completion_entry_deregistration:
+// `c->c.void_result = (void_completion_t)dc`). So the function's address goes in, in the header's type.
+void_completion_t* RemoveWatchesCompletion() {
+  const void_completion_t fn = &VoidDone;
+  void_completion_t* as_declared = nullptr;
+  static_assert(sizeof fn == sizeof as_declared);
+  std::memcpy(&as_declared, &fn, sizeof fn);
+  return as_declared;
+}
+
 }  // namespace
 
 bool HasCallback(const Completion& done) {
@@ -123,6 +136,7 @@ int Send(zhandle_t* zh, PendingRequest* pending) {
   if (r.data.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return ZBADARGUMENTS;
   const int data_len = static_cast<int>(r.data.size());
   const int32_t version = r.version;
+  ProcessXidBudget().Count(1);
   switch (r.kind) {
     case RequestKind::kChildren: return zoo_aget_children2(zh, path, 0, &ChildrenDone, pending);
     case RequestKind::kWatchChildren: return zoo_aget_children2(zh, path, 1, &ChildrenDone, pending);
@@ -137,6 +151,9 @@ int Send(zhandle_t* zh, PendingRequest* pending) {
       return zoo_aset(zh, path, r.data.data(), data_len, version, &StatDone, pending);
     case RequestKind::kGetData: return zoo_aget(zh, path, 0, &DataDone, pending);
     case RequestKind::kDelete: return zoo_adelete(zh, path, version, &VoidDone, pending);
+    case RequestKind::kRemoveDataWatches:
+      return zoo_aremove_all_watches(zh, path, ZWATCHTYPE_DATA, /*local=*/0, RemoveWatchesCompletion(),
+                                     pending);
   }
   return ZBADARGUMENTS;
 }

@@ -41,11 +41,20 @@ struct SessionStats {
   // Watches: filled in by zk::Session (the tracker leaves them alone).
   uint64_t session_epoch = 0;          // +1 on every transition into kConnected / kReadOnly
   std::size_t watches = 0;             // the exporter's registered znode watches (data/exists + child)
-  std::size_t watched_path_bytes = 0;  // sum over those watches of (4 + path length): SetWatches' size
+  // Sum over those watches of (4 + chroot length + path length): what the client re-sends in SetWatches.
+  std::size_t watched_path_bytes = 0;
   uint64_t watch_events_total = 0;     // znode watch events received
   // Why the latest zookeeper_init failed (e.g. a host name that does not resolve yet); "" once a handle was
   // created. Filled in by zk::Session.
   std::string last_error;
+  // Exists-watches the client left on znodes that were gone (ZNONODE), removed again by the session.
+  uint64_t orphan_watches_removed_total = 0;
+  // Digest authentications the server confirmed (zoo_add_auth completion with ZOK).
+  uint64_t auth_accepted_total = 0;
+  // Process-wide (every session): requests issued through the C client, and how many remain before its xid
+  // reaches ZOOKEEPER-3286's special values (zk/xid_budget.h).
+  uint64_t requests_issued_total = 0;
+  uint64_t xid_requests_remaining = 0;
 };
 
 // What the owner of the handle must do after a transition.

@@ -106,5 +106,23 @@ TEST(SessionFamiliesTest, ExactlyOneStateIsSet) {
   EXPECT_EQ(Find(families, "zookeeper_session_in_flight_requests")->metric.at(0).gauge.value, 3);
 }
 
+// Issue 17: the session's real watches, orphan removals, confirmed authentications and the xid budget.
+TEST(SessionFamiliesTest, WatchesAuthAndXidBudget) {
+  zk::SessionStats stats;
+  stats.watches = 8;
+  stats.watched_path_bytes = 1234;
+  stats.orphan_watches_removed_total = 5;
+  stats.auth_accepted_total = 2;
+  stats.requests_issued_total = 77;
+  stats.xid_requests_remaining = 999;
+  auto families = BuildSessionFamilies(stats, 0);
+  EXPECT_EQ(Find(families, "zookeeper_session_watches")->metric.at(0).gauge.value, 8);
+  EXPECT_EQ(Find(families, "zookeeper_session_watched_path_bytes")->metric.at(0).gauge.value, 1234);
+  EXPECT_EQ(Find(families, "zookeeper_session_orphan_watches_removed_total")->metric.at(0).counter.value, 5);
+  EXPECT_EQ(Find(families, "zookeeper_session_auth_accepted_total")->metric.at(0).counter.value, 2);
+  EXPECT_EQ(Find(families, "zookeeper_client_requests_total")->metric.at(0).counter.value, 77);
+  EXPECT_EQ(Find(families, "zookeeper_client_xid_requests_remaining")->metric.at(0).gauge.value, 999);
+}
+
 }  // namespace
 }  // namespace zkx::collectors

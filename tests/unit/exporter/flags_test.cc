@@ -314,5 +314,19 @@ TEST(FlagsWatchTest, RefreshModeAndWatchBudget) {
   EXPECT_FALSE(ParseFlags(2, bad_bytes, {}, "v").ok());
 }
 
+// Issue 17: a budget whose SetWatches cannot fit a default server's jute.maxbuffer (0xfffff) is refused.
+TEST(FlagsWatchTest, WatchBudgetMustFitTheServersDefaultBuffer) {
+  const char* fits[] = {"zookeeper_exporter", "--zookeeper.max-watch-bytes=1048543"};  // 0xfffff - 32
+  Result<FlagsOutcome> ok = ParseFlags(2, fits, {}, "v");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->flags.max_watch_bytes, 1048543U);
+  const char* too_big[] = {"zookeeper_exporter", "--zookeeper.max-watch-bytes=1048544"};
+  Result<FlagsOutcome> bad = ParseFlags(2, too_big, {}, "v");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("jute.maxbuffer"), std::string::npos) << bad.status().ToString();
+  const char* mebibytes[] = {"zookeeper_exporter", "--zookeeper.max-watch-bytes=4194304"};
+  EXPECT_FALSE(ParseFlags(2, mebibytes, {}, "v").ok());
+}
+
 }  // namespace
 }  // namespace zkx::exporter
