@@ -21,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -281,9 +282,16 @@ TEST_F(PodTest, ProbesSucceedAndTheExporterReportsItsOwnServer) {
   EXPECT_EQ(Inspect(pod_->Container("zookeeper"), "{{.Config.User}}"), "1000:1000");
 
   const std::string metrics = pod_->Get(kMetricsPort, "/metrics");
-  EXPECT_NE(metrics.find("\nzookeeper_server_up 1\n"), std::string::npos) << metrics;
-  // A single member runs standalone; its myid came from the hostname (zookeeper-0 -> 1).
-  EXPECT_NE(metrics.find("zookeeper_server_state{state=\"standalone\"} 1\n"), std::string::npos) << metrics;
+  // The sidecar reports its own server (--zookeeper.hosts=127.0.0.1:2181): up, standalone (a single member).
+  EXPECT_TRUE(std::regex_search(
+      metrics, std::regex(R"(\nzookeeper_server_up\{[^}]*server="127\.0\.0\.1:2181"[^}]*\} 1\n)")))
+      << metrics;
+  EXPECT_TRUE(std::regex_search(
+      metrics,
+      std::regex(
+          R"(\nzookeeper_server_state\{[^}]*server="127\.0\.0\.1:2181"[^}]*state="standalone"[^}]*\} 1\n)")))
+      << metrics;
+  // Its myid came from the hostname (zookeeper-0 -> 1).
   const Output myid = Podman({"exec", pod_->Container("zookeeper"), "/bin/cat", "/data/myid"});
   EXPECT_EQ(myid.text, "1\n");
   const std::string srvr =
