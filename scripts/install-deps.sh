@@ -12,6 +12,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # a real ZooKeeper ensemble (3.8) and a real Prometheus (2.42, with promtool)
   zookeeper default-jre-headless libservlet-api-java libslf4j-java prometheus
+  # the container tests (label `container`, scripts/container-images.sh): podman with runc, a debootstrap base,
+  # catatonit for the pods' infra container
+  podman runc debootstrap uidmap slirp4netns fuse-overlayfs catatonit
 )
 
 SUDO=""

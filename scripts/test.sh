@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is needed, builds, and runs every test.
 #   1. ci preset (warnings are errors): unit, integration (real 3-node ZooKeeper ensembles) and end-to-end
-#      (ensemble + exporter + a real Prometheus) tests, plus promtool on the exposition;
+#      (ensemble + exporter + a real Prometheus) tests, plus promtool on the exposition; then the container tests
+#      (label container: the image built and run, the Kubernetes pod under `podman kube play`);
 #   2. asan preset (ASan + UBSan): unit and integration tests;
 #   3. tsan preset (ThreadSanitizer): unit and integration tests;
 #   4. the libFuzzer targets (parsers of what servers send, of the config file, durations and znode patterns), 15 s each.
@@ -22,7 +23,13 @@ run_preset() {
 }
 
 start=$(date +%s)
-run_preset ci --timeout 600
+run_preset ci --timeout 600 -LE container
+# The image and the pod (podman; tests/container): scripts/container-images.sh builds the base image (debootstrap,
+# reused while it exists locally) and both images once, as the fixture every container test needs.
+echo "=== [ci] test -L container"
+container_start=$(date +%s)
+ctest --preset ci -L container --timeout 1800
+echo "=== [ci] container tests took $(( $(date +%s) - container_start ))s"
 if [ -z "${ZKX_TEST_QUICK:-}" ]; then
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     run_preset asan -L "unit|integration" --timeout 900
