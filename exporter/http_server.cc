@@ -309,7 +309,6 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen_
       "keep_alive_timeout_ms", std::to_string(limits.idle_timeout.count()),
       "connection_queue",      std::to_string(std::max(20, limits.max_connections / 4)),
       "listen_backlog",        std::to_string(std::max(200, limits.max_connections)),
-      "linger_timeout_ms",     "0",
   };
   try {
     const void* user_context = server->tls_.get();
