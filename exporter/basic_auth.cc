@@ -177,6 +177,14 @@ bool BasicAuthenticator::Verify(std::string_view user, std::string_view password
   return true;
 }
 
+bool BasicAuthenticator::VerifyCached(std::string_view user, std::string_view password) const {
+  const auto it = users_.find(user);
+  const bool known = it != users_.end();
+  const std::string key = CacheKey(user, password, known ? it->second : dummy_hash_);
+  const bool cached = !key.empty() && CacheContains(key);  // looked up for unknown users too: same work
+  return known && cached;
+}
+
 BasicAuthenticator::Outcome BasicAuthenticator::Check(std::string_view authorization_header,
                                                       std::string* user) const {
   if (authorization_header.empty()) return Outcome::kNoCredentials;

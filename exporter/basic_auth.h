@@ -51,6 +51,9 @@ class BasicAuthenticator {
   Outcome Check(std::string_view authorization_header, std::string* user = nullptr) const;
   // True when `password` is `user`'s. One bcrypt (unless cached), whether or not the user exists.
   bool Verify(std::string_view user, std::string_view password) const;
+  // True only when `user` exists and this password was verified before (the cache): no bcrypt. Lets the HTTP
+  // server serve known-good credentials before it applies LoginGuard's limits to everything else.
+  bool VerifyCached(std::string_view user, std::string_view password) const;
 
   BasicAuthenticator(const BasicAuthenticator&) = delete;
   BasicAuthenticator& operator=(const BasicAuthenticator&) = delete;

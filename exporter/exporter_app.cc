@@ -197,8 +197,12 @@ class Exporter {
     }
     const bool tls = security.tls.has_value();
     const bool basic_auth = security.basic_auth != nullptr;
+    HttpServerLimits limits;  // --web.max-connections, --web.read-header-timeout, --web.idle-timeout
+    limits.max_connections = flags_.web_max_connections;
+    limits.read_header_timeout = flags_.web_read_header_timeout;
+    limits.idle_timeout = flags_.web_idle_timeout;
     Result<std::unique_ptr<HttpServer>> http =
-        HttpServer::Start(flags_.listen_address, std::move(routes), std::move(security));
+        HttpServer::Start(flags_.listen_address, std::move(routes), std::move(security), limits);
     if (!http.ok()) return http.status();
     http_ = std::move(http).value();
     spdlog::info("listening on {} (ports {}, {}{}), metrics at {}", flags_.listen_address,
@@ -208,6 +212,7 @@ class Exporter {
   }
 
   void Reload() {
+    ReloadWebConfig();
     if (flags_.config_file.empty() && flags_.tree_roots.empty()) {
       spdlog::info("SIGHUP: no --config.file to reload");
       return;
@@ -219,6 +224,18 @@ class Exporter {
     }
     if (tree_) tree_->Configure(std::move(subtrees).value());
     spdlog::info("SIGHUP: configuration reloaded");
+  }
+
+  // SIGHUP: re-reads --web.config.file (issue 16). A bad file keeps the running settings and says why.
+  void ReloadWebConfig() {
+    if (flags_.web_config_file.empty() || !http_) return;
+    Result<HttpSecurity> security = LoadWebSecurity(flags_);
+    Status s = security.ok() ? http_->UpdateSecurity(std::move(security).value()) : security.status();
+    if (!s.ok()) {
+      spdlog::error("SIGHUP: keeping the running web configuration ({}): {}", flags_.web_config_file, s.message());
+      return;
+    }
+    spdlog::info("SIGHUP: web configuration reloaded from {}", flags_.web_config_file);
   }
 
   void Shutdown() {

@@ -26,6 +26,8 @@ namespace {
 
 // Each walk session is one more connection and session on the ensemble.
 constexpr std::size_t kMaxWalkSessions = 16;
+constexpr std::size_t kMinWebConnections = 16;     // --web.max-connections: below this a few idle clients lock it
+constexpr std::size_t kMaxWebConnections = 65536;  // one thread each
 
 Status InvalidFlag(std::string_view flag, const std::string& value, std::string_view problem) {
   std::string m = "invalid value ";
@@ -107,6 +109,13 @@ Status ValidateTelemetryPath(const std::string& value) {
       return InvalidFlag(kFlag, value, "must not contain spaces, control characters, '?' or '#'");
     }
   }
+  // The server routes exact paths: a telemetry path equal to another endpoint's would leave no path serving
+  // the metrics (or hide the health checks).
+  for (const char* taken : {"/", "/healthz", "/readyz"}) {
+    if (value == taken) {
+      return InvalidFlag(kFlag, value, "collides with the " + std::string(taken) + " endpoint");
+    }
+  }
   return Status::Ok();
 }
 
@@ -124,6 +133,9 @@ struct RawFlags {
   std::string watches_max_paths = "1000";
   std::string probe_interval = "15s";
   std::string probe_timeout = "5s";
+  std::string web_max_connections = "1024";
+  std::string web_read_header_timeout = "10s";
+  std::string web_idle_timeout = "60s";
 };
 
 // 0 (disabled) or 1-65535.
@@ -214,6 +226,19 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     app.add_option("--web.config.file", f.web_config_file,
                    "exporter-toolkit web config (YAML): TLS and basic auth for every endpoint (default: none)")
         ->type_name("FILE");
+    app.add_option("--web.max-connections", raw.web_max_connections,
+                   "Connections served at once (16-65536), one server thread each; more wait until one "
+                   "closes")
+        ->capture_default_str()
+        ->type_name("N");
+    app.add_option("--web.read-header-timeout", raw.web_read_header_timeout,
+                   "Time a client has to send a whole request head; slower clients are cut off")
+        ->capture_default_str()
+        ->type_name("DURATION");
+    app.add_option("--web.idle-timeout", raw.web_idle_timeout,
+                   "Time a kept-alive connection may stay idle between requests")
+        ->capture_default_str()
+        ->type_name("DURATION");
     app.add_option("--log.level", f.log_level, "Log level: debug, info, warn or error")
         ->capture_default_str()
         ->type_name("LEVEL");
@@ -333,6 +358,23 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
   if (Status s = ParsePositiveSize("--web.max-concurrent-scrapes", raw.max_concurrent_scrapes,
                                    &f.max_concurrent_scrapes);
       !s.ok()) {
+    return s;
+  }
+  {
+    std::size_t n = 0;
+    if (Status s = ParsePositiveSize("--web.max-connections", raw.web_max_connections, &n); !s.ok()) return s;
+    if (n < kMinWebConnections || n > kMaxWebConnections) {
+      return InvalidFlag("--web.max-connections", raw.web_max_connections,
+                         "want " + std::to_string(kMinWebConnections) + "-" + std::to_string(kMaxWebConnections));
+    }
+    f.web_max_connections = static_cast<int>(n);
+  }
+  if (Status s = ParseDurationFlag("--web.read-header-timeout", raw.web_read_header_timeout,
+                                   &f.web_read_header_timeout);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseDurationFlag("--web.idle-timeout", raw.web_idle_timeout, &f.web_idle_timeout); !s.ok()) {
     return s;
   }
   if (Status s = ParsePortFlag("--server.admin-port", raw.server_admin_port, &f.server_admin_port); !s.ok()) {

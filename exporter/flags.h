@@ -31,6 +31,11 @@ struct Flags {
   std::chrono::milliseconds scrape_timeout{10000};               // --web.scrape-timeout (collector deadline)
   std::size_t max_concurrent_scrapes = 2;  // --web.max-concurrent-scrapes (more wait their turn; bounds memory)
   std::string web_config_file;                                   // --web.config.file (TLS, basic auth; "" = none)
+  // The HTTP edge (issue 16): connections served at once (one CivetWeb worker each), and how long a client
+  // may take to send a request head or stay idle between requests before it is cut off.
+  int web_max_connections = 1024;                                // --web.max-connections
+  std::chrono::milliseconds web_read_header_timeout{10000};      // --web.read-header-timeout
+  std::chrono::milliseconds web_idle_timeout{60000};             // --web.idle-timeout
   std::string log_level = "info";                                // --log.level: debug|info|warn|error
   std::string log_format = "logfmt";                             // --log.format: logfmt|json
   uint16_t server_admin_port = 8080;                             // --server.admin-port (0: AdminServer not used)

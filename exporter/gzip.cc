@@ -1,5 +1,6 @@
 #include "exporter/gzip.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -47,9 +48,15 @@ bool AcceptsGzip(std::string_view header) {
       params = item.substr(semi + 1);
     }
     coding = trim(coding);
-    if (coding != "gzip" && coding != "*") continue;
+    // Content codings are case-insensitive (RFC 9110 section 8.4.1): "GZIP" and "Gzip" are gzip.
+    const auto lower_equals = [](std::string_view a, std::string_view b) {
+      return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == y;
+             });
+    };
+    if (!lower_equals(coding, "gzip") && coding != "*") continue;
     params = trim(params);
-    if (params.substr(0, 2) == "q=") {
+    if (params.size() >= 2 && lower_equals(params.substr(0, 2), "q=")) {
       const std::string q(params.substr(2));
       if (std::strtod(q.c_str(), nullptr) <= 0.0) continue;
     }

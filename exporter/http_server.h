@@ -11,8 +11,18 @@
 // Security (HttpSecurity, from --web.config.file): basic auth is checked before dispatch on every route and
 // method (401 with WWW-Authenticate, also for unknown paths); TLS is configured by us in CivetWeb's init_ssl
 // callback (see exporter/tls_server.h for why CivetWeb needs the OpenSSL 3 shims first). The Authorization
-// header is never logged.
+// header is never logged. Basic auth goes through a LoginGuard (exporter/login_guard.h): bcrypt
+// verifications are bounded and repeated failures from one address are refused (429) without hashing.
+// The certificate and key are re-read when their files change (exporter/tls_reloader.h), and
+// UpdateSecurity() swaps in a new web config (SIGHUP) while the server runs.
+//
+// Capacity (issue 16): CivetWeb 1.15 gives each open connection its own worker thread for as long as it is
+// open, from a fixed pool started with the server. HttpServerLimits sizes that pool and bounds how long a
+// connection may hold a worker: an unfinished request head (slowloris) is cut after read_header_timeout, an
+// idle keep-alive connection after idle_timeout. With max_connections workers, that many connections can be
+// open before a new client waits; measured figures are in README.md ("Capacity and slow clients").
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +55,14 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// How much the server holds and for how long (flags --web.max-connections, --web.read-header-timeout,
+// --web.idle-timeout).
+struct HttpServerLimits {
+  int max_connections = 1024;                          // CivetWeb worker threads = connections served at once
+  std::chrono::milliseconds read_header_timeout{10000};  // CivetWeb request_timeout_ms
+  std::chrono::milliseconds idle_timeout{60000};        // CivetWeb keep_alive_timeout_ms
+};
+
 // "[host]:port" (flag syntax) -> CivetWeb's listening_ports syntax. ":9141" listens on every interface,
 // "localhost:9141" on 127.0.0.1, "[::1]:9141" on IPv6 loopback. InvalidArgument when malformed.
 Result<std::string> ToCivetListeningPort(const std::string& listen_address);
@@ -65,14 +83,21 @@ class HttpServer {
   // Starts listening. A port that cannot be bound is an error (startup errors are fatal for the caller).
   static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
                                                    std::map<std::string, HttpHandler> routes,
-                                                   int worker_threads = 8);
+                                                   HttpServerLimits limits = {});
   // Same, with TLS and/or basic auth. With TLS, loads CivetWeb's OpenSSL 3 shims first (an error if missing).
   static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen_address,
                                                    std::map<std::string, HttpHandler> routes,
-                                                   HttpSecurity security, int worker_threads = 8);
+                                                   HttpSecurity security, HttpServerLimits limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // Applies a re-read web config (SIGHUP): basic auth users and headers at once; with TLS, the certificate and
+  // key files (loaded and checked first). On error nothing changes: switching between HTTP and HTTPS, or
+  // other tls_server_config changes (client auth, CAs, versions), need a restart and are refused.
+  Status UpdateSecurity(HttpSecurity security);
+
+  struct TlsState;  // internal: what CivetWeb's init_ssl callback reads
 
   // The ports actually bound (useful with port 0).
   [[nodiscard]] std::vector<int> Ports() const;
@@ -80,8 +105,8 @@ class HttpServer {
 
  private:
   class Dispatcher;
-  HttpServer() = default;
-  std::optional<TlsServerConfig> tls_;  // read by the init_ssl callback while server_ starts
+  HttpServer();
+  std::unique_ptr<TlsState> tls_;  // read by the init_ssl callback while server_ starts; null: plain HTTP
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<CivetServer> server_;  // declared last: stopped before what its callbacks reach
 };

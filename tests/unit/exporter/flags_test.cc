@@ -211,6 +211,10 @@ INSTANTIATE_TEST_SUITE_P(
                     BadValueCase{"--web.telemetry-path=", "--web.telemetry-path"},
                     BadValueCase{"--web.telemetry-path=/a b", "--web.telemetry-path"},
                     BadValueCase{"--web.telemetry-path=/m?x=1", "--web.telemetry-path"},
+                    // Issue 16: a telemetry path equal to another endpoint left no path serving metrics.
+                    BadValueCase{"--web.telemetry-path=/healthz", "--web.telemetry-path"},
+                    BadValueCase{"--web.telemetry-path=/readyz", "--web.telemetry-path"},
+                    BadValueCase{"--web.telemetry-path=/", "--web.telemetry-path"},
                     BadValueCase{"--web.listen-address=9141", "--web.listen-address"},
                     BadValueCase{"--web.listen-address=:0", "--web.listen-address"},
                     BadValueCase{"--web.listen-address=:65536", "--web.listen-address"},

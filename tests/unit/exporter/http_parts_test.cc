@@ -43,6 +43,10 @@ TEST(GzipTest, AcceptEncoding) {
   EXPECT_FALSE(AcceptsGzip("identity"));
   EXPECT_FALSE(AcceptsGzip(""));
   EXPECT_FALSE(AcceptsGzip("xgzip"));
+  // Content codings are case-insensitive (RFC 9110): issue 16 found "GZIP" answered without gzip.
+  EXPECT_TRUE(AcceptsGzip("GZIP"));
+  EXPECT_TRUE(AcceptsGzip("deflate, Gzip;Q=1"));
+  EXPECT_FALSE(AcceptsGzip("GZIP;Q=0"));
 }
 
 TEST(ListenAddressTest, ToCivetSyntax) {

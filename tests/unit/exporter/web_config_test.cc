@@ -206,8 +206,10 @@ TEST_F(WebConfigTest, HttpServerAsksForBasicAuthOnEveryPath) {
   ASSERT_TRUE(security.ok()) << security.status().ToString();
   std::map<std::string, HttpHandler> routes;
   routes["/metrics"] = [](const HttpRequest&) { return HttpResponse{200, "text/plain", "metrics\n", {}}; };
+  HttpServerLimits limits;
+  limits.max_connections = 2;
   Result<std::unique_ptr<HttpServer>> server =
-      HttpServer::Start("127.0.0.1:0", std::move(routes), std::move(security).value(), 2);
+      HttpServer::Start("127.0.0.1:0", std::move(routes), std::move(security).value(), limits);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   const auto port = static_cast<uint16_t>((*server)->Ports().at(0));
 
