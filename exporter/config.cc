@@ -1,4 +1,5 @@
 #include "exporter/config.h"
+#include "exporter/config_node.h"
 
 #include <cerrno>
 #include <charconv>
@@ -73,8 +74,10 @@ class ConfigParser {
         defaults = value;
       } else if (key == "subtrees") {
         subtrees = value;
+      } else if (key == "modules" || key == "multi_target") {
+        // /probe's modules and allow-list: parsed and validated by exporter/modules_config.cc.
       } else {
-        return UnknownKey(key, "the top level", "defaults, subtrees");
+        return UnknownKey(key, "the top level", "defaults, subtrees, modules, multi_target");
       }
       return Status::Ok();
     });
@@ -368,6 +371,17 @@ Result<FileConfig> ParseConfigYaml(std::string_view yaml_text, const std::string
     return parser.Parse(YAML::Load(text));  // exactly one document: YAML::Load parses only the first
   } catch (const YAML::Exception& e) {
     return parser.Error(e.mark, "YAML syntax error: " + e.msg);
+  } catch (const std::exception& e) {
+    return parser.Error(YAML::Mark::null_mark(), std::string("cannot parse: ") + e.what());
+  }
+}
+
+// exporter/config_node.h: a module's `defaults` and `subtrees` (exporter/modules_config.cc), with the same
+// validation and "<source>:<line>" errors as the top level.
+Result<FileConfig> ParseConfigNode(const YAML::Node& section, const std::string& source_name) {
+  ConfigParser parser(source_name);
+  try {
+    return parser.Parse(section);
   } catch (const std::exception& e) {
     return parser.Error(YAML::Mark::null_mark(), std::string("cannot parse: ") + e.what());
   }
