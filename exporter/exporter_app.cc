@@ -25,6 +25,9 @@
 #include "exporter/http_server.h"
 #include "exporter/landing_page.h"
 #include "exporter/logging.h"
+#include "exporter/modules_config.h"
+#include "exporter/probe_handler.h"
+#include "exporter/target_manager.h"
 #include "exporter/scrape_gate.h"
 #include "exporter/signals.h"
 #include "exporter/web_config.h"
@@ -181,6 +184,12 @@ class Exporter {
     collectors_.Add("build_info", std::make_shared<collectors::BuildInfoCollector>(zk::ClientVersion()));
 
     std::map<std::string, HttpHandler> routes;
+    if (targets_) {  // /probe?target=&module= (exporter/probe_handler.h); not behind the /metrics scrape gate
+      collectors_.Add("targets", targets_);
+      routes["/probe"] = [this](const HttpRequest& r) {
+        return ServeProbe(*targets_, r, ScrapeDeadline(r, flags_.scrape_timeout));
+      };
+    }
     routes[flags_.telemetry_path] = [this](const HttpRequest& r) {
       HttpResponse response = ServeMetrics(r);
       ReleaseFreeMemory();  // the scrape's samples are gone; give their pages back
@@ -219,8 +228,16 @@ class Exporter {
     spdlog::info("SIGHUP: configuration reloaded");
   }
 
+  // The multi-target endpoint's targets (call before Start()).
+  void SetMultiTarget(MultiTargetConfig config) {
+    Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);
+    targets_ = std::make_shared<TargetManager>(std::move(config),
+                                               hosts.ok() ? CanonicalTarget(*hosts) : flags_.zookeeper_hosts);
+  }
+
   void Shutdown() {
     if (http_) http_->Stop();
+    if (targets_) targets_->Stop();
     if (tree_) tree_->Stop();
     if (probe_) probe_->Stop();  // before the session: its writes go through it
     for (const auto& s : walk_sessions_) s->Stop();
@@ -280,6 +297,7 @@ class Exporter {
   std::shared_ptr<collectors::TreeCollector> tree_;
   std::shared_ptr<collectors::ProbeCollector> probe_;  // only with --collector.probe
   collectors::CollectorSet collectors_;
+  std::shared_ptr<TargetManager> targets_;  // /probe's targets
   std::unique_ptr<HttpServer> http_;
 };
 
@@ -306,6 +324,11 @@ int RunExporter(int argc, const char* const* argv) {
   if (!subtrees.ok()) return Fatal(subtrees.status().message());
   Result<HttpSecurity> web_security = LoadWebSecurity(flags);
   if (!web_security.ok()) return Fatal(web_security.status().message());
+  Result<MultiTargetConfig> multi_target = flags.config_file.empty()
+                                               ? DefaultMultiTargetConfig(*subtrees)
+                                               : LoadMultiTargetConfig(flags.config_file, *subtrees);
+  if (!multi_target.ok()) return Fatal(multi_target.status().message());
+  if (Status s = CheckModuleFiles(*multi_target); !s.ok()) return Fatal(s.message());
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {
@@ -313,6 +336,7 @@ int RunExporter(int argc, const char* const* argv) {
                   collectors::RefreshModeName(s.refresh_mode), static_cast<long long>(s.refresh_interval.count()),
                   s.limits.max_depth, s.limits.max_znodes, s.znode_patterns.size());
     }
+    std::fputs(DescribeMultiTarget(*multi_target).c_str(), stdout);
     return 0;
   }
 
@@ -337,6 +361,7 @@ int RunExporter(int argc, const char* const* argv) {
   spdlog::info("starting zookeeper_exporter {} (revision {}), ZooKeeper {}", collectors::ExporterVersion(),
                collectors::ExporterRevision(), flags.zookeeper_hosts);
   Exporter exporter(flags, std::move(session).value(), std::move(walk_sessions));
+  exporter.SetMultiTarget(std::move(multi_target).value());
   if (Status s = exporter.Start(std::move(subtrees).value(), std::move(web_security).value()); !s.ok()) {
     exporter.Shutdown();
     return Fatal(s.message());
