@@ -171,7 +171,11 @@ class Exporter {
       }
     }
     if (enabled("process")) collectors_.Add("process", std::make_shared<collectors::ProcessCollector>());
-    if (enabled("probe", /*by_default=*/false)) {
+    // The write canary, formerly the "probe" collector (/probe is now the multi-target endpoint):
+    // --collector.probe / --no-collector.probe still count when --[no-]collector.canary is not given.
+    const bool canary = flags_.collector_overrides.count("canary") > 0 ? enabled("canary")
+                                                                        : enabled("probe", /*by_default=*/false);
+    if (canary) {
       collectors::ProbeOptions p;
       p.parent = flags_.probe_path;
       p.interval = flags_.probe_interval;
@@ -179,7 +183,7 @@ class Exporter {
       probe_ = std::make_shared<collectors::ProbeCollector>(session, std::move(p),
                                                             [session] { return session->Connected(); });
       probe_->Start();
-      collectors_.Add("probe", probe_);
+      collectors_.Add("canary", probe_);
     }
     collectors_.Add("build_info", std::make_shared<collectors::BuildInfoCollector>(zk::ClientVersion()));
 
@@ -304,7 +308,7 @@ class Exporter {
 }  // namespace
 
 int RunExporter(int argc, const char* const* argv) {
-  const std::map<std::string, bool> collector_defaults = {{"probe", false}, {"process", true},
+  const std::map<std::string, bool> collector_defaults = {{"canary", false}, {"probe", false}, {"process", true},
                                                           {"server", true}, {"session", true},
                                                           {"tree", true},   {"watches", true}};
   Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
@@ -319,6 +323,15 @@ int RunExporter(int argc, const char* const* argv) {
   Flags flags = std::move(parsed).value().flags;
 
   if (Status s = SetupLogging(flags.log_level, flags.log_format); !s.ok()) return Fatal(s.message());
+  for (int i = 1; i < argc; ++i) {  // the write canary's old flag names (it was the "probe" collector)
+    const std::string_view arg = argv[i];
+    if (arg.rfind("--probe.", 0) == 0 || arg.rfind("--collector.probe", 0) == 0 ||
+        arg.rfind("--no-collector.probe", 0) == 0) {
+      spdlog::warn("{} is deprecated: the probe collector is now the canary collector (--collector.canary, "
+                   "--canary.path, --canary.interval, --canary.timeout)",
+                   std::string(arg.substr(0, arg.find('='))));
+    }
+  }
 
   Result<std::vector<collectors::SubtreeSpec>> subtrees = LoadSubtrees(flags);
   if (!subtrees.ok()) return Fatal(subtrees.status().message());
