@@ -1,6 +1,7 @@
 #include "exporter/modules_config.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "exporter/config.h"
 
@@ -139,6 +140,26 @@ TEST(ModulesConfigTest, ShippedExampleParses) {
   EXPECT_EQ(d.subtrees[0].refresh_mode, collectors::RefreshMode::kPoll);
   EXPECT_TRUE(CheckTargetAllowed(*c, Target("127.0.0.1:31337"), "").ok());
   EXPECT_FALSE(CheckTargetAllowed(*c, Target("10.0.0.1:2181"), "").ok());
+}
+
+}  // namespace
+}  // namespace zkx::exporter
+
+namespace zkx::exporter {
+namespace {
+
+// deploy/kubernetes/multi-target/configmap.yaml carries a config.yml that must load as it is.
+TEST(ModulesConfigTest, CentralKubernetesConfigMapParses) {
+  const YAML::Node cm = YAML::LoadFile(ZKX_SOURCE_DIR "/deploy/kubernetes/multi-target/configmap.yaml");
+  const std::string text = cm["data"]["config.yml"].as<std::string>();
+  Result<FileConfig> file = ParseConfigYaml(text, "configmap config.yml");
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  Result<MultiTargetConfig> c = ParseMultiTargetYaml(text, "configmap config.yml", {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->modules.count("kafka"), 1u);
+  EXPECT_TRUE(CheckTargetAllowed(*c, Target("zookeeper-client.kafka.svc.cluster.local:2181/kafka"), "").ok());
+  EXPECT_FALSE(CheckTargetAllowed(*c, Target("zookeeper-client.kafka.svc.cluster.local:8080"), "").ok());
+  EXPECT_FALSE(CheckTargetAllowed(*c, Target("metadata.google.internal:2181"), "").ok());
 }
 
 }  // namespace
