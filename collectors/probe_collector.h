@@ -1,5 +1,5 @@
 #pragma once
-// ProbeCollector ("probe", off by default): a synthetic write probe of the ensemble.
+// ProbeCollector ("canary", formerly "probe"; off by default): a synthetic write canary of the ensemble.
 //
 // Every interval a background thread runs create -> set -> get -> delete on one ephemeral znode,
 // <parent>/<node name>, through the zk::ZnodeWriter seam:

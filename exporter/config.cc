@@ -1,4 +1,5 @@
 #include "exporter/config.h"
+#include "exporter/config_node.h"
 
 #include <cerrno>
 #include <charconv>
@@ -73,8 +74,10 @@ class ConfigParser {
         defaults = value;
       } else if (key == "subtrees") {
         subtrees = value;
+      } else if (key == "modules" || key == "multi_target") {
+        // /probe's modules and allow-list: parsed and validated by exporter/modules_config.cc.
       } else {
-        return UnknownKey(key, "the top level", "defaults, subtrees");
+        return UnknownKey(key, "the top level", "defaults, subtrees, modules, multi_target");
       }
       return Status::Ok();
     });
@@ -388,6 +391,15 @@ Status CheckRefreshInterval(std::string_view name, std::chrono::milliseconds int
   return Status::InvalidArgument(std::string(name) + ": " + std::to_string(interval.count()) +
                                  "ms is below the floor of " + std::to_string(kMinRefreshInterval.count()) +
                                  "ms (walking more often buys nothing a scrape could see)");
+// exporter/config_node.h: a module's `defaults` and `subtrees` (exporter/modules_config.cc), with the same
+// validation and "<source>:<line>" errors as the top level.
+Result<FileConfig> ParseConfigNode(const YAML::Node& section, const std::string& source_name) {
+  ConfigParser parser(source_name);
+  try {
+    return parser.Parse(section);
+  } catch (const std::exception& e) {
+    return parser.Error(YAML::Mark::null_mark(), std::string("cannot parse: ") + e.what());
+  }
 }
 
 Result<FileConfig> LoadConfigFile(const std::string& path) {

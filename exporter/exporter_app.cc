@@ -25,6 +25,9 @@
 #include "exporter/http_server.h"
 #include "exporter/landing_page.h"
 #include "exporter/logging.h"
+#include "exporter/modules_config.h"
+#include "exporter/probe_handler.h"
+#include "exporter/target_manager.h"
 #include "exporter/scrape_gate.h"
 #include "exporter/signals.h"
 #include "exporter/web_config.h"
@@ -170,7 +173,11 @@ class Exporter {
       }
     }
     if (enabled("process")) collectors_.Add("process", std::make_shared<collectors::ProcessCollector>());
-    if (enabled("probe", /*by_default=*/false)) {
+    // The write canary, formerly the "probe" collector (/probe is now the multi-target endpoint):
+    // --collector.probe / --no-collector.probe still count when --[no-]collector.canary is not given.
+    const bool canary = flags_.collector_overrides.count("canary") > 0 ? enabled("canary")
+                                                                        : enabled("probe", /*by_default=*/false);
+    if (canary) {
       collectors::ProbeOptions p;
       p.parent = flags_.probe_path;
       p.interval = flags_.probe_interval;
@@ -178,11 +185,17 @@ class Exporter {
       probe_ = std::make_shared<collectors::ProbeCollector>(session, std::move(p),
                                                             [session] { return session->Connected(); });
       probe_->Start();
-      collectors_.Add("probe", probe_);
+      collectors_.Add("canary", probe_);
     }
     collectors_.Add("build_info", std::make_shared<collectors::BuildInfoCollector>(zk::ClientVersion()));
 
     std::map<std::string, HttpHandler> routes;
+    if (targets_) {  // /probe?target=&module= (exporter/probe_handler.h); not behind the /metrics scrape gate
+      collectors_.Add("targets", targets_);
+      routes["/probe"] = [this](const HttpRequest& r) {
+        return ServeProbe(*targets_, r, ScrapeDeadline(r, flags_.scrape_timeout));
+      };
+    }
     routes[flags_.telemetry_path] = [this](const HttpRequest& r) {
       HttpResponse response = ServeMetrics(r);
       ReleaseFreeMemory();  // the scrape's samples are gone; give their pages back
@@ -238,8 +251,16 @@ class Exporter {
     spdlog::info("SIGHUP: web configuration reloaded from {}", flags_.web_config_file);
   }
 
+  // The multi-target endpoint's targets (call before Start()).
+  void SetMultiTarget(MultiTargetConfig config) {
+    Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);
+    targets_ = std::make_shared<TargetManager>(std::move(config),
+                                               hosts.ok() ? CanonicalTarget(*hosts) : flags_.zookeeper_hosts);
+  }
+
   void Shutdown() {
     if (http_) http_->Stop();
+    if (targets_) targets_->Stop();
     if (tree_) tree_->Stop();
     if (probe_) probe_->Stop();  // before the session: its writes go through it
     collectors_.Stop();          // joins the scrape workers: no collector runs past this point
@@ -300,13 +321,14 @@ class Exporter {
   std::shared_ptr<collectors::TreeCollector> tree_;
   std::shared_ptr<collectors::ProbeCollector> probe_;  // only with --collector.probe
   collectors::CollectorSet collectors_;
+  std::shared_ptr<TargetManager> targets_;  // /probe's targets
   std::unique_ptr<HttpServer> http_;
 };
 
 }  // namespace
 
 int RunExporter(int argc, const char* const* argv) {
-  const std::map<std::string, bool> collector_defaults = {{"probe", false}, {"process", true},
+  const std::map<std::string, bool> collector_defaults = {{"canary", false}, {"probe", false}, {"process", true},
                                                           {"server", true}, {"session", true},
                                                           {"tree", true},   {"watches", true}};
   Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
@@ -321,6 +343,15 @@ int RunExporter(int argc, const char* const* argv) {
   Flags flags = std::move(parsed).value().flags;
 
   if (Status s = SetupLogging(flags.log_level, flags.log_format); !s.ok()) return Fatal(s.message());
+  for (int i = 1; i < argc; ++i) {  // the write canary's old flag names (it was the "probe" collector)
+    const std::string_view arg = argv[i];
+    if (arg.rfind("--probe.", 0) == 0 || arg.rfind("--collector.probe", 0) == 0 ||
+        arg.rfind("--no-collector.probe", 0) == 0) {
+      spdlog::warn("{} is deprecated: the probe collector is now the canary collector (--collector.canary, "
+                   "--canary.path, --canary.interval, --canary.timeout)",
+                   std::string(arg.substr(0, arg.find('='))));
+    }
+  }
 
   // Everything a real start reads or parses is checked here, before --config.check answers (edgecore).
   Result<zk::ConnectString> connect = zk::ParseConnectString(flags.zookeeper_hosts);
@@ -331,6 +362,11 @@ int RunExporter(int argc, const char* const* argv) {
   if (!web_security.ok()) return Fatal(web_security.status().message());
   Result<std::optional<zk::DigestCredentials>> credentials = LoadCredentials(flags);
   if (!credentials.ok()) return Fatal(credentials.status().message());
+  Result<MultiTargetConfig> multi_target = flags.config_file.empty()
+                                               ? DefaultMultiTargetConfig(*subtrees)
+                                               : LoadMultiTargetConfig(flags.config_file, *subtrees);
+  if (!multi_target.ok()) return Fatal(multi_target.status().message());
+  if (Status s = CheckModuleFiles(*multi_target); !s.ok()) return Fatal(s.message());
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {
@@ -338,6 +374,7 @@ int RunExporter(int argc, const char* const* argv) {
                   collectors::RefreshModeName(s.refresh_mode), static_cast<long long>(s.refresh_interval.count()),
                   s.limits.max_depth, s.limits.max_znodes, s.znode_patterns.size());
     }
+    std::fputs(DescribeMultiTarget(*multi_target).c_str(), stdout);
     return 0;
   }
 
@@ -359,6 +396,7 @@ int RunExporter(int argc, const char* const* argv) {
   spdlog::info("starting zookeeper_exporter {} (revision {}), ZooKeeper {}", collectors::ExporterVersion(),
                collectors::ExporterRevision(), flags.zookeeper_hosts);
   Exporter exporter(flags, std::move(session).value(), std::move(walk_sessions));
+  exporter.SetMultiTarget(std::move(multi_target).value());
   if (Status s = exporter.Start(std::move(subtrees).value(), std::move(web_security).value()); !s.ok()) {
     exporter.Shutdown();
     return Fatal(s.message());

@@ -260,14 +260,17 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     app.add_option("--watches.max-paths", raw.watches_max_paths, "Cap on per-path watch series per server")
         ->capture_default_str()
         ->type_name("N");
-    app.add_option("--probe.path", f.probe_path,
-                   "Parent znode of the probe collector's ephemeral znode (created, persistent, if missing)")
+    app.add_option("--canary.path,--probe.path", f.probe_path,
+                   "Parent znode of the canary collector's ephemeral znode (created, persistent, if missing); "
+                   "--probe.path is deprecated")
         ->capture_default_str()
         ->type_name("PATH");
-    app.add_option("--probe.interval", raw.probe_interval, "How often the probe collector runs")
+    app.add_option("--canary.interval,--probe.interval", raw.probe_interval,
+                   "How often the canary collector runs; --probe.interval is deprecated")
         ->capture_default_str()
         ->type_name("DURATION");
-    app.add_option("--probe.timeout", raw.probe_timeout, "Time limit for each probe operation")
+    app.add_option("--canary.timeout,--probe.timeout", raw.probe_timeout,
+                   "Time limit for each canary operation; --probe.timeout is deprecated")
         ->capture_default_str()
         ->type_name("DURATION");
 
@@ -385,12 +388,12 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       !s.ok()) {
     return s;
   }
-  if (Status s = ParseDurationFlag("--probe.interval", raw.probe_interval, &f.probe_interval); !s.ok()) {
+  if (Status s = ParseDurationFlag("--canary.interval", raw.probe_interval, &f.probe_interval); !s.ok()) {
     return s;
   }
-  if (Status s = ParseDurationFlag("--probe.timeout", raw.probe_timeout, &f.probe_timeout); !s.ok()) return s;
+  if (Status s = ParseDurationFlag("--canary.timeout", raw.probe_timeout, &f.probe_timeout); !s.ok()) return s;
   if (Status s = collectors::ValidateProbeParent(f.probe_path); !s.ok()) {
-    return Status::InvalidArgument("--probe.path: " + s.message());
+    return Status::InvalidArgument("--canary.path: " + s.message());
   }
   if (f.zookeeper_hosts.empty()) {
     return InvalidFlag("--zookeeper.hosts", f.zookeeper_hosts, "must not be empty");

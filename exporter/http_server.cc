@@ -234,6 +234,7 @@ class HttpServer::Dispatcher final : public CivetHandler {
       HttpRequest request;
       request.method = info->request_method != nullptr ? info->request_method : "";
       request.path = info->local_uri != nullptr ? info->local_uri : "";
+      request.query = info->query_string != nullptr ? info->query_string : "";
       if (const char* h = mg_get_header(conn, "Accept-Encoding")) request.accept_encoding = h;
       if (const char* h = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds")) {
         request.scrape_timeout_header = h;

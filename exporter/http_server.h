@@ -44,6 +44,7 @@ struct HttpRequest {
   std::string path;
   std::string accept_encoding;        // "" if absent
   std::string scrape_timeout_header;  // X-Prometheus-Scrape-Timeout-Seconds, "" if absent
+  std::string query;                  // the raw query string after '?' ("" if none), still URL-encoded
 };
 
 struct HttpResponse {

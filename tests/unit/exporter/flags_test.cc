@@ -239,16 +239,21 @@ TEST(FlagsTest, ProbeFlags) {
   EXPECT_EQ(f.probe_path, "/ops/probe");
   EXPECT_EQ(f.probe_interval, milliseconds{60000});
   EXPECT_EQ(f.probe_timeout, milliseconds{250});
+  // The collector is now "canary"; its flags' new names (the old ones above stay accepted, deprecated).
+  f = ParseOk({"--canary.path=/ops/canary", "--canary.interval=2m", "--canary.timeout", "1s"});
+  EXPECT_EQ(f.probe_path, "/ops/canary");
+  EXPECT_EQ(f.probe_interval, milliseconds{120000});
+  EXPECT_EQ(f.probe_timeout, milliseconds{1000});
 }
 
 TEST(FlagsTest, BadProbeFlagsNameTheFlagAndTheProblem) {
-  EXPECT_THAT(ParseError({"--probe.interval=15"}), HasSubstr("--probe.interval"));
-  EXPECT_THAT(ParseError({"--probe.interval=0s"}), HasSubstr("--probe.interval"));
-  EXPECT_THAT(ParseError({"--probe.timeout=-1s"}), HasSubstr("--probe.timeout"));
-  EXPECT_THAT(ParseError({"--probe.timeout="}), HasSubstr("--probe.timeout"));
+  EXPECT_THAT(ParseError({"--probe.interval=15"}), HasSubstr("--canary.interval"));
+  EXPECT_THAT(ParseError({"--probe.interval=0s"}), HasSubstr("--canary.interval"));
+  EXPECT_THAT(ParseError({"--probe.timeout=-1s"}), HasSubstr("--canary.timeout"));
+  EXPECT_THAT(ParseError({"--probe.timeout="}), HasSubstr("--canary.timeout"));
   EXPECT_THAT(ParseError({"--probe.path=probe"}), HasSubstr("must start with '/'"));
-  EXPECT_THAT(ParseError({"--probe.path=/"}), HasSubstr("--probe.path"));
-  EXPECT_THAT(ParseError({"--probe.path=/a//b"}), HasSubstr("--probe.path"));
+  EXPECT_THAT(ParseError({"--probe.path=/"}), HasSubstr("--canary.path"));
+  EXPECT_THAT(ParseError({"--probe.path=/a//b"}), HasSubstr("--canary.path"));
   EXPECT_THAT(ParseError({"--probe.path=/zookeeper/probe"}), HasSubstr("reserved"));
 }
 

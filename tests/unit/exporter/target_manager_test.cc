@@ -1,0 +1,103 @@
+// TargetManager without a ZooKeeper server: sessions dial a closed loopback port. Checks sharing of one
+// session by the chroots of one ensemble, the cap on live targets, refusals, and the idle drop off the scrape
+// path.
+#include "exporter/target_manager.h"
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace zkx::exporter {
+namespace {
+
+using std::chrono::milliseconds;
+
+zk::ConnectString Target(const std::string& text) {
+  Result<zk::ConnectString> t = zk::ParseConnectString(text);
+  EXPECT_TRUE(t.ok());
+  return t.ok() ? *t : zk::ConnectString{};
+}
+
+MultiTargetConfig Config(std::size_t max_targets, milliseconds idle) {
+  MultiTargetConfig c = DefaultMultiTargetConfig({});
+  c.max_targets = max_targets;
+  c.idle_timeout = idle;
+  c.has_allow_list = true;
+  AllowRule rule;
+  rule.host_globs = {"127.0.0.1"};
+  c.allow.push_back(rule);
+  return c;
+}
+
+bool WaitFor(const std::function<bool()>& cond, milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return cond();
+}
+
+TEST(TargetManagerTest, ChrootsShareASessionAndTheCapRefusesNewTargets) {
+  TargetManager manager(Config(3, std::chrono::hours(1)), "127.0.0.1:2181");
+  auto a = manager.Acquire(Target("127.0.0.1:1/a"), "");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(a->created);
+  auto b = manager.Acquire(Target("127.0.0.1:1/b"), "default");
+  ASSERT_TRUE(b.ok());
+  auto again = manager.Acquire(Target("127.0.0.1:1/a"), "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->target.get(), a->target.get());
+  EXPECT_EQ(manager.LiveTargets(), 2u);
+  EXPECT_EQ(manager.LiveSessions(), 1u);  // one ensemble, one module: one session for both chroots
+  ASSERT_TRUE(manager.Acquire(Target("127.0.0.1:2"), "").ok());
+  EXPECT_EQ(manager.LiveSessions(), 2u);
+
+  auto refused = manager.Acquire(Target("127.0.0.1:3"), "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(manager.Acquire(Target("127.0.0.1:1/a"), "nope").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager.Acquire(Target("10.0.0.1:2181"), "").status().code(), StatusCode::kPermissionDenied);
+
+  // Not walked (nothing listens), and a scrape answers at once with what there is.
+  EXPECT_FALSE(a->target->Connected());
+  EXPECT_FALSE(a->target->Walked());
+  const auto families = a->target->Scrape(std::chrono::steady_clock::now() + milliseconds(500));
+  EXPECT_FALSE(families.empty());
+
+  std::vector<prometheus::MetricFamily> own;
+  ASSERT_TRUE(manager.Collect(std::chrono::steady_clock::now(), &own).ok());
+  bool saw_refused = false;
+  for (const auto& f : own) {
+    if (f.name == "zookeeper_exporter_targets_refused_total") {
+      saw_refused = true;
+      EXPECT_EQ(f.metric.at(0).counter.value, 1);
+    }
+  }
+  EXPECT_TRUE(saw_refused);
+}
+
+TEST(TargetManagerTest, IdleTargetsAreDroppedButNotWhileInUse) {
+  TargetManager manager(Config(10, milliseconds(200)), "", milliseconds(50));
+  auto held = manager.Acquire(Target("127.0.0.1:1/held"), "");
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(manager.Acquire(Target("127.0.0.1:1/idle"), "").ok());
+  ASSERT_TRUE(manager.Acquire(Target("127.0.0.1:2"), "").ok());
+  EXPECT_EQ(manager.LiveTargets(), 3u);
+  // The two unused targets go; the one a scrape still holds stays, and so does its session.
+  ASSERT_TRUE(WaitFor([&] { return manager.LiveTargets() == 1; }, milliseconds(10000)));
+  EXPECT_EQ(manager.LiveSessions(), 1u);
+  held->target.reset();
+  ASSERT_TRUE(WaitFor([&] { return manager.LiveTargets() == 0 && manager.LiveSessions() == 0; },
+                      milliseconds(10000)));
+  // A dropped target comes back as a new one.
+  auto back = manager.Acquire(Target("127.0.0.1:1/idle"), "");
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->created);
+}
+
+}  // namespace
+}  // namespace zkx::exporter

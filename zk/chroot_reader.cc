@@ -1,0 +1,62 @@
+#include "zk/chroot_reader.h"
+
+#include <utility>
+
+namespace zkx::zk {
+
+ChrootReader::ChrootReader(ZnodeReader* inner, std::string chroot)
+    : inner_(inner), chroot_(std::move(chroot)) {}
+
+std::string ChrootReader::Outer(const std::string& path) const {
+  if (chroot_.empty()) return path;
+  if (path == "/" || path.empty()) return chroot_;
+  return chroot_ + path;
+}
+
+bool ChrootReader::Inner(const std::string& outer, std::string* inner) const {
+  if (chroot_.empty()) {
+    *inner = outer;
+    return true;
+  }
+  if (outer.compare(0, chroot_.size(), chroot_) != 0) return false;
+  if (outer.size() == chroot_.size()) {
+    *inner = "/";
+    return true;
+  }
+  if (outer[chroot_.size()] != '/') return false;  // "/kafka2" is not inside "/kafka"
+  *inner = outer.substr(chroot_.size());
+  return true;
+}
+
+void ChrootReader::GetChildren2(const std::string& path, ChildrenCallback done) {
+  inner_->GetChildren2(Outer(path), std::move(done));
+}
+
+void ChrootReader::WatchChildren2(const std::string& path, ChildrenCallback done) {
+  inner_->WatchChildren2(Outer(path), std::move(done));
+}
+
+void ChrootReader::WatchExists(const std::string& path, StatCallback done) {
+  inner_->WatchExists(Outer(path), std::move(done));
+}
+
+void ChrootReader::GetAcl(const std::string& path, AclCallback done) {
+  inner_->GetAcl(Outer(path), std::move(done));
+}
+
+WatchSubscription ChrootReader::SubscribeWatches(WatchListener listener) {
+  return inner_->SubscribeWatches([this, listener = std::move(listener)](const WatchEvent& event) {
+    if (event.type == WatchEventType::kResync) {
+      listener(event);
+      return;
+    }
+    WatchEvent mine = event;
+    if (Inner(event.path, &mine.path)) listener(mine);
+  });
+}
+
+uint64_t ChrootReader::SessionEpoch() const {
+  return inner_->SessionEpoch();
+}
+
+}  // namespace zkx::zk
