@@ -13,19 +13,12 @@ std::string ChrootReader::Outer(const std::string& path) const {
   return chroot_ + path;
 }
 
-bool ChrootReader::Inner(const std::string& outer, std::string* inner) const {
-  if (chroot_.empty()) {
-    *inner = outer;
-    return true;
-  }
-  if (outer.compare(0, chroot_.size(), chroot_) != 0) return false;
-  if (outer.size() == chroot_.size()) {
-    *inner = "/";
-    return true;
-  }
-  if (outer[chroot_.size()] != '/') return false;  // "/kafka2" is not inside "/kafka"
-  *inner = outer.substr(chroot_.size());
-  return true;
+std::optional<std::string> ChrootReader::Inner(const std::string& outer) const {
+  if (chroot_.empty()) return outer;
+  if (outer.compare(0, chroot_.size(), chroot_) != 0) return std::nullopt;
+  if (outer.size() == chroot_.size()) return std::string(1, '/');
+  if (outer[chroot_.size()] != '/') return std::nullopt;  // "/kafka2" is not inside "/kafka"
+  return outer.substr(chroot_.size());
 }
 
 void ChrootReader::GetChildren2(const std::string& path, ChildrenCallback done) {
@@ -50,8 +43,11 @@ WatchSubscription ChrootReader::SubscribeWatches(WatchListener listener) {
       listener(event);
       return;
     }
+    std::optional<std::string> inner = Inner(event.path);
+    if (!inner) return;
     WatchEvent mine = event;
-    if (Inner(event.path, &mine.path)) listener(mine);
+    mine.path = std::move(*inner);
+    listener(mine);
   });
 }
 

@@ -11,6 +11,7 @@
 // Thread-safety: as thread-safe as `inner` (zk::Session: fully). Lifetime: `inner` must outlive the reader,
 // and every WatchSubscription it returned must be reset before `inner` goes.
 
+#include <optional>
 #include <string>
 
 #include "zk/znode_reader.h"
@@ -31,8 +32,8 @@ class ChrootReader final : public ZnodeReader {
 
   // "<chroot><path>" ("/" maps to the chroot itself).
   [[nodiscard]] std::string Outer(const std::string& path) const;
-  // The chroot-relative path of a server path, or false when it is outside the chroot.
-  bool Inner(const std::string& outer, std::string* inner) const;
+  // The chroot-relative path of a server path, or nullopt when it is outside the chroot.
+  [[nodiscard]] std::optional<std::string> Inner(const std::string& outer) const;
 
  private:
   ZnodeReader* const inner_;
