@@ -28,9 +28,9 @@ void LoginGuard::Record(const std::string& address, bool success, Clock::time_po
   e.failures = std::min(e.failures + 1, 1000);
   e.last_seen = now;
   const int over = e.failures - options_.free_failures;
-  if (over >= 0) {
+  if (over > 0) {
     // 1 s, 2 s, 4 s ... capped.
-    const int shift = std::min(over, 20);
+    const int shift = std::min(over - 1, 20);
     const auto backoff =
         std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000LL << shift), options_.max_backoff);
     e.blocked_until = now + backoff;

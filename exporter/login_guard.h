@@ -4,7 +4,7 @@
 // scrapes and health checks. Two bounds, both in front of the bcrypt:
 //   - at most `max_concurrent` bcrypt verifications run at once (a semaphore; a request that cannot get a
 //     slot within `slot_wait` is refused without hashing);
-//   - per client address, after `free_failures` consecutive failures, further attempts are refused without
+//   - per client address, after more than `free_failures` consecutive failures, attempts are refused without
 //     hashing until a backoff has passed (1 s, doubling per further failure, at most `max_backoff`); a
 //     success clears the address. The table holds at most `max_addresses` entries: when full, entries whose
 //     backoff has passed are dropped, then the oldest one.
@@ -23,7 +23,7 @@ namespace zkx::exporter {
 struct LoginGuardOptions {
   std::size_t max_concurrent = 1;  // bcrypt verifications at once
   std::chrono::milliseconds slot_wait{1000};
-  int free_failures = 5;  // failures per address before the backoff starts
+  int free_failures = 10;  // failures per address that cost nothing more (mistyped or stale passwords)
   std::chrono::milliseconds max_backoff{60000};
   std::size_t max_addresses = 4096;
 };
