@@ -50,6 +50,11 @@ class Parser {
       }
     }
     const std::string addr = host.substr(0, percent);
+    for (char c : addr) {  // inet_pton stops at a NUL: check every byte first
+      const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+                      c == '.';
+      if (!ok) return false;
+    }
     in6_addr out{};
     return inet_pton(AF_INET6, addr.c_str(), &out) == 1;
   }

@@ -105,6 +105,8 @@ TEST(ConnectStringTest, ErrorsNameTheProblemOnOneLine) {
     EXPECT_EQ(m.find('\n'), std::string::npos) << m;
   }
   EXPECT_TRUE(ParseConnectString("a:1,").ok());  // a trailing comma is tolerated
+  // inet_pton stops at a NUL: "::1:2" must not pass for "::1:2\0\0@:1]" (found by the fuzzer).
+  EXPECT_FALSE(ParseConnectString(std::string_view("::1:2\0\0@\0:1]:2182", 17)).ok());
 }
 
 }  // namespace
