@@ -391,6 +391,8 @@ Status CheckRefreshInterval(std::string_view name, std::chrono::milliseconds int
   return Status::InvalidArgument(std::string(name) + ": " + std::to_string(interval.count()) +
                                  "ms is below the floor of " + std::to_string(kMinRefreshInterval.count()) +
                                  "ms (walking more often buys nothing a scrape could see)");
+}
+
 // exporter/config_node.h: a module's `defaults` and `subtrees` (exporter/modules_config.cc), with the same
 // validation and "<source>:<line>" errors as the top level.
 Result<FileConfig> ParseConfigNode(const YAML::Node& section, const std::string& source_name) {
