@@ -404,7 +404,17 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
         AddWatchLocked(path, kDataWatch);
         if (auto it = removing_.find(path); it != removing_.end()) it->second.clobbered = true;
       }
-      if (live && kind == RequestKind::kWatchExists && rc == ZNONODE) {
+      // Only when the parent is watched (a mirror or walk re-lists it with a child watch, which reports a
+      // re-creation): an exists-watch on a path whose parent nobody watches (a deleted subtree root) is how
+      // its re-creation is seen, and stays.
+      const std::size_t slash = path.rfind('/');
+      const std::string parent = slash == 0 ? "/" : path.substr(0, slash == std::string::npos ? 0 : slash);
+      const auto parent_it = path == "/" ? watched_.end() : watched_.find(parent);
+      const bool parent_watched = parent_it != watched_.end();  // any watch: its child watch may be re-arming
+      if (live && kind == RequestKind::kWatchExists && rc == ZNONODE && !parent_watched) {
+        AddWatchLocked(path, kDataWatch);
+      }
+      if (live && kind == RequestKind::kWatchExists && rc == ZNONODE && parent_watched) {
         // The client registered an exists-watch anyway (zk_hashtable.c, exists result checker). Only a
         // creation of this exact path would fire it, and a sequential child's name never comes back: left
         // alone it is re-sent in every SetWatches for the life of the session. Remove it on the server and
