@@ -21,6 +21,10 @@ SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, st
   view->watch.mode = spec_.refresh_mode == RefreshMode::kWatch && budget_ != nullptr ? RefreshMode::kWatch
                                                                                      : RefreshMode::kPoll;
   view_ = std::move(view);
+  if (spec_.value_rules) {
+    values_ = std::make_unique<ValueTracker>(spec_.value_rules, spec_.max_znode_series,
+                                             spec_.limits.max_in_flight, spec_.limits.timeout);
+  }
   for (const std::string& text : spec_.znode_patterns) {
     Result<ZnodePattern> pattern = ZnodePattern::Parse(ZnodePattern::Resolve(spec_.root, text));
     if (pattern.ok()) {
@@ -119,12 +123,14 @@ void SubtreeRefresher::RefreshOnce() {
       zk::WalkSubtree(*reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) {
         builder.Visit(z);
         acl_audit.Add(z.path);
+        if (values_) values_->Add(z.path, *z.stat);
       });
   const auto now = std::chrono::system_clock::now();
   if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
     // A missing root is a fact about the tree, not a failure: publish an empty snapshot.
     SubtreeSnapshot built = std::move(builder).Finish(summary, now);
     built.acl = acl_audit.Run(*reader_);
+    if (values_) built.values = values_->Finish(*reader_);
     auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
     if (snapshot->truncated()) {
       spdlog::warn("subtree {}: walk truncated after {} znodes (depth cap: {}, znode cap: {}, timeout: {})",
@@ -136,6 +142,7 @@ void SubtreeRefresher::RefreshOnce() {
     Publish(std::move(snapshot), Status::Ok());
   } else {
     spdlog::warn("subtree {}: walk failed: {}", spec_.root, summary.status.ToString());
+    if (values_) values_->Abandon();
     Publish(nullptr, summary.status);
   }
 }

@@ -71,6 +71,7 @@ class SubtreeRefresher {
   zk::ZnodeReader* const reader_;
   const std::function<bool()> connected_;
   WatchBudget* const budget_;
+  std::unique_ptr<ValueTracker> values_;  // value rules (poll mode); refresher thread only
 
   mutable std::mutex mu_;
   WatchRefresher* watch_ = nullptr;          // guarded by mu_: set while the watch loop runs
