@@ -85,9 +85,11 @@ Scalar MapText(const ValueRule& rule, std::string_view text, std::optional<doubl
     auto it = rule.value_map.find(text);
     if (it != rule.value_map.end()) return {it->second};
   }
+  // With a map and a default, every scalar the map does not name gets the default, numbers included
+  // ({"-1": 1} with default 0: "is the leader -1").
+  if (!rule.value_map.empty() && rule.value_map_default) return {rule.value_map_default};
   if (native) return {native};
   if (std::optional<double> n = ParseNumber(text)) return {n};
-  if (rule.value_map_default) return {rule.value_map_default};
   return {std::nullopt,
           rule.value_map.empty() ? ValueErrorReason::kNotANumber : ValueErrorReason::kUnmappedValue};
 }
@@ -134,7 +136,9 @@ void Expand(const ValueRule& rule, const Json& node, std::size_t seg, LabelPairs
   if (key == "*") {
     const std::size_t wildcard = static_cast<std::size_t>(
         std::count(rule.json_path.begin(), rule.json_path.begin() + static_cast<std::ptrdiff_t>(seg), "*"));
-    const std::string& label = rule.wildcard_labels.at(wildcard);
+    static const std::string kUnnamed = "_";  // count / count_by: the label is never exposed
+    const std::string& label =
+        wildcard < rule.wildcard_labels.size() ? rule.wildcard_labels[wildcard] : kUnnamed;
     if (node.is_object()) {
       for (auto it = node.begin(); it != node.end() && !*over; ++it) {
         labels.emplace_back(label, it.key());

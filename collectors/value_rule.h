@@ -11,9 +11,9 @@
 //     zookeeper_value_errors_total{root,rule,reason}, and nothing ever becomes 0 silently.
 //   - A missing key (JSON field, key=value key) or a JSON null is `missing_key`, unless the rule sets
 //     `missing_value`, which is then the sample's value (no error).
-//   - A string that is neither in `value_map` nor a number is `unmapped_value` (`not_a_number` without a
-//   map),
-//     unless `value_map_default` is set. Map keys match the JSON text of a scalar ("ACTIVE", "-1", "true").
+//   - Map keys match the JSON text of a scalar ("ACTIVE", "-1", "true"). With `value_map_default`, every
+//     scalar the map does not name gets the default, numbers included. Without it, a scalar not in the map
+//     is its number, and a string that is no number is `unmapped_value` (`not_a_number` without a map).
 //   - JSON booleans are 1 and 0; numbers in strings ("1700000000000") are numbers.
 // Pure functions over values; a ValueRule is immutable after parsing and shared read-only across threads.
 

@@ -101,7 +101,8 @@ Truth ReadTruth(test::ZkTestClient& c) {
   Truth t;
   t.controller = Json::parse(c.Get("/controller").value())["brokerid"].get<int>();
   t.brokers = static_cast<int>(c.GetChildren("/brokers/ids").value().size());
-  for (const std::string& topic : c.GetChildren("/brokers/topics").value()) {
+  const std::vector<std::string> topics = c.GetChildren("/brokers/topics").value();
+  for (const std::string& topic : topics) {
     const Json assignment = Json::parse(c.Get("/brokers/topics/" + topic).value());
     for (const auto& [partition, replicas] : assignment["partitions"].items()) {
       ++t.partitions;
