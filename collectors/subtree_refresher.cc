@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "collectors/acl_audit_pass.h"
+#include "collectors/value_tracker.h"
 
 namespace zkx::collectors {
 
@@ -41,6 +42,8 @@ struct SubtreeRefresher::Core {
   bool busy = false;                         // guarded by mu: a task is running on a worker
   WatchRefresher* watch = nullptr;           // guarded by mu: set while the watch loop runs
   std::shared_ptr<const SubtreeView> view;   // guarded by mu; replaced, never mutated
+  // Value rules: data reads for the znodes a rule needs. Used by one walk at a time (tasks never overlap).
+  std::unique_ptr<ValueTracker> values;
 };
 
 SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected,
@@ -56,6 +59,10 @@ SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, st
   view->watch.mode = c.spec.refresh_mode == RefreshMode::kWatch && c.budget != nullptr ? RefreshMode::kWatch
                                                                                        : RefreshMode::kPoll;
   c.view = std::move(view);
+  if (c.spec.value_rules) {
+    c.values = std::make_unique<ValueTracker>(c.spec.value_rules, c.spec.max_znode_series,
+                                              c.spec.limits.max_in_flight, c.spec.limits.timeout);
+  }
   for (const std::string& text : c.spec.znode_patterns) {
     Result<ZnodePattern> pattern = ZnodePattern::Parse(ZnodePattern::Resolve(c.spec.root, text));
     if (pattern.ok()) {
@@ -187,12 +194,14 @@ void SubtreeRefresher::Core::RefreshOnce() {
       zk::WalkSubtree(*reader, spec.root, spec.limits, [&](const zk::WalkedZnode& z) {
         builder.Visit(z);
         acl_audit.Add(z.path);
+        if (values) values->Add(z.path, *z.stat);
       });
   const auto now = std::chrono::system_clock::now();
   if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
     // A missing root is a fact about the tree, not a failure: publish an empty snapshot.
     SubtreeSnapshot built = std::move(builder).Finish(summary, now);
     built.acl = acl_audit.Run(*reader);
+    if (values) built.values = values->Finish(*reader);
     auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
     if (snapshot->truncated()) {
       spdlog::warn("subtree {}: walk truncated after {} znodes (depth cap: {}, znode cap: {}, timeout: {})",
@@ -204,6 +213,7 @@ void SubtreeRefresher::Core::RefreshOnce() {
     Publish(std::move(snapshot), Status::Ok());
   } else {
     spdlog::warn("subtree {}: walk failed: {}", spec.root, summary.status.ToString());
+    if (values) values->Abandon();
     Publish(nullptr, summary.status);
   }
 }

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "collectors/value_rule.h"
 #include "zk/subtree_walk.h"
 
 namespace zkx::collectors {
@@ -36,6 +38,8 @@ struct SubtreeSpec {
   // request each) and count those open to world:anyone and those carrying each ACL scheme.
   bool acl_audit = false;
   std::size_t acl_audit_max_znodes = 10000;
+  // Value rules (collectors/value_rule.h): metrics from the data of matching znodes. Null: none.
+  std::shared_ptr<const ValueRuleSet> value_rules;
 
   friend bool operator==(const SubtreeSpec& a, const SubtreeSpec& b) {
     return a.root == b.root && a.refresh_interval == b.refresh_interval && a.refresh_mode == b.refresh_mode &&
@@ -43,7 +47,8 @@ struct SubtreeSpec {
            a.limits.max_znodes == b.limits.max_znodes && a.limits.max_in_flight == b.limits.max_in_flight &&
            a.limits.timeout == b.limits.timeout && a.znode_patterns == b.znode_patterns &&
            a.max_znode_series == b.max_znode_series && a.acl_audit == b.acl_audit &&
-           a.acl_audit_max_znodes == b.acl_audit_max_znodes;
+           a.acl_audit_max_znodes == b.acl_audit_max_znodes &&
+           (a.value_rules ? a.value_rules->fingerprint : "") == (b.value_rules ? b.value_rules->fingerprint : "");
   }
 };
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "collectors/tree_metrics.h"
+#include "collectors/value_metrics.h"
 
 namespace zkx::collectors {
 
@@ -103,6 +104,7 @@ Status TreeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/
   for (const auto& r : Refreshers())
     entries.push_back({r->spec().root, r->spec().refresh_interval, r->View()});
   for (auto& family : BuildTreeFamilies(entries)) out->push_back(std::move(family));
+  AppendValueFamilies(entries, out);  // value rules (collectors/value_metrics.h)
   return Status::Ok();
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "collectors/subtree_spec.h"
+#include "collectors/value_tracker.h"
 #include "collectors/znode_pattern.h"
 #include "zk/acl_audit.h"
 #include "zk/subtree_walk.h"
@@ -54,6 +55,7 @@ struct SubtreeSnapshot {
   std::vector<ZnodeSample> znode_samples;
   bool znode_series_truncated = false;  // more znodes matched than the cap allowed
   std::optional<AclAuditResult> acl;    // subtrees with acl_audit only
+  std::shared_ptr<const ValueSnapshot> values;  // subtrees with value_rules only
 
   [[nodiscard]] bool truncated() const { return truncated_depth || truncated_znodes || truncated_timeout; }
 };

@@ -83,6 +83,10 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
       inbox_(std::make_shared<Inbox>()),
       mirror_(spec.root) {
   state_.mode = RefreshMode::kWatch;
+  if (spec.value_rules) {
+    values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series, spec.limits.max_in_flight,
+                                             spec.limits.timeout);
+  }
 }
 
 WatchRefresher::~WatchRefresher() {
@@ -385,6 +389,7 @@ void WatchRefresher::Rebuild(bool full_walk, std::chrono::nanoseconds duration) 
   SubtreeSnapshot built = mirror_.BuildSnapshot(spec_, patterns_, std::chrono::system_clock::now(), duration,
                                                 TreeMirror::Caps{truncated_depth_, false});
   built.acl = acl_;
+  if (values_) built.values = values_->FromNodes(mirror_.nodes(), *reader_);
   auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
   state_.watched_bytes = held_bytes_;
   publish_(std::move(snapshot), Status::Ok(), full_walk, state_);

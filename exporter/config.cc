@@ -21,6 +21,7 @@
 #include "base/read_file.h"
 #include "collectors/znode_pattern.h"
 #include "exporter/duration.h"
+#include "exporter/value_rules_config.h"
 
 namespace zkx::exporter {
 namespace {
@@ -262,6 +263,7 @@ class ConfigParser {
     std::string root;
     bool has_root = false;
     YAML::Node patterns;
+    YAML::Node value_rules;
     Status s = ForEachKey(entry, "a subtree", [&](const std::string& key, const YAML::Node& value) {
       if (key == "root") {
         Result<std::string> text = ScalarOf(key, value, "an absolute znode path");
@@ -276,9 +278,13 @@ class ConfigParser {
         patterns = value;
         return Status::Ok();
       }
+      if (key == "value_rules") {  // parsed once the root is known (exporter/value_rules_config.h)
+        value_rules = value;
+        return Status::Ok();
+      }
       bool known = false;
       if (Status ls = ParseLimitKey(key, value, &settings, &known); !ls.ok()) return ls;
-      if (!known) return UnknownKey(key, "a subtree", "root, znode_patterns, " + std::string(kLimitKeys));
+      if (!known) return UnknownKey(key, "a subtree", "root, znode_patterns, value_rules, " + std::string(kLimitKeys));
       return Status::Ok();
     });
     if (!s.ok()) return s;
@@ -309,9 +315,16 @@ class ConfigParser {
         spec.znode_patterns.push_back(resolved);
       }
     }
+    if (value_rules && !value_rules.IsNull()) {
+      Result<std::shared_ptr<const collectors::ValueRuleSet>> rules =
+          ParseValueRules(value_rules, root, source_, &metric_lines_);
+      if (!rules.ok()) return rules.status();
+      spec.value_rules = std::move(rules).value();
+    }
     return spec;
   }
 
+  std::map<std::string, int> metric_lines_;  // value rules: metric name -> line, unique across the file
   const std::string& source_;
   bool mode_set_ = false;  // the subtree ParseSubtree just parsed has a refresh_mode (its own or the default)
   YAML::Mark current_key_mark_ = YAML::Mark::null_mark();

@@ -18,7 +18,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
 fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/fuzz"
-targets=(mntr_parser admin_json_parser connect_string config_yaml duration znode_pattern)
+targets=(mntr_parser admin_json_parser connect_string config_yaml duration znode_pattern value_decoder)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DZKX_FUZZ=ON -DZKX_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

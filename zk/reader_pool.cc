@@ -30,6 +30,10 @@ void ReaderPool::GetAcl(const std::string& path, AclCallback done) {
   Next().GetAcl(path, std::move(done));
 }
 
+void ReaderPool::GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) {
+  primary_->GetData(path, std::move(done));
+}
+
 void ReaderPool::WatchChildren2(const std::string& path, ChildrenCallback done) {
   primary_->WatchChildren2(path, std::move(done));
 }

@@ -31,6 +31,9 @@ class ReaderPool final : public ZnodeReader {
 
   void GetChildren2(const std::string& path, ChildrenCallback done) override;
   void GetAcl(const std::string& path, AclCallback done) override;
+  // Data reads (value rules) go to the primary: a watch-mode re-read after a data watch fired there must not
+  // be answered by a member that has not applied the change yet.
+  void GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) override;
   void WatchChildren2(const std::string& path, ChildrenCallback done) override;
   void WatchExists(const std::string& path, StatCallback done) override;
   WatchSubscription SubscribeWatches(WatchListener listener) override;

@@ -129,6 +129,13 @@ class ZnodeReader {
   virtual void GetAcl(const std::string& path, AclCallback done) {
     if (done) done(Status::Internal("GetAcl is not implemented by this reader for " + path), {}, {});
   }
+  // Reads `path`'s data and Stat (zoo_aget, no watch), for value rules. Same contract as GetChildren2. The
+  // default fails at once with kInternal ("not implemented"), for fakes that hold no data. zk::Session's
+  // ZnodeWriter::GetData has the same signature and implements both.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): the interface takes callbacks by value
+  virtual void GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) {
+    if (done) done(Status::Internal("GetData is not implemented by this reader for " + path), {}, {});
+  }
   // Registers a listener for every watch event and every kResync. Default: no events (an inactive
   // subscription). Thread-safe.
   virtual WatchSubscription SubscribeWatches(WatchListener /*listener*/) { return {}; }
