@@ -12,6 +12,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # a real ZooKeeper ensemble (3.8) and a real Prometheus (2.42, with promtool)
   zookeeper default-jre-headless libservlet-api-java libslf4j-java prometheus
+  # the ZooKeeper C client with TLS + SASL from Debian's source (scripts/build-zk-client.sh), and SASL at run time
+  dpkg-dev javacc default-jdk-headless libsasl2-dev libsasl2-modules binutils
 )
 
 SUDO=""

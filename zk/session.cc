@@ -35,6 +35,8 @@
 #include <zookeeper/zookeeper_version.h>
 
 #include "zk/client_log.h"
+#include "zk/secure_connector.h"
+#include "zk/secure_failures.h"
 #include "zk/session_requests.h"
 #include "zk/zk_errors.h"
 
@@ -84,8 +86,8 @@ using internal::RequestKind;
 
 class Session::Impl final : private internal::ReplySink {
  public:
-  explicit Impl(SessionOptions options)
-      : options_(std::move(options)), warn_limiter_(kWarnPerSecond, kWarnBurst) {}
+  Impl(SessionOptions options, std::unique_ptr<SecureConnector> connector)
+      : options_(std::move(options)), connector_(std::move(connector)), warn_limiter_(kWarnPerSecond, kWarnBurst) {}
   ~Impl() { Stop(); }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -173,6 +175,7 @@ class Session::Impl final : private internal::ReplySink {
   void WarnLimited(const std::string& message);
 
   const SessionOptions options_;
+  const std::unique_ptr<SecureConnector> connector_;  // TLS / SASL / plain handle creation; outlives handles
   LogRateLimiter warn_limiter_;
 
   mutable std::mutex mu_;
@@ -452,6 +455,9 @@ void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
       epoch_after = tracker_.stats().session_epoch;
     }
     if (epoch_after != epoch_before) Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch_after});
+    if (!log_line.empty() && next == SessionState::kAuthFailed && connector_->uses_sasl()) {
+      RecordSecurityFailure(SecurityFailure::kSasl, "SASL authentication failed; the handle will be replaced");
+    }
     if (!log_line.empty()) {
       const bool bad = next == SessionState::kExpired || next == SessionState::kAuthFailed;
       if (bad) {
@@ -541,8 +547,7 @@ void Session::Impl::CreateHandle() {
       if (stopping_) return;
       creating_ = true;
     }
-    zhandle_t* zh = zookeeper_init2(options_.hosts.c_str(), &Impl::Watcher, timeout_ms, nullptr, this, 0,
-                                    &ZkClientLogCallback);
+    zhandle_t* zh = connector_->Init(options_.hosts, &Impl::Watcher, timeout_ms, this, &ZkClientLogCallback);
     const int init_errno = errno;
     if (zh != nullptr) {
       // Never re-resolve DNS from the IO loop (a DNS failure there stops pings and expires the session).
@@ -654,10 +659,13 @@ Result<std::unique_ptr<Session>> Session::Create(SessionOptions options) {
   if (options.init_retry_backoff.count() < 0 || options.drain_timeout.count() < 0) {
     return Status::InvalidArgument("zookeeper init_retry_backoff and drain_timeout must not be negative");
   }
-  return std::unique_ptr<Session>(new Session(std::move(options)));
+  auto connector = SecureConnector::Create(options.security);
+  if (!connector.ok()) return connector.status();
+  return std::unique_ptr<Session>(new Session(std::move(options), std::move(connector).value()));
 }
 
-Session::Session(SessionOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Session::Session(SessionOptions options, std::unique_ptr<SecureConnector> connector)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(connector))) {}
 Session::~Session() {
   Stop();
 }
