@@ -1,6 +1,7 @@
 #include "zk/secure_connector.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -76,6 +77,9 @@ Result<std::unique_ptr<SecureConnector>> SecureConnector::Create(SecurityOptions
   State& st = *c->state_;
   st.options = std::move(options);
   if (st.options.tls) {
+    // Over TLS the client writes with SSL_write (write(2), no MSG_NOSIGNAL): a server closing the connection
+    // would kill the process with SIGPIPE. The exporter ignores it anyway (exporter/signals.cc); so do we.
+    std::signal(SIGPIPE, SIG_IGN);
     st.cert_argument = ZooKeeperCertArgument(*st.options.tls);
     if (st.options.tls->insecure_skip_verify) {
       spdlog::warn(

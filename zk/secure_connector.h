@@ -3,7 +3,7 @@
 // place that calls zookeeper_init_ssl / zookeeper_init_sasl. zk::Session calls Init instead of zookeeper_init2.
 //
 //  - Plain: zookeeper_init2 (as before).
-//  - TLS: registers the connect string's expected peer names (zk/tls_connect_hook.h), then zookeeper_init_ssl
+//  - TLS: ignores SIGPIPE process-wide (the client's SSL_write has no MSG_NOSIGNAL), registers the connect string's expected peer names (zk/tls_connect_hook.h), then zookeeper_init_ssl
 //    with "ca,cert,key", serialised by a process-wide mutex (the client splits that string with strtok, which
 //    is not thread-safe), and sets the log callback right after (zookeeper_init_ssl takes none).
 //  - SASL: zookeeper_init_sasl with Cyrus SASL callbacks that answer from this object's memory (user, password
