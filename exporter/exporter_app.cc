@@ -306,6 +306,8 @@ int RunExporter(int argc, const char* const* argv) {
   if (!subtrees.ok()) return Fatal(subtrees.status().message());
   Result<HttpSecurity> web_security = LoadWebSecurity(flags);
   if (!web_security.ok()) return Fatal(web_security.status().message());
+  Result<zk::SecurityOptions> security = BuildSecurityOptions(flags.security);  // TLS / SASL to ZooKeeper
+  if (!security.ok()) return Fatal(security.status().message());
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {
@@ -325,6 +327,7 @@ int RunExporter(int argc, const char* const* argv) {
   options.session_timeout = flags.session_timeout;
   options.credentials = std::move(credentials).value();
   options.max_in_flight = flags.max_in_flight;
+  options.security = std::move(security).value();
   std::vector<std::unique_ptr<zk::Session>> walk_sessions;
   for (std::size_t i = 1; i < flags.walk_sessions; ++i) {
     Result<std::unique_ptr<zk::Session>> extra = zk::Session::Create(options);

@@ -1,5 +1,6 @@
 #include "zk/secure_connector.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <sasl/sasl.h>
 #endif
 
+#include "zk/secure_failures.h"
 #include "zk/tls_connect_hook.h"
 
 namespace zkx::zk {
@@ -24,6 +26,17 @@ std::mutex g_init_ssl_mu;
 #if ZKX_ZOOKEEPER_HAS_SASL
 std::once_flag g_sasl_init_once;
 int g_sasl_init_rc = SASL_OK;
+
+// After a SASL failure the 3.8.0 client marks the handle AUTH_FAILED without a session event (zk_sasl.c,
+// zoo_sasl_mark_failed): its log line is the only signal. SASL handles log through this filter, which counts
+// the failure and forwards every line to the session's own log callback (process-wide, like the bridge).
+std::atomic<log_callback_fn> g_sasl_forward{nullptr};
+void SaslWatchingLogCallback(const char* message) {
+  if (message != nullptr && std::strstr(message, "SASL authentication failed") != nullptr) {
+    RecordSecurityFailure(SecurityFailure::kSasl, "SASL authentication failed (the server refused it)");
+  }
+  if (log_callback_fn forward = g_sasl_forward.load(); forward != nullptr) forward(message);
+}
 #endif
 
 }  // namespace
@@ -145,7 +158,9 @@ zhandle_t* SecureConnector::Init(const std::string& hosts, watcher_fn watcher, i
     params.host = st.options.sasl->host.c_str();
     params.mechlist = st.mechlist.c_str();
     params.callbacks = st.callbacks.data();
-    return zookeeper_init_sasl(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0, log_callback, &params);
+    g_sasl_forward.store(log_callback);
+    return zookeeper_init_sasl(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0, &SaslWatchingLogCallback,
+                               &params);
   }
 #endif
   return zookeeper_init2(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0, log_callback);

@@ -9,7 +9,8 @@
 //   certificate_expired    the server's certificate (or one in its chain) is expired or not yet valid
 //   hostname_mismatch      the server's certificate is valid but not for the host (or IP) we connected to
 //   sasl                   SASL authentication failed (the session went to AUTH_FAILED with SASL configured)
-// TLS failures are recorded by the client's IO thread (zk/tls_connect_hook.cc), SASL failures by zk::Session;
+// TLS failures are recorded by the client's IO thread (zk/tls_connect_hook.cc), SASL failures from the client's log
+// line (zk/secure_connector.cc: 3.8.0 sends no session event for them);
 // they are counted per process because the C client's hook has no handle to name (every session of one
 // exporter shares one TLS configuration).
 //

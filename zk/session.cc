@@ -36,7 +36,6 @@
 
 #include "zk/client_log.h"
 #include "zk/secure_connector.h"
-#include "zk/secure_failures.h"
 #include "zk/session_requests.h"
 #include "zk/zk_errors.h"
 
@@ -455,9 +454,6 @@ void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
       epoch_after = tracker_.stats().session_epoch;
     }
     if (epoch_after != epoch_before) Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch_after});
-    if (!log_line.empty() && next == SessionState::kAuthFailed && connector_->uses_sasl()) {
-      RecordSecurityFailure(SecurityFailure::kSasl, "SASL authentication failed; the handle will be replaced");
-    }
     if (!log_line.empty()) {
       const bool bad = next == SessionState::kExpired || next == SessionState::kAuthFailed;
       if (bad) {
