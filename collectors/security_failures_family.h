@@ -1,5 +1,6 @@
 #pragma once
-// The session's security outcomes as metric families, built at scrape time from zk::GetSecurityFailureCounts():
+// The session's security outcomes as metric families, built at scrape time from
+// zk::GetSecurityFailureCounts():
 //   zookeeper_session_security_failures_total{reason}  connections refused, by reason (zk/secure_failures.h:
 //       tls_handshake, untrusted_certificate, certificate_expired, hostname_mismatch, sasl); every reason is
 //       always present, so a rate() alert works from the first scrape

@@ -41,7 +41,8 @@ void AddSecurityFlags(CLI::App& app, SecurityFlags& f) {
 
 Result<zk::SecurityOptions> BuildSecurityOptions(const SecurityFlags& f) {
   zk::SecurityOptions out;
-  if (!f.tls_ca_file.empty() || !f.tls_cert_file.empty() || !f.tls_key_file.empty() || f.tls_insecure_skip_verify) {
+  if (!f.tls_ca_file.empty() || !f.tls_cert_file.empty() || !f.tls_key_file.empty() ||
+      f.tls_insecure_skip_verify) {
     zk::TlsOptions tls;
     tls.ca_file = f.tls_ca_file;
     tls.cert_file = f.tls_cert_file;
@@ -58,7 +59,8 @@ Result<zk::SecurityOptions> BuildSecurityOptions(const SecurityFlags& f) {
     sasl.principal = f.sasl_principal;
     if (!f.sasl_credentials_file.empty()) {
       Result<zk::DigestCredentials> c = zk::LoadDigestCredentialsFile(f.sasl_credentials_file);
-      if (!c.ok()) return Status::InvalidArgument("--zookeeper.sasl.credentials-file: " + c.status().message());
+      if (!c.ok())
+        return Status::InvalidArgument("--zookeeper.sasl.credentials-file: " + c.status().message());
       sasl.username = std::move(c->user);
       sasl.password = std::move(c->password);
     }

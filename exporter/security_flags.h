@@ -8,7 +8,9 @@
 #include "base/status.h"
 #include "zk/secure_options.h"
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace zkx::exporter {
 

@@ -28,8 +28,7 @@ run_preset() {
 start=$(date +%s)
 run_preset ci --timeout 600
 if [ -z "${ZKX_TEST_QUICK:-}" ]; then
-  # lsan.supp: the C client's zookeeper_init_ssl leaks one copy of its certificate argument per handle.
-  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     run_preset asan -L "unit|integration" --timeout 900
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" run_preset tsan -L "unit|integration" --timeout 900
   scripts/fuzz.sh 15

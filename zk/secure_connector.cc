@@ -45,7 +45,8 @@ struct SecureConnector::State {
   SecurityOptions options;
   std::string cert_argument;  // "ca,cert,key"
 #if ZKX_ZOOKEEPER_HAS_SASL
-  // Cyrus SASL's callbacks answer from here; `secret` is a sasl_secret_t (length + bytes), wiped on destruction.
+  // Cyrus SASL's callbacks answer from here; `secret` is a sasl_secret_t (length + bytes), wiped on
+  // destruction.
   std::vector<unsigned char> secret;
   std::vector<sasl_callback_t> callbacks;
   std::string mechlist;
@@ -62,7 +63,8 @@ struct SecureConnector::State {
   }
   static int OnSecret(sasl_conn_t* /*conn*/, void* context, int id, sasl_secret_t** psecret) {
     auto* self = static_cast<State*>(context);
-    if (self == nullptr || psecret == nullptr || id != SASL_CB_PASS || self->secret.empty()) return SASL_BADPARAM;
+    if (self == nullptr || psecret == nullptr || id != SASL_CB_PASS || self->secret.empty())
+      return SASL_BADPARAM;
     *psecret = reinterpret_cast<sasl_secret_t*>(self->secret.data());
     return SASL_OK;
   }
@@ -96,7 +98,8 @@ Result<std::unique_ptr<SecureConnector>> SecureConnector::Create(SecurityOptions
     st.cert_argument = ZooKeeperCertArgument(*st.options.tls);
     if (st.options.tls->insecure_skip_verify) {
       spdlog::warn(
-          "zookeeper: --zookeeper.tls.insecure-skip-verify is set: the servers' certificates and names are NOT "
+          "zookeeper: --zookeeper.tls.insecure-skip-verify is set: the servers' certificates and names are "
+          "NOT "
           "verified; anyone on the path can impersonate the ensemble");
       SetTlsInsecureSkipVerify(true);
     }
@@ -124,10 +127,8 @@ Result<std::unique_ptr<SecureConnector>> SecureConnector::Create(SecurityOptions
     using Generic = int (*)(void);
     auto cb = [](auto fn) { return reinterpret_cast<Generic>(reinterpret_cast<void (*)(void)>(fn)); };
     st.callbacks = {
-        {SASL_CB_USER, cb(&State::OnSimple), &st},
-        {SASL_CB_AUTHNAME, cb(&State::OnSimple), &st},
-        {SASL_CB_PASS, cb(&State::OnSecret), &st},
-        {SASL_CB_GETREALM, cb(&State::OnRealm), &st},
+        {SASL_CB_USER, cb(&State::OnSimple), &st}, {SASL_CB_AUTHNAME, cb(&State::OnSimple), &st},
+        {SASL_CB_PASS, cb(&State::OnSecret), &st}, {SASL_CB_GETREALM, cb(&State::OnRealm), &st},
         {SASL_CB_LIST_END, nullptr, nullptr},
     };
     st.mechlist = sasl.mechanism;
@@ -138,14 +139,15 @@ Result<std::unique_ptr<SecureConnector>> SecureConnector::Create(SecurityOptions
 
 zhandle_t* SecureConnector::Init(const std::string& hosts, watcher_fn watcher, int timeout_ms, void* context,
                                  log_callback_fn log_callback) {
-  State& st = *state_;
+  [[maybe_unused]] State& st = *state_;  // unused when the client has neither TLS nor SASL
 #if ZKX_ZOOKEEPER_HAS_SSL
   if (st.options.tls) {
     if (!st.options.tls->insecure_skip_verify) RegisterTlsPeerExpectations(ResolveTlsPeerExpectations(hosts));
     zhandle_t* zh = nullptr;
     {
       std::lock_guard<std::mutex> lock(g_init_ssl_mu);
-      zh = zookeeper_init_ssl(hosts.c_str(), st.cert_argument.c_str(), watcher, timeout_ms, nullptr, context, 0);
+      zh = zookeeper_init_ssl(hosts.c_str(), st.cert_argument.c_str(), watcher, timeout_ms, nullptr, context,
+                              0);
     }
     if (zh != nullptr) zoo_set_log_callback(zh, log_callback);
     return zh;
@@ -159,8 +161,8 @@ zhandle_t* SecureConnector::Init(const std::string& hosts, watcher_fn watcher, i
     params.mechlist = st.mechlist.c_str();
     params.callbacks = st.callbacks.data();
     g_sasl_forward.store(log_callback);
-    return zookeeper_init_sasl(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0, &SaslWatchingLogCallback,
-                               &params);
+    return zookeeper_init_sasl(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0,
+                               &SaslWatchingLogCallback, &params);
   }
 #endif
   return zookeeper_init2(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0, log_callback);
@@ -176,10 +178,12 @@ bool SecureConnector::uses_sasl() const {
 std::string SecureConnector::Describe() const {
   const SecurityOptions& o = state_->options;
   if (o.tls) {
-    return "TLS (CA " + (o.tls->ca_file.empty() ? std::string("none") : o.tls->ca_file) + ", client certificate " +
-           o.tls->cert_file + (o.tls->insecure_skip_verify ? ", verification OFF)" : ", server name checked)");
+    return "TLS (CA " + (o.tls->ca_file.empty() ? std::string("none") : o.tls->ca_file) +
+           ", client certificate " + o.tls->cert_file +
+           (o.tls->insecure_skip_verify ? ", verification OFF)" : ", server name checked)");
   }
-  if (o.sasl) return "SASL " + o.sasl->mechanism + " (service " + o.sasl->service + ", host " + o.sasl->host + ")";
+  if (o.sasl)
+    return "SASL " + o.sasl->mechanism + " (service " + o.sasl->service + ", host " + o.sasl->host + ")";
   return "plain TCP";
 }
 

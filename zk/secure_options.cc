@@ -8,9 +8,10 @@ namespace {
 Status CheckTlsFile(const std::string& path, const char* flag, bool required) {
   if (path.empty()) {
     if (!required) return Status::Ok();
-    return Status::InvalidArgument(std::string(flag) +
-                                   " is required for TLS: the ZooKeeper C client 3.8.0 needs a CA file, a client "
-                                   "certificate and its key");
+    return Status::InvalidArgument(
+        std::string(flag) +
+        " is required for TLS: the ZooKeeper C client 3.8.0 needs a CA file, a client "
+        "certificate and its key");
   }
   if (path.find(',') != std::string::npos) {
     return Status::InvalidArgument(std::string(flag) + ": the path '" + path +
@@ -50,7 +51,8 @@ Status ValidateSecurityOptions(const SecurityOptions& options) {
   if (options.sasl) {
     if (!ClientHasSasl()) {
       return Status::InvalidArgument(
-          "--zookeeper.sasl.*: this build links a ZooKeeper C client without SASL (Debian's libzookeeper-mt); "
+          "--zookeeper.sasl.*: this build links a ZooKeeper C client without SASL (Debian's "
+          "libzookeeper-mt); "
           "build with -DZKX_ZOOKEEPER_CLIENT=bundled (scripts/build-zk-client.sh)");
     }
     if (options.tls) {
@@ -60,7 +62,8 @@ Status ValidateSecurityOptions(const SecurityOptions& options) {
     }
     const SaslOptions& sasl = *options.sasl;
     if (sasl.service.empty() || sasl.host.empty()) {
-      return Status::InvalidArgument("--zookeeper.sasl.service-name and --zookeeper.sasl.host must not be empty");
+      return Status::InvalidArgument(
+          "--zookeeper.sasl.service-name and --zookeeper.sasl.host must not be empty");
     }
     if (sasl.mechanism == "DIGEST-MD5") {
       if (sasl.username.empty()) {
@@ -72,7 +75,8 @@ Status ValidateSecurityOptions(const SecurityOptions& options) {
         return Status::InvalidArgument("--zookeeper.sasl.mechanism=GSSAPI needs --zookeeper.sasl.principal");
       }
       if (!sasl.keytab_file.empty() && access(sasl.keytab_file.c_str(), R_OK) != 0) {
-        return Status::InvalidArgument("--zookeeper.sasl.keytab-file: cannot read '" + sasl.keytab_file + "'");
+        return Status::InvalidArgument("--zookeeper.sasl.keytab-file: cannot read '" + sasl.keytab_file +
+                                       "'");
       }
     } else {
       return Status::InvalidArgument("--zookeeper.sasl.mechanism must be DIGEST-MD5 or GSSAPI, not '" +

@@ -19,14 +19,14 @@
 namespace zkx::zk {
 
 struct TlsOptions {
-  std::string ca_file;    // PEM CA bundle the server's certificate must chain to
-  std::string cert_file;  // PEM client certificate (chain)
-  std::string key_file;   // PEM private key of the client certificate, unencrypted
+  std::string ca_file;                // PEM CA bundle the server's certificate must chain to
+  std::string cert_file;              // PEM client certificate (chain)
+  std::string key_file;               // PEM private key of the client certificate, unencrypted
   bool insecure_skip_verify = false;  // no certificate and no name check (logged as a warning)
 };
 
 struct SaslOptions {
-  std::string mechanism;             // "DIGEST-MD5" or "GSSAPI"
+  std::string mechanism;              // "DIGEST-MD5" or "GSSAPI"
   std::string service = "zookeeper";  // SASL service name (the server principal's first part for GSSAPI)
   std::string host = "zk-sasl-md5";   // SASL server host (DIGEST-MD5: the server's realm host, as zkCli uses)
   // DIGEST-MD5: from the credentials file ("user:password"); secret.

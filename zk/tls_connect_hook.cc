@@ -1,9 +1,5 @@
 #include "zk/tls_connect_hook.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -11,11 +7,14 @@
 #include <string_view>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include "zk/secure_failures.h"
 
@@ -125,7 +124,8 @@ std::vector<TlsPeerExpectation> ResolveTlsPeerExpectations(const std::string& co
     while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
     // The last ':' separates the port (the C client's IPv6 form is "::1:2181").
     if (const auto colon = entry.rfind(':'); colon != std::string_view::npos) entry = entry.substr(0, colon);
-    if (entry.size() > 2 && entry.front() == '[' && entry.back() == ']') entry = entry.substr(1, entry.size() - 2);
+    if (entry.size() > 2 && entry.front() == '[' && entry.back() == ']')
+      entry = entry.substr(1, entry.size() - 2);
     if (entry.empty()) continue;
     const std::string host(entry);
     unsigned char buf[sizeof(in6_addr)];
@@ -136,7 +136,8 @@ std::vector<TlsPeerExpectation> ResolveTlsPeerExpectations(const std::string& co
       addrinfo* res = nullptr;
       if (getaddrinfo(host.c_str(), nullptr, &hints, &res) == 0 && res != nullptr) {
         char printed[NI_MAXHOST] = {0};
-        if (getnameinfo(res->ai_addr, res->ai_addrlen, printed, sizeof printed, nullptr, 0, NI_NUMERICHOST) == 0) {
+        if (getnameinfo(res->ai_addr, res->ai_addrlen, printed, sizeof printed, nullptr, 0, NI_NUMERICHOST) ==
+            0) {
           out.push_back({printed, host, true});
         }
         freeaddrinfo(res);
@@ -150,7 +151,8 @@ std::vector<TlsPeerExpectation> ResolveTlsPeerExpectations(const std::string& co
     if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) continue;
     for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
       char printed[NI_MAXHOST] = {0};
-      if (getnameinfo(ai->ai_addr, ai->ai_addrlen, printed, sizeof printed, nullptr, 0, NI_NUMERICHOST) == 0) {
+      if (getnameinfo(ai->ai_addr, ai->ai_addrlen, printed, sizeof printed, nullptr, 0, NI_NUMERICHOST) ==
+          0) {
         out.push_back({printed, host, false});
       }
     }
@@ -190,7 +192,8 @@ extern "C" int zkx_zookeeper_ssl_connect(void* ssl_ptr) {
     ERR_error_string_n(e, text, sizeof text);
     detail += text;
   } else {
-    detail += err == SSL_ERROR_SYSCALL ? "connection closed by the server" : "SSL error " + std::to_string(err);
+    detail +=
+        err == SSL_ERROR_SYSCALL ? "connection closed by the server" : "SSL error " + std::to_string(err);
   }
   RecordSecurityFailure(failure, detail);
   return rc;

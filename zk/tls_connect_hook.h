@@ -3,8 +3,8 @@
 //
 // The client sets SSL_VERIFY_PEER and loads the CA (plus the system's default CAs), but never tells OpenSSL
 // which name to expect: any certificate from a trusted CA would do, for any host. scripts/build-zk-client.sh
-// renames the client's one SSL_connect call to zkx_zookeeper_ssl_connect (objcopy on the static archive; the C
-// source is unchanged), defined here. Before the first handshake step on a connection it:
+// renames the client's one SSL_connect call to zkx_zookeeper_ssl_connect (objcopy on the static archive; the
+// C source is unchanged), defined here. Before the first handshake step on a connection it:
 //  - looks up the peer's IP (getpeername on the SSL's socket) among the expectations registered from the
 //    connect string: a host given as an IP literal must be in the certificate's IP SANs
 //    (X509_VERIFY_PARAM_set1_ip_asc); a host given as a name must match the certificate's DNS SANs

@@ -58,7 +58,8 @@ TEST(SecureE2eTest, TlsFlagsReasonsAndMetricsKeepAnswering) {
     E2eExporter bad(dir.path(), args, "bad.log");
     const std::string series = "zookeeper_session_security_failures_total{reason=\"untrusted_certificate\"}";
     // Several refused attempts, and /metrics answers all along.
-    ASSERT_TRUE(WaitFor([&] { return SampleValue(bad.Metrics(), series).value_or(0) >= 3; }, milliseconds(60000)))
+    ASSERT_TRUE(
+        WaitFor([&] { return SampleValue(bad.Metrics(), series).value_or(0) >= 3; }, milliseconds(60000)))
         << ReadAll(dir.path() + "/bad.log");
     const std::string metrics = bad.Metrics();
     EXPECT_EQ(SampleValue(metrics, "zookeeper_session_state{state=\"connected\"}").value_or(-1), 0.0);

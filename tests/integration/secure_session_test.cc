@@ -1,19 +1,21 @@
-// zk::Session over TLS and SASL against real ZooKeeper 3.8 servers (label `secure`; needs the bundled client):
+// zk::Session over TLS and SASL against real ZooKeeper 3.8 servers (label `secure`; needs the bundled
+// client):
 //  - a 3-member ensemble serving only secureClientPort (Netty) with mutual TLS: walk, a watch, a member kill,
 //    a real expiry, names checked (IP literal and "localhost");
 //  - refusals, each with its reason counted (zk/secure_failures.h): a CA that did not sign the servers
-//    (untrusted_certificate), a client certificate the servers do not trust (tls_handshake), an expired server
-//    certificate (certificate_expired), a certificate for another name (hostname_mismatch);
-//  - SASL DIGEST-MD5 with JAAS on the server and znodes only sasl:exporter may read: walked with SASL, refused
+//    (untrusted_certificate), a client certificate the servers do not trust (tls_handshake), an expired
+//    server certificate (certificate_expired), a certificate for another name (hostname_mismatch);
+//  - SASL DIGEST-MD5 with JAAS on the server and znodes only sasl:exporter may read: walked with SASL,
+//  refused
 //    without it; a wrong password never gets a session.
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
-#include <thread>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -34,7 +36,8 @@ uint64_t Failures(zk::SecurityFailure f) {
   return zk::GetSecurityFailureCounts().failures[static_cast<std::size_t>(f)];
 }
 
-zk::TlsOptions Tls(const test::TlsPki& pki, const std::string& ca = "ca", const std::string& client = "client") {
+zk::TlsOptions Tls(const test::TlsPki& pki, const std::string& ca = "ca",
+                   const std::string& client = "client") {
   zk::TlsOptions tls;
   tls.ca_file = pki.Pem(ca);
   tls.cert_file = pki.Pem(client);
@@ -143,8 +146,9 @@ TEST_F(TlsEnsembleTest, MutualTlsWalkWatchAndMemberKill) {
   ASSERT_TRUE(leader.ok()) << leader.status().ToString();
   const uint64_t connects = session->Stats().connects_total;
   ensemble_->Kill(*leader);
-  ASSERT_TRUE(test::WaitFor([&] { return session->Connected() && session->Stats().connects_total > connects; },
-                            milliseconds(60000)));
+  ASSERT_TRUE(
+      test::WaitFor([&] { return session->Connected() && session->Stats().connects_total > connects; },
+                    milliseconds(60000)));
   zk::WalkSummary again;
   ASSERT_TRUE(test::WaitFor(
       [&] {
@@ -235,8 +239,9 @@ TEST_F(TlsEnsembleTest, ExpiredAndMisnamedServerCertificates) {
   ASSERT_NE(expired, nullptr);
   const uint64_t expired_before = Failures(zk::SecurityFailure::kCertificateExpired);
   auto s1 = StartSession(expired->ConnectString(), WithTls(Tls(*pki_)));
-  EXPECT_TRUE(test::WaitFor([&] { return Failures(zk::SecurityFailure::kCertificateExpired) > expired_before; },
-                            milliseconds(30000)));
+  EXPECT_TRUE(
+      test::WaitFor([&] { return Failures(zk::SecurityFailure::kCertificateExpired) > expired_before; },
+                    milliseconds(30000)));
   EXPECT_FALSE(s1->Connected());
   s1.reset();
   expired.reset();
@@ -273,7 +278,8 @@ TEST(SaslDigestTest, OnlyTheSaslIdentityReadsTheSubtree) {
   ASSERT_TRUE(ensemble.Start().ok());
 
   // The fixture: /sasl and its children readable by sasl:exporter only.
-  // The writer (digest "admin") may create children under /sasl; nobody else but sasl:exporter reads anything.
+  // The writer (digest "admin") may create children under /sasl; nobody else but sasl:exporter reads
+  // anything.
   test::ZkTestClient writer;
   ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
   ASSERT_TRUE(writer.AddDigestAuth("admin", "admin-pw").ok());
@@ -282,7 +288,8 @@ TEST(SaslDigestTest, OnlyTheSaslIdentityReadsTheSubtree) {
   root_acl.push_back(only_exporter.front());
   ASSERT_TRUE(writer.Create("/sasl", "", test::NodeKind::kPersistent, root_acl).ok());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(writer.Create("/sasl/c" + std::to_string(i), "x", test::NodeKind::kPersistent, only_exporter).ok());
+    ASSERT_TRUE(
+        writer.Create("/sasl/c" + std::to_string(i), "x", test::NodeKind::kPersistent, only_exporter).ok());
   }
 
   auto sasl = [&](const std::string& pw) {

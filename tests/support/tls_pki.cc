@@ -41,12 +41,14 @@ Status Leaf(const std::string& dir, const std::string& name, const std::string& 
     return s;
   }
   return Run(dir, "openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
-                      ".key -CAcreateserial -days 30 -sha256 -out " + name + ".pem -extfile " + name + ".ext");
+                      ".key -CAcreateserial -days 30 -sha256 -out " + name + ".pem -extfile " + name +
+                      ".ext");
 }
 
 Status KeyStore(const std::string& dir, const std::string& name) {
-  return Run(dir, "openssl pkcs12 -export -in " + name + ".pem -inkey " + name + ".key -certfile ca.pem -name " +
-                      name + " -out " + name + ".p12 -passout pass:" + kStorePassword);
+  return Run(dir, "openssl pkcs12 -export -in " + name + ".pem -inkey " + name +
+                      ".key -certfile ca.pem -name " + name + " -out " + name +
+                      ".p12 -passout pass:" + kStorePassword);
 }
 
 }  // namespace
@@ -54,8 +56,9 @@ Status KeyStore(const std::string& dir, const std::string& name) {
 Result<TlsPki> MakeTlsPki(const std::string& dir) {
   TlsPki pki{dir};
   for (const char* ca : {"ca", "other_ca"}) {
-    if (Status s = Run(dir, std::string("openssl req -x509 -newkey rsa:2048 -nodes -days 30 -sha256 -keyout ") +
-                                ca + ".key -out " + ca + ".pem -subj /CN=zkx-test-" + ca);
+    if (Status s =
+            Run(dir, std::string("openssl req -x509 -newkey rsa:2048 -nodes -days 30 -sha256 -keyout ") + ca +
+                         ".key -out " + ca + ".pem -subj /CN=zkx-test-" + ca);
         !s.ok()) {
       return s;
     }
@@ -73,20 +76,22 @@ Result<TlsPki> MakeTlsPki(const std::string& dir) {
     return s;
   }
   if (Status s = Write(dir + "/expired.ext", "subjectAltName=" + loopback + "\n"); !s.ok()) return s;
-  if (Status s = Run(dir,
-                     "touch index.txt && echo 1000 > ca.serial && "
-                     "openssl req -newkey rsa:2048 -nodes -keyout expired.key -out expired.csr -subj /CN=expired && "
-                     "openssl ca -batch -notext -config ca.cnf -cert ca.pem -keyfile ca.key -in expired.csr "
-                     "-out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z -extfile expired.ext");
+  if (Status s =
+          Run(dir,
+              "touch index.txt && echo 1000 > ca.serial && "
+              "openssl req -newkey rsa:2048 -nodes -keyout expired.key -out expired.csr -subj /CN=expired && "
+              "openssl ca -batch -notext -config ca.cnf -cert ca.pem -keyfile ca.key -in expired.csr "
+              "-out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z -extfile expired.ext");
       !s.ok()) {
     return s;
   }
   for (const char* name : {"server", "expired", "wrong_name"}) {
     if (Status s = KeyStore(dir, name); !s.ok()) return s;
   }
-  if (Status s = Run(dir, std::string("keytool -importcert -noprompt -alias ca -file ca.pem -keystore trust.p12 "
-                                      "-storetype PKCS12 -storepass ") +
-                              kStorePassword);
+  if (Status s =
+          Run(dir, std::string("keytool -importcert -noprompt -alias ca -file ca.pem -keystore trust.p12 "
+                               "-storetype PKCS12 -storepass ") +
+                       kStorePassword);
       !s.ok()) {
     return s;
   }
@@ -105,7 +110,8 @@ std::vector<std::string> TlsServerConfig(const TlsPki& pki, const std::string& k
 
 Result<std::string> AdminServerMode(uint16_t admin_port) {
   if (admin_port == 0) return Status::FailedPrecondition("no AdminServer port");
-  Result<HttpResponse> r = HttpGet("127.0.0.1", admin_port, "/commands/srvr", {}, std::chrono::milliseconds(5000));
+  Result<HttpResponse> r =
+      HttpGet("127.0.0.1", admin_port, "/commands/srvr", {}, std::chrono::milliseconds(5000));
   if (!r.ok()) return r.status();
   if (r->status != 200) return Status::Unavailable("AdminServer srvr: HTTP " + std::to_string(r->status));
   static const std::regex kState("\"server_state\"\\s*:\\s*\"([a-z]+)\"");

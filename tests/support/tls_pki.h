@@ -1,6 +1,6 @@
 #pragma once
-// A throw-away PKI for TLS tests, made with the `openssl` and `keytool` command-line tools (Debian's openssl and
-// the JDK) under a directory the caller owns, plus the zoo.cfg lines of a TLS-only ZooKeeper server.
+// A throw-away PKI for TLS tests, made with the `openssl` and `keytool` command-line tools (Debian's openssl
+// and the JDK) under a directory the caller owns, plus the zoo.cfg lines of a TLS-only ZooKeeper server.
 //
 // Certificates (RSA 2048, PEM; keys unencrypted):
 //   ca            the trusted CA
