@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "collectors/family_builder.h"
+#include "collectors/security_failures_family.h"
 
 namespace zkx::collectors {
 
@@ -11,6 +12,7 @@ SessionCollector::SessionCollector(Source source) : source_(std::move(source)) {
 Status SessionCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
                                  std::vector<prometheus::MetricFamily>* out) {
   for (auto& f : BuildSessionFamilies(source_.stats(), source_.in_flight())) out->push_back(std::move(f));
+  for (auto& f : BuildSecurityFailureFamilies(zk::GetSecurityFailureCounts())) out->push_back(std::move(f));
   return Status::Ok();
 }
 

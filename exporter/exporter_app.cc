@@ -367,6 +367,8 @@ int RunExporter(int argc, const char* const* argv) {
                                                : LoadMultiTargetConfig(flags.config_file, *subtrees);
   if (!multi_target.ok()) return Fatal(multi_target.status().message());
   if (Status s = CheckModuleFiles(*multi_target); !s.ok()) return Fatal(s.message());
+  Result<zk::SecurityOptions> security = BuildSecurityOptions(flags.security);  // TLS / SASL to ZooKeeper
+  if (!security.ok()) return Fatal(security.status().message());
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {
@@ -384,6 +386,7 @@ int RunExporter(int argc, const char* const* argv) {
   options.session_timeout = flags.session_timeout;
   options.credentials = std::move(credentials).value();
   options.max_in_flight = flags.max_in_flight;
+  options.security = std::move(security).value();
   std::vector<std::unique_ptr<zk::Session>> walk_sessions;
   for (std::size_t i = 1; i < flags.walk_sessions; ++i) {
     Result<std::unique_ptr<zk::Session>> extra = zk::Session::Create(options);

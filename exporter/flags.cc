@@ -189,6 +189,7 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
                    "a big walk in parallel; each is one more connection and session on the ensemble")
         ->capture_default_str()
         ->type_name("N");
+    AddSecurityFlags(app, f.security);
     app.add_option("--config.file", f.config_file, "YAML configuration file (default: none)")
         ->type_name("FILE");
     app.add_flag("--config.check", f.config_check, "Validate flags and --config.file, then exit");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "exporter/security_flags.h"
 
 namespace zkx::exporter {
 
@@ -45,6 +46,7 @@ struct Flags {
   std::string probe_path = "/zookeeper_exporter_probe";          // --probe.path (parent of the probe's znode)
   std::chrono::milliseconds probe_interval{15000};               // --probe.interval
   std::chrono::milliseconds probe_timeout{5000};                 // --probe.timeout (per operation)
+  SecurityFlags security;  // --zookeeper.tls.* and --zookeeper.sasl.* (exporter/security_flags.h)
   // --collector.<name> / --no-collector.<name>: only names given on the command line appear here.
   std::map<std::string, bool> collector_overrides;
 };

@@ -15,6 +15,8 @@ PACKAGES=(
   # the container tests (label `container`, scripts/container-images.sh): podman with runc, a debootstrap base,
   # catatonit for the pods' infra container
   podman runc debootstrap uidmap slirp4netns fuse-overlayfs catatonit
+  # the ZooKeeper C client with TLS + SASL from Debian's source (scripts/build-zk-client.sh), and SASL at run time
+  dpkg-dev javacc default-jdk-headless libsasl2-dev libsasl2-modules binutils
 )
 
 SUDO=""

@@ -11,6 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# The ZooKeeper C client with TLS and SASL, from Debian's source (cached across runs and presets).
+zk_client_start=$(date +%s)
+scripts/build-zk-client.sh >/dev/null
+echo "=== ZooKeeper C client (TLS + SASL) ready in $(( $(date +%s) - zk_client_start )) s"
 JOBS="${ZKX_JOBS:-$(nproc)}"
 
 run_preset() {

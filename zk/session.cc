@@ -35,6 +35,7 @@
 #include <zookeeper/zookeeper_version.h>
 
 #include "zk/client_log.h"
+#include "zk/secure_connector.h"
 #include "zk/session_requests.h"
 #include "zk/xid_budget.h"
 #include "zk/zk_errors.h"
@@ -94,9 +95,10 @@ using internal::RequestKind;
 
 class Session::Impl final : private internal::ReplySink {
  public:
-  explicit Impl(SessionOptions options)
+  Impl(SessionOptions options, std::unique_ptr<SecureConnector> connector)
       : options_(std::move(options)),
         chroot_length_(ChrootLengthOf(options_.hosts)),
+        connector_(std::move(connector)),
         warn_limiter_(kWarnPerSecond, kWarnBurst) {}
   ~Impl() { Stop(); }
   Impl(const Impl&) = delete;
@@ -218,6 +220,7 @@ class Session::Impl final : private internal::ReplySink {
 
   const SessionOptions options_;
   const std::size_t chroot_length_;
+  const std::unique_ptr<SecureConnector> connector_;  // TLS / SASL / plain handle creation; outlives handles
   LogRateLimiter warn_limiter_;
   // edgecore: why the latest zookeeper_init failed, "" after a success. Guarded by mu_. Logged once per change
   // (a name that does not resolve yet is retried every init_retry_backoff, quietly).
@@ -732,8 +735,7 @@ void Session::Impl::CreateHandle() {
       if (stopping_) return;
       creating_ = true;
     }
-    zhandle_t* zh = zookeeper_init2(options_.hosts.c_str(), &Impl::Watcher, timeout_ms, nullptr, this, 0,
-                                    &ZkClientLogCallback);
+    zhandle_t* zh = connector_->Init(options_.hosts, &Impl::Watcher, timeout_ms, this, &ZkClientLogCallback);
     const int init_errno = errno;
     if (zh != nullptr) {
       // No re-resolution while connected (a DNS failure there stops pings and expires the session). While
@@ -865,10 +867,13 @@ Result<std::unique_ptr<Session>> Session::Create(SessionOptions options) {
   if (options.init_retry_backoff.count() < 0 || options.drain_timeout.count() < 0) {
     return Status::InvalidArgument("zookeeper init_retry_backoff and drain_timeout must not be negative");
   }
-  return std::unique_ptr<Session>(new Session(std::move(options)));
+  auto connector = SecureConnector::Create(options.security);
+  if (!connector.ok()) return connector.status();
+  return std::unique_ptr<Session>(new Session(std::move(options), std::move(connector).value()));
 }
 
-Session::Session(SessionOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Session::Session(SessionOptions options, std::unique_ptr<SecureConnector> connector)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(connector))) {}
 Session::~Session() {
   Stop();
 }

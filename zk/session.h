@@ -33,11 +33,14 @@
 
 #include "base/status.h"
 #include "zk/digest_credentials.h"
+#include "zk/secure_options.h"
 #include "zk/session_state.h"
 #include "zk/znode_reader.h"
 #include "zk/znode_writer.h"
 
 namespace zkx::zk {
+
+class SecureConnector;  // zk/secure_connector.h
 
 struct SessionOptions {
   std::string hosts;  // connect string "h1:p1,h2:p2[/chroot]"
@@ -46,6 +49,7 @@ struct SessionOptions {
   std::size_t max_in_flight = 1024;              // cap on outstanding async requests, all callers together
   std::chrono::milliseconds init_retry_backoff{1000};  // between zookeeper_init attempts that return NULL
   std::chrono::milliseconds drain_timeout{5000};       // how long a dead handle's in-flight requests may take
+  SecurityOptions security;  // TLS or SASL to the ensemble (zk/secure_connector.h); plain TCP when empty
 };
 
 class Session final : public ZnodeReader, public ZnodeWriter {
@@ -96,7 +100,7 @@ class Session final : public ZnodeReader, public ZnodeWriter {
   [[nodiscard]] std::size_t WatchCount() const;
 
  private:
-  explicit Session(SessionOptions options);
+  Session(SessionOptions options, std::unique_ptr<SecureConnector> connector);
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

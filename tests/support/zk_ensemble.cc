@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/tls_pki.h"
 #include "tests/support/wait_and_ports.h"
 
 namespace zkx::test {
@@ -37,6 +38,8 @@ std::string Errno(const std::string& what) {
 std::vector<std::string> JavaArgs(const ZkEnsembleOptions& options, const std::string& conf_dir) {
   std::string classpath = conf_dir;
   for (const char* jar : kJars) classpath += std::string(":") + jar;
+  // Netty's server pipeline needs netty-codec, which zookeeper.jar's manifest class path leaves out.
+  if (options.secure_client_port) classpath += ":/usr/share/java/netty-codec.jar";
   std::vector<std::string> args{options.java};
   args.insert(args.end(), options.jvm_flags.begin(), options.jvm_flags.end());
   args.insert(args.end(),
@@ -144,9 +147,10 @@ Status ZkEnsemble::WriteConfig(int i) const {
       << "initLimit=" << options_.init_limit << "\n"
       << "syncLimit=" << options_.sync_limit << "\n"
       << "dataDir=" << dir << "/data\n"
-      << "clientPort=" << s.client_port << "\n"
-      << "clientPortAddress=127.0.0.1\n"
+      << (options_.secure_client_port ? "secureClientPort=" : "clientPort=") << s.client_port << "\n"
+      << (options_.secure_client_port ? "secureClientPortAddress=" : "clientPortAddress=") << "127.0.0.1\n"
       << "maxClientCnxns=0\n";
+  if (options_.secure_client_port) cfg << "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n";
   if (options_.min_session_timeout_ms > 0)
     cfg << "minSessionTimeout=" << options_.min_session_timeout_ms << "\n";
   if (options_.max_session_timeout_ms > 0)
@@ -285,6 +289,7 @@ Result<std::string> ZkEnsemble::FourLetterWord(int i, const std::string& command
 }
 
 Result<std::string> ZkEnsemble::ServerMode(int i) const {
+  if (options_.secure_client_port) return AdminServerMode(AdminPort(i));  // no plain port: tls_pki.cc
   auto out = FourLetterWord(i, "srvr");
   if (!out.ok()) return out.status();
   std::string mode = ParseServerMode(*out);

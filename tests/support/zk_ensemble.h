@@ -43,6 +43,10 @@ struct ZkEnsembleOptions {
   // fsync on a shared 2-core box makes bulk creates slow. Set true to measure with production settings.
   bool force_sync = false;
   std::vector<std::string> extra_config{};         // extra zoo.cfg lines, appended verbatim ("key=value")
+  // TLS-only clients: the client port becomes secureClientPort (Netty; put the ssl.* lines in extra_config,
+  // e.g. from tests/support/tls_pki.h) and no plain clientPort is opened. Four-letter words then fail;
+  // ServerMode/readiness use the AdminServer's `srvr` command over HTTP instead (admin_server must be on).
+  bool secure_client_port = false;
   std::chrono::milliseconds start_timeout{60000};  // Start(): every server serving + one leader
   std::string java = "/usr/bin/java";
   // JVM flags before the class path; the defaults keep each server small (2-core machines).
