@@ -182,6 +182,8 @@ TEST(DockerImageTest, RuntimeStageCopiesEveryInstalledFileAndInstallsExactlyThei
   }
   std::filesystem::remove_all(root);
   ASSERT_GE(needed.size(), 5U);
+  // Cyrus SASL loads its mechanisms (DIGEST-MD5, GSSAPI) as plugins at run time, which `ldd` cannot see.
+  if (needed.count("libsasl2-2")) needed.insert("libsasl2-modules");
 
   const std::set<std::string> installed = AptInstalled(StageNamed("runtime-base"));
   EXPECT_EQ(installed, needed)
