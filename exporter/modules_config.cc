@@ -302,7 +302,7 @@ class Parser {
 bool InCidr(const std::array<uint8_t, 16>& addr, const Cidr& c) {
   int bits = c.prefix_bits;
   for (std::size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
-    const uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+    const uint8_t mask = bits >= 8 ? uint8_t{0xff} : static_cast<uint8_t>(0xff << (8 - bits));
     if ((addr[i] & mask) != (c.address[i] & mask)) return false;
   }
   return true;
