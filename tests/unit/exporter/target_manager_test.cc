@@ -88,7 +88,10 @@ TEST(TargetManagerTest, IdleTargetsAreDroppedButNotWhileInUse) {
   ASSERT_TRUE(manager.Acquire(Target("127.0.0.1:2"), "").ok());
   EXPECT_EQ(manager.LiveTargets(), 3u);
   // The two unused targets go; the one a scrape still holds stays, and so does its session.
-  ASSERT_TRUE(WaitFor([&] { return manager.LiveTargets() == 1; }, milliseconds(10000)));
+  // A dropped target's session closes after it leaves the map (off the lock, which can take a while): wait.
+  ASSERT_TRUE(WaitFor([&] { return manager.LiveTargets() == 1 && manager.LiveSessions() == 1; },
+                      milliseconds(10000)));
+  EXPECT_EQ(manager.LiveTargets(), 1u);
   EXPECT_EQ(manager.LiveSessions(), 1u);
   held->target.reset();
   ASSERT_TRUE(WaitFor([&] { return manager.LiveTargets() == 0 && manager.LiveSessions() == 0; },
