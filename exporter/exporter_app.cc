@@ -7,7 +7,6 @@
 #include <memory>
 #include <string>
 
-#include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
 #include "collectors/build_info_collector.h"
@@ -21,7 +20,7 @@
 #include "exporter/allocator_tuning.h"
 #include "exporter/config.h"
 #include "exporter/flags.h"
-#include "exporter/gzip.h"
+#include "exporter/exposition_response.h"
 #include "exporter/http_server.h"
 #include "exporter/landing_page.h"
 #include "exporter/logging.h"
@@ -42,7 +41,6 @@ namespace zkx::exporter {
 namespace {
 
 constexpr const char* kAuthEnvVar = "ZOOKEEPER_EXPORTER_AUTH";
-constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 std::string VersionText() {
   return std::string("zookeeper_exporter, version ") + collectors::ExporterVersion() +
@@ -280,18 +278,7 @@ class Exporter {
               {}};
     }
     const auto families = collectors_.Gather(deadline);
-    HttpResponse response;
-    response.content_type = kMetricsContentType;
-    response.body = prometheus::TextSerializer().Serialize(families);
-    if (AcceptsGzip(request.accept_encoding)) {
-      Result<std::string> gz = GzipCompress(response.body);
-      if (gz.ok()) {
-        response.body = std::move(gz).value();
-        response.headers.emplace_back("Content-Encoding", "gzip");
-      }
-    }
-    response.headers.emplace_back("Vary", "Accept-Encoding");
-    return response;
+    return ExpositionResponse(families, request.accept_encoding);
   }
 
   HttpResponse ServeReady() const {

@@ -4,17 +4,15 @@
 #include <thread>
 #include <utility>
 
-#include <prometheus/text_serializer.h>
 
 #include "base/quote.h"
 #include "collectors/family_builder.h"
-#include "exporter/gzip.h"
+#include "exporter/exposition_response.h"
 #include "zk/connect_string.h"
 
 namespace zkx::exporter {
 namespace {
 
-constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 // How long before the deadline a first scrape stops waiting for the walk: time to gather and serialise.
 constexpr std::chrono::milliseconds kGatherReserve{250};
 constexpr std::chrono::milliseconds kPollStep{20};
@@ -129,18 +127,7 @@ HttpResponse ServeProbe(TargetManager& manager, const HttpRequest& request,
            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   acquired->target.reset();
 
-  HttpResponse response;
-  response.content_type = kMetricsContentType;
-  response.body = prometheus::TextSerializer().Serialize(families);
-  if (AcceptsGzip(request.accept_encoding)) {
-    Result<std::string> gz = GzipCompress(response.body);
-    if (gz.ok()) {
-      response.body = std::move(gz).value();
-      response.headers.emplace_back("Content-Encoding", "gzip");
-    }
-  }
-  response.headers.emplace_back("Vary", "Accept-Encoding");
-  return response;
+  return ExpositionResponse(families, request.accept_encoding);
 }
 
 }  // namespace zkx::exporter
