@@ -1,15 +1,18 @@
-// QuoteForMessage (see quote.h).
+// Quote (see quote.h).
 #include "base/quote.h"
 
 namespace zkx {
 
-std::string QuoteForMessage(std::string_view text) {
+std::string Quote(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   out.reserve(text.size() + 2);
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
       out += "\\x";
       out += kHex[u >> 4];
       out += kHex[u & 0xf];

@@ -1,14 +1,20 @@
 #pragma once
-// QuoteForMessage: "..." around untrusted text (a flag value, a YAML scalar, a duration) for an error
-// message, with control characters (newline, CR, NUL, DEL, ...) escaped as \xNN so that the message stays
-// one line: startup errors go to stderr as one "zookeeper_exporter: ..." line, runtime ones to one log line.
-// Thread-safety: a pure function.
+// Quote: the one quoting helper for untrusted text (a flag value, a YAML scalar, a path, a duration) in an
+// error or log message. The text is put in "..."; '"' and '\' are escaped with a backslash, and control
+// characters (newline, CR, NUL, DEL, ...) as \xNN, so that the message stays one unambiguous line: startup
+// errors go to stderr as one "zookeeper_exporter: ..." line, runtime ones to one log line.
+// Thread-safety: pure functions.
 
 #include <string>
 #include <string_view>
 
 namespace zkx {
 
-std::string QuoteForMessage(std::string_view text);
+std::string Quote(std::string_view text);
+
+// The former name, kept so that code written against it still compiles; new code calls Quote.
+inline std::string QuoteForMessage(std::string_view text) {
+  return Quote(text);
+}
 
 }  // namespace zkx

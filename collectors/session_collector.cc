@@ -57,6 +57,14 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
         ToUnixSeconds(stats.last_state_change));
   gauge("zookeeper_session_in_flight_requests", "Requests the exporter has outstanding on its session.",
         static_cast<double>(in_flight));
+  // The exporter's own watches: here, not in the watches collector, so that they show without it.
+  gauge("zookeeper_exporter_watches", "Watches the exporter itself has registered.",
+        static_cast<double>(stats.watches));
+  gauge("zookeeper_exporter_watched_path_bytes",
+        "Size of the exporter's watch list as the client re-sends it on reconnect (SetWatches), in bytes.",
+        static_cast<double>(stats.watched_path_bytes));
+  counter("zookeeper_exporter_watch_events_total", "Znode watch events the exporter's session received.",
+          stats.watch_events_total);
   return out;
 }
 

@@ -22,7 +22,7 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
   std::vector<std::shared_ptr<SubtreeRefresher>> retired;
   std::vector<std::shared_ptr<SubtreeRefresher>> to_start;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     std::vector<std::shared_ptr<SubtreeRefresher>> current = std::move(refreshers_);
     for (SubtreeSpec& spec : specs) {
       auto same =
@@ -57,14 +57,14 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
 void TreeCollector::Stop() {
   std::vector<std::shared_ptr<SubtreeRefresher>> all;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     all.swap(refreshers_);
   }
   for (auto& r : all) r->Stop();
 }
 
 std::vector<std::shared_ptr<SubtreeRefresher>> TreeCollector::Refreshers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return refreshers_;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "collectors/collector.h"
 #include "collectors/subtree_refresher.h"
 #include "collectors/subtree_spec.h"
@@ -50,8 +51,8 @@ class TreeCollector final : public Collector {
   zk::ZnodeReader* const reader_;
   const std::function<bool()> connected_;
   WatchBudget budget_;  // outlives every refresher (they are stopped in Stop() / the destructor)
-  mutable std::mutex mu_;
-  std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_ GUARDED_BY(mu_);
 };
 
 }  // namespace zkx::collectors

@@ -29,7 +29,7 @@
 #include "exporter/signals.h"
 #include "exporter/web_config.h"
 #include "zk/client_log.h"
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 #include "zk/digest_credentials.h"
 #include "zk/reader_pool.h"
 #include "zk/session.h"
@@ -149,7 +149,7 @@ class Exporter {
     }
     if (enabled("server") || enabled("watches")) {
       // The server and watches collectors probe every server of --zookeeper.hosts (sidecar: the local one).
-      Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);
+      Result<server::ConnectString> hosts = server::ParseConnectString(flags_.zookeeper_hosts);
       if (!hosts.ok()) return hosts.status();
       if (enabled("server")) {
         collectors_.Add("server", std::make_shared<collectors::ServerCollector>(
@@ -163,7 +163,6 @@ class Exporter {
         w.per_path = flags_.watches_per_path;
         w.max_paths = flags_.watches_max_paths;
         w.roots = collectors::ServerSideRoots(subtree_roots, hosts->chroot);
-        w.own_watches = [session] { return session->WatchCount(); };
         collectors_.Add("watches", std::make_shared<collectors::WatchesCollector>(hosts->servers, std::move(w)));
       }
     }

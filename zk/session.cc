@@ -1,4 +1,4 @@
-// zk::Session: one long-lived ZooKeeper session over the C client (see session.h and shared/ZOOKEEPER.md).
+// zk::Session: one long-lived ZooKeeper session over the C client (see session.h).
 //
 // Threads and what they may do:
 //  - the manager thread (ManagerLoop) alone creates handles and retires dead ones;

@@ -1,10 +1,9 @@
 #pragma once
 // zk::Session: the exporter's one ZooKeeper session, kept alive for the life of the process.
 //
-// Follows the C client rules in shared/ZOOKEEPER.md:
+// Follows the C client's rules for a long-running daemon (checked in the 3.8.0 client's source):
 //  - zookeeper_init2 with our log callback (client log -> spdlog, rate-limited), retried while it returns
-//  NULL;
-//    zoo_set_servers_resolution_delay(-1) right after init;
+//    NULL; zoo_set_servers_resolution_delay(-1) right after init;
 //  - one watcher function + one context (this Session) for every event, dispatched by path;
 //  - a cap on requests in flight (callers block for a slot: backpressure);
 //  - on EXPIRED / AUTH_FAILED the handle is dead: stop submitting, wait (bounded) for in-flight completions,

@@ -31,7 +31,7 @@
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 #include "zk/session.h"
 
 namespace zkx {
@@ -147,7 +147,7 @@ TEST(ConcurrentScrapeTest, SixteenScrapersDuringRefreshesMutationsAndReconnects)
   watch.refresh_mode = collectors::RefreshMode::kWatch;
   watch.znode_patterns = {"/cs-watch/**"};
   tree->Configure({poll, watch});
-  Result<zk::ConnectString> hosts = zk::ParseConnectString(ensemble.ConnectString());
+  Result<server::ConnectString> hosts = server::ParseConnectString(ensemble.ConnectString());
   ASSERT_TRUE(hosts.ok());
   collectors::CollectorSet set;
   set.Add("tree", tree);

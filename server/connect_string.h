@@ -13,7 +13,7 @@
 
 #include "base/status.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 
 inline constexpr uint16_t kDefaultClientPort = 2181;
 
@@ -34,4 +34,4 @@ struct ConnectString {
 // valid absolute path, or there is no host at all.
 Result<ConnectString> ParseConnectString(std::string_view text);
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -1,10 +1,10 @@
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
 #include <algorithm>
 #include <charconv>
 #include <system_error>
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 std::string_view Trim(std::string_view s) {
@@ -105,4 +105,4 @@ Result<ConnectString> ParseConnectString(std::string_view text) {
   return out;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server
