@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is needed, builds, and runs every test.
-#   1. ci preset (warnings are errors): unit, integration (real 3-node ZooKeeper ensembles) and end-to-end
+#   0. lint gate: clang-format check over every tracked .h/.cc/.c (scripts/format-check.sh);
+#   1. tsa preset: the libraries compiled with clang -Wthread-safety (errors), compile only, no tests;
+#   2. ci preset (warnings are errors): unit, integration (real 3-node ZooKeeper ensembles) and end-to-end
 #      (ensemble + exporter + a real Prometheus) tests, plus promtool on the exposition;
-#   2. asan preset (ASan + UBSan): unit and integration tests;
-#   3. tsan preset (ThreadSanitizer): unit and integration tests;
-#   4. the libFuzzer targets (parsers of what servers send, of the config file, durations and znode patterns), 15 s each.
-# Set ZKX_TEST_QUICK=1 to run only step 1.
+#   3. asan preset (ASan + UBSan): unit and integration tests;
+#   4. tsan preset (ThreadSanitizer): unit and integration tests;
+#   5. the libFuzzer targets (parsers of what servers send, of the config file, durations and znode patterns), 15 s each.
+# Set ZKX_TEST_QUICK=1 to run only steps 0-2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,11 @@ run_preset() {
 }
 
 start=$(date +%s)
+echo "=== [lint] clang-format check"
+scripts/format-check.sh
+echo "=== [tsa] clang thread-safety analysis (compile only)"
+cmake --preset tsa >/dev/null
+cmake --build --preset tsa -j "$JOBS"
 run_preset ci --timeout 600
 if [ -z "${ZKX_TEST_QUICK:-}" ]; then
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
