@@ -37,14 +37,7 @@ struct SubtreeSpec {
   bool acl_audit = false;
   std::size_t acl_audit_max_znodes = 10000;
 
-  friend bool operator==(const SubtreeSpec& a, const SubtreeSpec& b) {
-    return a.root == b.root && a.refresh_interval == b.refresh_interval && a.refresh_mode == b.refresh_mode &&
-           a.resync_interval == b.resync_interval && a.limits.max_depth == b.limits.max_depth &&
-           a.limits.max_znodes == b.limits.max_znodes && a.limits.max_in_flight == b.limits.max_in_flight &&
-           a.limits.timeout == b.limits.timeout && a.znode_patterns == b.znode_patterns &&
-           a.max_znode_series == b.max_znode_series && a.acl_audit == b.acl_audit &&
-           a.acl_audit_max_znodes == b.acl_audit_max_znodes;
-  }
+  friend bool operator==(const SubtreeSpec&, const SubtreeSpec&) = default;
 };
 
 }  // namespace zkx::collectors

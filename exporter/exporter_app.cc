@@ -111,6 +111,14 @@ std::chrono::steady_clock::time_point ScrapeDeadline(const HttpRequest& request,
   return std::chrono::steady_clock::now() + budget;
 }
 
+// The collectors --collector.X / --no-collector.X switch, and whether each is on by default: the one place
+// these defaults are written (the flags' help and Exporter::Start both read them here).
+const std::map<std::string, bool>& CollectorDefaults() {
+  static const std::map<std::string, bool> kDefaults = {{"probe", false}, {"process", true}, {"server", true},
+                                                        {"session", true}, {"tree", true},   {"watches", true}};
+  return kDefaults;
+}
+
 class Exporter {
  public:
   // `walk_sessions`: extra sessions that share the walks' plain reads (--zookeeper.walk-sessions - 1).
@@ -126,7 +134,8 @@ class Exporter {
     session_->Start();
     for (const auto& s : walk_sessions_) s->Start();
     zk::Session* session = session_.get();
-    const auto enabled = [&](const char* name, bool by_default = true) {
+    const auto enabled = [&](const char* name) {
+      const bool by_default = CollectorDefaults().at(name);
       auto it = flags_.collector_overrides.find(name);
       return it == flags_.collector_overrides.end() ? by_default : it->second;
     };
@@ -167,7 +176,7 @@ class Exporter {
       }
     }
     if (enabled("process")) collectors_.Add("process", std::make_shared<collectors::ProcessCollector>());
-    if (enabled("probe", /*by_default=*/false)) {
+    if (enabled("probe")) {
       collectors::ProbeOptions p;
       p.parent = flags_.probe_path;
       p.interval = flags_.probe_interval;
@@ -285,10 +294,7 @@ class Exporter {
 }  // namespace
 
 int RunExporter(int argc, const char* const* argv) {
-  const std::map<std::string, bool> collector_defaults = {{"probe", false}, {"process", true},
-                                                          {"server", true}, {"session", true},
-                                                          {"tree", true},   {"watches", true}};
-  Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
+  Result<FlagsOutcome> parsed = ParseFlags(argc, argv, CollectorDefaults(), VersionText());
   if (!parsed.ok()) {
     std::fprintf(stderr, "zookeeper_exporter: %s\n", parsed.status().message().c_str());
     return 1;
