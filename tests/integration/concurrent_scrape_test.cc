@@ -27,6 +27,7 @@
 #include "collectors/session_collector.h"
 #include "collectors/tree_collector.h"
 #include "exporter/http_server.h"
+#include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
@@ -63,12 +64,7 @@ double CountZnodes(test::ZkTestClient& client, const std::string& path) {
   return n;
 }
 
-std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
-  const std::string key = "\n" + series + " ";
-  const std::size_t at = exposition.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  return std::strtod(exposition.c_str() + at + key.size(), nullptr);
-}
+using test::SampleValue;
 
 bool IsNameChar(char c, bool first) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
