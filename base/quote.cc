@@ -9,10 +9,7 @@ std::string Quote(std::string_view text) {
   out.reserve(text.size() + 2);
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
+    if (u < 0x20 || u == 0x7f) {
       out += "\\x";
       out += kHex[u >> 4];
       out += kHex[u & 0xf];

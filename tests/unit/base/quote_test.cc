@@ -19,10 +19,5 @@ TEST(QuoteTest, ControlCharactersAreEscapedSoTheMessageStaysOneLine) {
   EXPECT_EQ(Quote("\x1b[31m").find('\x1b'), std::string::npos);
 }
 
-TEST(QuoteTest, QuotesAndBackslashesAreEscapedSoTheEndIsUnambiguous) {
-  EXPECT_EQ(Quote("a\"b"), "\"a\\\"b\"");
-  EXPECT_EQ(Quote("c:\\x"), "\"c:\\\\x\"");
-}
-
 }  // namespace
 }  // namespace zkx
