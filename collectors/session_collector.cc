@@ -72,6 +72,8 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
         "Bytes the session's watches take in the SetWatches packet the client re-sends on every reconnect "
         "(4 + chroot + path per watch); the server refuses it above jute.maxbuffer (1 MiB by default).",
         static_cast<double>(stats.watched_path_bytes));
+  counter("zookeeper_session_watch_events_total", "Znode watch events the session received.",
+          stats.watch_events_total);
   counter("zookeeper_session_orphan_watches_removed_total",
           "Exists-watches the client left on znodes that were already gone, removed by the exporter.",
           stats.orphan_watches_removed_total);

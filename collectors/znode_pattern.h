@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/znode_path.h"  // NormalizeZnodePath, used with patterns
 
 namespace zkx::collectors {
 
@@ -29,10 +30,5 @@ class ZnodePattern {
   std::string text_;
   std::vector<std::string> segments_;
 };
-
-// Normalises a znode path: must start with '/', no empty segments, no "." or ".." segments, no NUL or other
-// control characters; one trailing '/' is removed ("/brokers/" -> "/brokers"; "/" stays "/").
-// Returns the normalised path or InvalidArgument naming the problem.
-Result<std::string> NormalizeZnodePath(std::string_view path);
 
 }  // namespace zkx::collectors

@@ -19,6 +19,7 @@
 
 #include "base/quote.h"
 #include "base/read_file.h"
+#include "base/znode_path.h"
 #include "collectors/znode_pattern.h"
 #include "exporter/duration.h"
 #include "exporter/value_rules_config.h"
@@ -27,10 +28,6 @@ namespace zkx::exporter {
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = std::size_t{16} * 1024 * 1024;
-
-std::string Quote(std::string_view s) {
-  return QuoteForMessage(s);
-}
 
 std::string_view KindName(const YAML::Node& node) {
   switch (node.Type()) {
@@ -268,7 +265,7 @@ class ConfigParser {
       if (key == "root") {
         Result<std::string> text = ScalarOf(key, value, "an absolute znode path");
         if (!text.ok()) return text.status();
-        Result<std::string> normalised = collectors::NormalizeZnodePath(*text);
+        Result<std::string> normalised = NormalizeZnodePath(*text);
         if (!normalised.ok()) return Error(value.Mark(), "root: " + normalised.status().message());
         root = std::move(normalised).value();
         has_root = true;
@@ -436,7 +433,7 @@ Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
   std::set<std::string> roots;
   for (const collectors::SubtreeSpec& spec : out) roots.insert(spec.root);
   for (const std::string& flag_root : tree_roots) {
-    Result<std::string> root = collectors::NormalizeZnodePath(flag_root);
+    Result<std::string> root = NormalizeZnodePath(flag_root);
     if (!root.ok()) return Status::InvalidArgument("--tree.root: " + root.status().message());
     if (!roots.insert(*root).second) continue;  // already listed in the file or by an earlier flag
     collectors::SubtreeSpec spec;

@@ -31,7 +31,7 @@
 #include "exporter/signals.h"
 #include "exporter/web_config.h"
 #include "zk/client_log.h"
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 #include "zk/digest_credentials.h"
 #include "zk/xid_budget.h"
 #include "zk/reader_pool.h"
@@ -114,6 +114,17 @@ std::chrono::steady_clock::time_point ScrapeDeadline(const HttpRequest& request,
   return std::chrono::steady_clock::now() + budget;
 }
 
+// The collectors --collector.X / --no-collector.X switch, and whether each is on by default: the one place
+// these defaults are written (the flags' help and Exporter::Start both read them here).
+const std::map<std::string, bool>& CollectorDefaults() {
+  // "probe" is the write canary's old name: --[no-]collector.probe still counts when --[no-]collector.canary is
+  // not given (/probe is now the multi-target endpoint).
+  static const std::map<std::string, bool> kDefaults = {{"canary", false}, {"probe", false}, {"process", true},
+                                                        {"server", true},  {"session", true}, {"tree", true},
+                                                        {"watches", true}};
+  return kDefaults;
+}
+
 class Exporter {
  public:
   // `walk_sessions`: extra sessions that share the walks' plain reads (--zookeeper.walk-sessions - 1).
@@ -129,7 +140,8 @@ class Exporter {
     session_->Start();
     for (const auto& s : walk_sessions_) s->Start();
     zk::Session* session = session_.get();
-    const auto enabled = [&](const char* name, bool by_default = true) {
+    const auto enabled = [&](const char* name) {
+      const bool by_default = CollectorDefaults().at(name);
       auto it = flags_.collector_overrides.find(name);
       return it == flags_.collector_overrides.end() ? by_default : it->second;
     };
@@ -152,7 +164,7 @@ class Exporter {
     }
     if (enabled("server") || enabled("watches")) {
       // The server and watches collectors probe every server of --zookeeper.hosts (sidecar: the local one).
-      Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);  // checked at startup
+      Result<server::ConnectString> hosts = server::ParseConnectString(flags_.zookeeper_hosts);  // checked at startup
       if (!hosts.ok()) return Status::InvalidArgument("--zookeeper.hosts: " + hosts.status().message());
       if (enabled("server")) {
         collectors_.Add("server", std::make_shared<collectors::ServerCollector>(
@@ -166,7 +178,6 @@ class Exporter {
         w.per_path = flags_.watches_per_path;
         w.max_paths = flags_.watches_max_paths;
         w.roots = collectors::ServerSideRoots(subtree_roots, hosts->chroot);
-        w.own_watches = [session] { return session->WatchCount(); };
         collectors_.Add("watches", std::make_shared<collectors::WatchesCollector>(hosts->servers, std::move(w)));
       }
     }
@@ -174,7 +185,7 @@ class Exporter {
     // The write canary, formerly the "probe" collector (/probe is now the multi-target endpoint):
     // --collector.probe / --no-collector.probe still count when --[no-]collector.canary is not given.
     const bool canary = flags_.collector_overrides.count("canary") > 0 ? enabled("canary")
-                                                                        : enabled("probe", /*by_default=*/false);
+                                                                        : enabled("probe");
     if (canary) {
       collectors::ProbeOptions p;
       p.parent = flags_.probe_path;
@@ -251,7 +262,7 @@ class Exporter {
 
   // The multi-target endpoint's targets (call before Start()).
   void SetMultiTarget(MultiTargetConfig config) {
-    Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);
+    Result<server::ConnectString> hosts = server::ParseConnectString(flags_.zookeeper_hosts);
     targets_ = std::make_shared<TargetManager>(std::move(config),
                                                hosts.ok() ? CanonicalTarget(*hosts) : flags_.zookeeper_hosts);
   }
@@ -315,10 +326,7 @@ class Exporter {
 }  // namespace
 
 int RunExporter(int argc, const char* const* argv) {
-  const std::map<std::string, bool> collector_defaults = {{"canary", false}, {"probe", false}, {"process", true},
-                                                          {"server", true}, {"session", true},
-                                                          {"tree", true},   {"watches", true}};
-  Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
+  Result<FlagsOutcome> parsed = ParseFlags(argc, argv, CollectorDefaults(), VersionText());
   if (!parsed.ok()) {
     std::fprintf(stderr, "zookeeper_exporter: %s\n", parsed.status().message().c_str());
     return 1;
@@ -341,7 +349,7 @@ int RunExporter(int argc, const char* const* argv) {
   }
 
   // Everything a real start reads or parses is checked here, before --config.check answers (edgecore).
-  Result<zk::ConnectString> connect = zk::ParseConnectString(flags.zookeeper_hosts);
+  Result<server::ConnectString> connect = server::ParseConnectString(flags.zookeeper_hosts);
   if (!connect.ok()) return Fatal("--zookeeper.hosts: " + connect.status().message());
   Result<std::vector<collectors::SubtreeSpec>> subtrees = LoadSubtrees(flags);
   if (!subtrees.ok()) return Fatal(subtrees.status().message());
@@ -369,7 +377,7 @@ int RunExporter(int argc, const char* const* argv) {
 
   zk::InstallClientLogBridge(spdlog::default_logger());
   zk::SessionOptions options;
-  options.hosts = zk::ClientConnectString(*connect);  // validated above; IPv6 in the C client's form
+  options.hosts = server::ClientConnectString(*connect);  // validated above; IPv6 in the C client's form
   options.session_timeout = flags.session_timeout;
   options.credentials = std::move(credentials).value();
   options.max_in_flight = flags.max_in_flight;

@@ -31,7 +31,7 @@ constexpr std::size_t kMaxWebConnections = 65536;  // one thread each
 
 Status InvalidFlag(std::string_view flag, const std::string& value, std::string_view problem) {
   std::string m = "invalid value ";
-  m += QuoteForMessage(value);  // control characters escaped: the error stays one line
+  m += Quote(value);  // control characters escaped: the error stays one line
   m += " for ";
   m += flag;
   m += ": ";

@@ -1,4 +1,4 @@
-// zk::Session: one long-lived ZooKeeper session over the C client (see session.h and shared/ZOOKEEPER.md).
+// zk::Session: one long-lived ZooKeeper session over the C client (see session.h).
 //
 // Threads and what they may do:
 //  - the manager thread (ManagerLoop) alone creates handles and retires dead ones;
@@ -484,7 +484,7 @@ void Session::Impl::SendInternal(HandleRecord* h, RequestContext* ctx) {
 // ---- session events -------------------------------------------------------------------------------------
 
 void Session::Impl::Watcher(zhandle_t* zh, int type, int state, const char* path, void* context) {
-  // One watcher and one context (this Impl) for every handle and every watch (rule 6): session events
+  // One watcher and one context (this Impl) for every handle and every watch: session events
   // drive the state machine; znode events go to the listeners.
   if (context == nullptr) return;
   if (type == ZOO_SESSION_EVENT) {

@@ -1,4 +1,4 @@
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
 #include <algorithm>
 #include <charconv>
@@ -8,7 +8,7 @@
 
 #include "base/quote.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 std::string_view Trim(std::string_view s) {
@@ -195,4 +195,4 @@ std::string ClientConnectString(const ConnectString& parsed) {
   return out;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server
