@@ -1,9 +1,9 @@
 #pragma once
 // Clang thread-safety annotations (https://clang.llvm.org/docs/ThreadSafetyAnalysis.html): a member marked
-// GUARDED_BY(mu_) may only be touched with mu_ held, a function marked REQUIRES(mu_) only called with it held;
-// clang's -Wthread-safety checks this at compile time (the `tsa` preset, run by scripts/test.sh). With other
-// compilers the macros expand to nothing. Use them with zkx::Mutex (base/mutex.h): libstdc++'s std::mutex
-// carries no annotations, so the analysis cannot see it.
+// GUARDED_BY(mu_) may only be touched with mu_ held, a function marked REQUIRES(mu_) only called with it
+// held; clang's -Wthread-safety checks this at compile time (the `tsa` preset, run by scripts/test.sh). With
+// other compilers the macros expand to nothing. Use them with zkx::Mutex (base/mutex.h): libstdc++'s
+// std::mutex carries no annotations, so the analysis cannot see it.
 
 #if defined(__clang__)
 #define ZKX_THREAD_ANNOTATION(x) __attribute__((x))

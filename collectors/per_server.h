@@ -36,8 +36,8 @@ std::vector<Obs> ProbeEachServer(
     tasks.emplace_back([s, probe, probe_deadline] { return probe(s, probe_deadline); });
   }
   // Wait a little past the probes' own deadline for their answers, never past the scrape's.
-  auto results =
-      RunConcurrently(pool, std::move(tasks), std::min(deadline, probe_deadline + std::chrono::milliseconds(50)));
+  auto results = RunConcurrently(pool, std::move(tasks),
+                                 std::min(deadline, probe_deadline + std::chrono::milliseconds(50)));
   std::vector<Obs> observations;
   for (std::size_t i = 0; i < servers.size(); ++i) {
     if (results[i]) {

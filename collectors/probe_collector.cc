@@ -112,7 +112,7 @@ ProbeCollector::ProbeCollector(zk::ZnodeWriter* writer, ProbeOptions options, st
       options_(std::move(options)),
       connected_(std::move(connected)),
       node_path_(JoinZnodePath(options_.parent, options_.node_name.empty() ? DefaultProbeNodeName()
-                                                                      : Sanitize(options_.node_name))),
+                                                                           : Sanitize(options_.node_name))),
       snapshot_(std::make_shared<const ProbeSnapshot>()) {}
 
 ProbeCollector::~ProbeCollector() {

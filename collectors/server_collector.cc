@@ -28,7 +28,8 @@ ServerObservation ProbeServer(const server::HostPort& server, const ServerProbeO
   static const server::Question<server::ServerReport> kMonitor{
       "monitor", server::ParseAdminMonitor, {{"mntr", server::ParseMntr}, {"srvr", server::ParseSrvr}}};
   const auto start = Clock::now();
-  server::Answer<server::ServerReport> answer = server::AskServer(server, options.admin_port, kMonitor, deadline);
+  server::Answer<server::ServerReport> answer =
+      server::AskServer(server, options.admin_port, kMonitor, deadline);
   ServerObservation obs;
   obs.server = server.ToString();
   obs.report = std::move(answer.value);
@@ -58,9 +59,10 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
   auto state =
       family("zookeeper_server_state", "The server's state: 1 for the current one, 0 for the others.");
   auto info = family("zookeeper_server_info", "The server's version: 1, labelled with version and build.");
-  auto skipped = family("zookeeper_server_skipped_lines",
-                        "Lines or keys of the server's answer that were neither numeric nor known (a format change "
-                        "or a newer server shows here first).");
+  auto skipped =
+      family("zookeeper_server_skipped_lines",
+             "Lines or keys of the server's answer that were neither numeric nor known (a format change "
+             "or a newer server shows here first).");
 
   struct Simple {
     const char* name;
@@ -74,8 +76,8 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
        MetricType::Gauge},
       {"zookeeper_server_watches", "Watches registered on the server.", &server::ServerReport::watch_count, 1,
        MetricType::Gauge},
-      {"zookeeper_server_ephemerals", "Ephemeral znodes on the server.", &server::ServerReport::ephemerals_count,
-       1, MetricType::Gauge},
+      {"zookeeper_server_ephemerals", "Ephemeral znodes on the server.",
+       &server::ServerReport::ephemerals_count, 1, MetricType::Gauge},
       {"zookeeper_server_approximate_data_bytes", "Approximate size of the data tree, in bytes.",
        &server::ServerReport::approximate_data_size, 1, MetricType::Gauge},
       {"zookeeper_server_alive_connections", "Client connections open on the server.",
@@ -83,18 +85,18 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
       {"zookeeper_server_outstanding_requests", "Requests queued on the server.",
        &server::ServerReport::outstanding_requests, 1, MetricType::Gauge},
       {"zookeeper_server_min_latency_seconds",
-       "Minimum request latency since the server's counters were reset.", &server::ServerReport::min_latency_ms,
-       1e-3, MetricType::Gauge},
+       "Minimum request latency since the server's counters were reset.",
+       &server::ServerReport::min_latency_ms, 1e-3, MetricType::Gauge},
       {"zookeeper_server_avg_latency_seconds",
-       "Average request latency since the server's counters were reset.", &server::ServerReport::avg_latency_ms,
-       1e-3, MetricType::Gauge},
+       "Average request latency since the server's counters were reset.",
+       &server::ServerReport::avg_latency_ms, 1e-3, MetricType::Gauge},
       {"zookeeper_server_max_latency_seconds",
-       "Maximum request latency since the server's counters were reset.", &server::ServerReport::max_latency_ms,
-       1e-3, MetricType::Gauge},
+       "Maximum request latency since the server's counters were reset.",
+       &server::ServerReport::max_latency_ms, 1e-3, MetricType::Gauge},
       {"zookeeper_server_packets_received_total", "Packets received by the server.",
        &server::ServerReport::packets_received, 1, MetricType::Counter},
-      {"zookeeper_server_packets_sent_total", "Packets sent by the server.", &server::ServerReport::packets_sent,
-       1, MetricType::Counter},
+      {"zookeeper_server_packets_sent_total", "Packets sent by the server.",
+       &server::ServerReport::packets_sent, 1, MetricType::Counter},
       {"zookeeper_server_open_file_descriptors", "File descriptors the server has open.",
        &server::ServerReport::open_file_descriptors, 1, MetricType::Gauge},
       {"zookeeper_server_max_file_descriptors", "The server's file descriptor limit.",
@@ -105,8 +107,8 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
        &server::ServerReport::followers, 1, MetricType::Gauge},
       {"zookeeper_server_synced_followers", "Followers in sync with this leader.",
        &server::ServerReport::synced_followers, 1, MetricType::Gauge},
-      {"zookeeper_server_pending_syncs", "Syncs pending on this leader.", &server::ServerReport::pending_syncs, 1,
-       MetricType::Gauge},
+      {"zookeeper_server_pending_syncs", "Syncs pending on this leader.",
+       &server::ServerReport::pending_syncs, 1, MetricType::Gauge},
   };
   std::vector<prometheus::MetricFamily> simple;
   for (const Simple& s : kSimple) simple.push_back(family(s.name, s.help, s.type));
@@ -142,12 +144,16 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
 }
 
 ServerCollector::ServerCollector(std::vector<server::HostPort> servers, ServerProbeOptions options)
-    : servers_(std::move(servers)), probes_(MakeProbePool("server-probe", servers_.size())), options_(options) {}
+    : servers_(std::move(servers)),
+      probes_(MakeProbePool("server-probe", servers_.size())),
+      options_(options) {}
 
 Status ServerCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {
   std::vector<ServerObservation> observations = ProbeEachServer<ServerObservation>(
       *probes_, servers_, options_.timeout, deadline, options_.admin_port != 0 ? "admin" : "mntr",
-      [options = options_](const server::HostPort& s, Clock::time_point d) { return ProbeServer(s, options, d); },
+      [options = options_](const server::HostPort& s, Clock::time_point d) {
+        return ProbeServer(s, options, d);
+      },
       warnings_);
   for (auto& f : BuildServerFamilies(observations)) out->push_back(std::move(f));
   return Status::Ok();

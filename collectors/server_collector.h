@@ -53,9 +53,9 @@ struct ServerProbeOptions {
 
 // What one probe of one server found.
 struct ServerObservation {
-  std::string server;                      // label value
+  std::string server;                          // label value
   std::optional<server::ServerReport> report;  // set when a source answered
-  std::string source;                      // "admin", "mntr" or "srvr" when report is set
+  std::string source;                          // "admin", "mntr" or "srvr" when report is set
   std::vector<ProbeFailure> failures;
   double duration_seconds = 0;
 };

@@ -60,10 +60,11 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
   gauge("zookeeper_session_in_flight_requests", "Requests the exporter has outstanding on its session.",
         static_cast<double>(in_flight));
   // edgecore: one series while the session cannot create a client handle (e.g. a name that does not resolve).
-  auto last_error = MakeFamily("zookeeper_session_last_error_info",
-                               "1 with the reason the last attempt to create a ZooKeeper client handle failed; "
-                               "no series once a handle was created.",
-                               MetricType::Gauge);
+  auto last_error =
+      MakeFamily("zookeeper_session_last_error_info",
+                 "1 with the reason the last attempt to create a ZooKeeper client handle failed; "
+                 "no series once a handle was created.",
+                 MetricType::Gauge);
   if (!stats.last_error.empty()) AddSample(&last_error, 1, {{"reason", stats.last_error}});
   out.push_back(std::move(last_error));
   gauge("zookeeper_session_watches", "Znode watches the session holds (data/exists and child watches).",

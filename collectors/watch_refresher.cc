@@ -76,8 +76,8 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
       mirror_(spec.root) {
   state_.mode = RefreshMode::kWatch;
   if (spec.value_rules) {
-    values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series, spec.limits.max_in_flight,
-                                             spec.limits.timeout);
+    values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series,
+                                             spec.limits.max_in_flight, spec.limits.timeout);
   }
 }
 

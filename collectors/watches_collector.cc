@@ -37,17 +37,21 @@ WatchesObservation ProbeWatches(const server::HostPort& server, const WatchesOpt
   WatchesObservation obs;
   obs.server = server.ToString();
   const server::PathFilter filter = [roots = options.roots](std::string_view path) {
-    return std::any_of(roots.begin(), roots.end(), [&](const std::string& r) { return ZnodePathInside(path, r); });
+    return std::any_of(roots.begin(), roots.end(),
+                       [&](const std::string& r) { return ZnodePathInside(path, r); });
   };
   const server::Question<server::WatchSummary> totals{
       "watch_summary", server::ParseAdminWatchSummary, {{"wchs", server::ParseWchs}}};
-  server::Answer<server::WatchSummary> summary = server::AskServer(server, options.admin_port, totals, deadline);
+  server::Answer<server::WatchSummary> summary =
+      server::AskServer(server, options.admin_port, totals, deadline);
   obs.summary = std::move(summary.value);
   obs.failures = std::move(summary.failures);
   if (options.per_path && obs.summary) {
     // Per path from the source that gave the totals: the AdminServer's watches_by_path, else wchp.
     auto parse = [&](auto parser) {
-      return [&filter, &options, parser](std::string_view body) { return parser(body, filter, options.max_paths); };
+      return [&filter, &options, parser](std::string_view body) {
+        return parser(body, filter, options.max_paths);
+      };
     };
     server::Question<server::WatchesByPath> per_path;
     if (summary.source == "admin") {
@@ -56,7 +60,8 @@ WatchesObservation ProbeWatches(const server::HostPort& server, const WatchesOpt
     } else {
       per_path.words.emplace_back("wchp", parse(server::ParseWchp));
     }
-    server::Answer<server::WatchesByPath> by_path = server::AskServer(server, options.admin_port, per_path, deadline);
+    server::Answer<server::WatchesByPath> by_path =
+        server::AskServer(server, options.admin_port, per_path, deadline);
     obs.by_path = std::move(by_path.value);
     for (server::Failure& f : by_path.failures) obs.failures.push_back(std::move(f));
   }
@@ -111,13 +116,16 @@ std::vector<prometheus::MetricFamily> BuildWatchesFamilies(
 }
 
 WatchesCollector::WatchesCollector(std::vector<server::HostPort> servers, WatchesOptions options)
-    : servers_(std::move(servers)), probes_(MakeProbePool("watch-probe", servers_.size())),
+    : servers_(std::move(servers)),
+      probes_(MakeProbePool("watch-probe", servers_.size())),
       options_(std::move(options)) {}
 
 Status WatchesCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {
   std::vector<WatchesObservation> observations = ProbeEachServer<WatchesObservation>(
       *probes_, servers_, options_.timeout, deadline, options_.admin_port != 0 ? "admin" : "wchs",
-      [options = options_](const server::HostPort& s, Clock::time_point d) { return ProbeWatches(s, options, d); },
+      [options = options_](const server::HostPort& s, Clock::time_point d) {
+        return ProbeWatches(s, options, d);
+      },
       warnings_);
   for (auto& f : BuildWatchesFamilies(observations, options_.per_path)) out->push_back(std::move(f));
   return Status::Ok();

@@ -1,5 +1,4 @@
 #include "exporter/config.h"
-#include "exporter/config_node.h"
 
 #include <cerrno>
 #include <charconv>
@@ -21,6 +20,7 @@
 #include "base/read_file.h"
 #include "base/znode_path.h"
 #include "collectors/znode_pattern.h"
+#include "exporter/config_node.h"
 #include "exporter/duration.h"
 #include "exporter/value_rules_config.h"
 
@@ -281,7 +281,8 @@ class ConfigParser {
       }
       bool known = false;
       if (Status ls = ParseLimitKey(key, value, &settings, &known); !ls.ok()) return ls;
-      if (!known) return UnknownKey(key, "a subtree", "root, znode_patterns, value_rules, " + std::string(kLimitKeys));
+      if (!known)
+        return UnknownKey(key, "a subtree", "root, znode_patterns, value_rules, " + std::string(kLimitKeys));
       return Status::Ok();
     });
     if (!s.ok()) return s;

@@ -52,7 +52,8 @@ struct SubtreeDefaults {
 struct FileConfig {
   SubtreeDefaults defaults;
   std::vector<collectors::SubtreeSpec> subtrees;  // fully resolved: defaults applied, patterns resolved
-  // Roots whose refresh_mode the file sets (in the subtree or in defaults): --tree.refresh-mode leaves them be.
+  // Roots whose refresh_mode the file sets (in the subtree or in defaults): --tree.refresh-mode leaves them
+  // be.
   std::set<std::string> roots_with_mode;
 };
 

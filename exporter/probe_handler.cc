@@ -4,7 +4,6 @@
 #include <thread>
 #include <utility>
 
-
 #include "base/quote.h"
 #include "collectors/family_builder.h"
 #include "exporter/exposition_response.h"

@@ -40,8 +40,8 @@
 #include "collectors/collector_set.h"
 #include "collectors/tree_collector.h"
 #include "exporter/modules_config.h"
-#include "zk/chroot_reader.h"
 #include "server/connect_string.h"
+#include "zk/chroot_reader.h"
 #include "zk/session.h"
 
 namespace zkx::exporter {

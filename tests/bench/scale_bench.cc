@@ -194,8 +194,9 @@ int Run(const Options& opt) {
       }
       for (const auto& s : sessions) s->Stop();
       char label[128];
-      std::snprintf(label, sizeof label, "exporter walk: get_children2, %zu in flight, %zu session%s (median of 3)",
-                    opt.in_flight, n_sessions, n_sessions == 1 ? "" : "s");
+      std::snprintf(label, sizeof label,
+                    "exporter walk: get_children2, %zu in flight, %zu session%s (median of 3)", opt.in_flight,
+                    n_sessions, n_sessions == 1 ? "" : "s");
       rows.push_back({label, visited, Percentile(times, 0.5)});
     }
 

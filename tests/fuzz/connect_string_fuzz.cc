@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     zkx::Result<zkx::server::ConnectString> again = zkx::server::ParseConnectString(hp.ToString());
     if (!again.ok() || again->servers.size() != 1 || !(again->servers[0] == hp)) std::abort();
   }
-  zkx::Result<zkx::server::ConnectString> client = zkx::server::ParseConnectString(zkx::server::ClientConnectString(*c));
+  zkx::Result<zkx::server::ConnectString> client =
+      zkx::server::ParseConnectString(zkx::server::ClientConnectString(*c));
   if (!client.ok() || client->servers != c->servers || client->chroot != c->chroot) std::abort();
   return 0;
 }

@@ -27,12 +27,12 @@
 #include "collectors/session_collector.h"
 #include "collectors/tree_collector.h"
 #include "exporter/http_server.h"
+#include "server/connect_string.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
-#include "server/connect_string.h"
 #include "zk/session.h"
 
 namespace zkx {

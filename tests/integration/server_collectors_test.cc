@@ -13,10 +13,10 @@
 
 #include "collectors/server_collector.h"
 #include "collectors/watches_collector.h"
+#include "server/mntr_parser.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
-#include "server/mntr_parser.h"
 
 namespace zkx {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/server/test_files.h"
 #include "server/mntr_parser.h"
 #include "server/watch_parser.h"
+#include "tests/unit/server/test_files.h"
 
 namespace zkx::server {
 namespace {

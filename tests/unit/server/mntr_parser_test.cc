@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/server/test_files.h"
 #include "server/srvr_parser.h"
+#include "tests/unit/server/test_files.h"
 
 namespace zkx::server {
 namespace {

@@ -11,11 +11,11 @@
 #include "collectors/probe_warnings.h"
 #include "collectors/server_collector.h"
 #include "collectors/watches_collector.h"
-#include "tests/unit/server/fake_server.h"
-#include "tests/unit/server/test_files.h"
 #include "server/admin_json_parser.h"
 #include "server/mntr_parser.h"
 #include "server/srvr_parser.h"
+#include "tests/unit/server/fake_server.h"
+#include "tests/unit/server/test_files.h"
 
 namespace zkx::collectors {
 namespace {
@@ -130,7 +130,8 @@ TEST(WatchesFamiliesTest, TotalsPerPathAndOwn) {
   std::vector<WatchesObservation> w(1);
   w[0].server = "s:1";
   w[0].summary = *server::ParseAdminWatchSummary(testdata::Read("admin_watch_summary_3.8.json"));
-  w[0].by_path = *server::ParseAdminWatchesByPath(testdata::Read("admin_watches_by_path_3.8.json"), nullptr, 2);
+  w[0].by_path =
+      *server::ParseAdminWatchesByPath(testdata::Read("admin_watches_by_path_3.8.json"), nullptr, 2);
   auto s = Samples(BuildWatchesFamilies(w, true));
   EXPECT_EQ(s["zookeeper_watches_up{server=\"s:1\"}"], 1);
   EXPECT_EQ(s["zookeeper_watches{server=\"s:1\"}"], 5);
