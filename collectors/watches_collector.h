@@ -17,8 +17,7 @@
 //   zookeeper_watches                             gauge  watches in total
 //   zookeeper_watches_path_sessions{path}         gauge  sessions watching `path` (per-path mode only)
 //   zookeeper_watches_paths_matched               gauge  watched paths inside the roots (per-path mode only)
-//   zookeeper_watches_paths_truncated             gauge  1 if more than max_paths matched (per-path mode
-//   only)
+//   zookeeper_watches_paths_truncated             gauge  1 if more than max_paths matched (per-path only)
 // Thread-safety: Collect may run concurrently.
 
 #include <chrono>
