@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -27,15 +28,29 @@ std::mutex g_init_ssl_mu;
 std::once_flag g_sasl_init_once;
 int g_sasl_init_rc = SASL_OK;
 
-// After a SASL failure the 3.8.0 client marks the handle AUTH_FAILED without a session event (zk_sasl.c,
-// zoo_sasl_mark_failed): its log line is the only signal. SASL handles log through this filter, which counts
-// the failure and forwards every line to the session's own log callback (process-wide, like the bridge).
+// After a SASL failure the 3.8.0 client marks the handle AUTH_FAILED and stops its IO thread without any
+// session event (zookeeper.c, zookeeper_process: a ZOO_SASL_OP reply with an error, such as ZAUTHFAILED for a
+// wrong DIGEST-MD5 password or ZSESSIONCLOSEDREQUIRESASLAUTH from a server enforcing SASL, reaches
+// zoo_sasl_mark_failed and logs nothing; a Cyrus SASL error on our side also logs "During SASL negotiation:
+// ..." and "SASL authentication failed"). zk::Session therefore polls PollSaslFailure; this filter only keeps
+// the client's last SASL error line as the detail of the next failure, and forwards every line to the
+// session's own log callback (process-wide, like the bridge).
 std::atomic<log_callback_fn> g_sasl_forward{nullptr};
+std::mutex g_sasl_detail_mu;
+std::string g_sasl_detail;  // guarded by g_sasl_detail_mu: the client's last SASL error line, once
 void SaslWatchingLogCallback(const char* message) {
-  if (message != nullptr && std::strstr(message, "SASL authentication failed") != nullptr) {
-    RecordSecurityFailure(SecurityFailure::kSasl, "SASL authentication failed (the server refused it)");
+  if (message != nullptr && std::strstr(message, "During SASL negotiation") != nullptr) {
+    try {
+      std::lock_guard<std::mutex> lock(g_sasl_detail_mu);
+      g_sasl_detail = message;
+    } catch (...) {
+    }
   }
   if (log_callback_fn forward = g_sasl_forward.load(); forward != nullptr) forward(message);
+}
+std::string TakeSaslDetail() {
+  std::lock_guard<std::mutex> lock(g_sasl_detail_mu);
+  return std::exchange(g_sasl_detail, std::string());
 }
 #endif
 
@@ -166,6 +181,23 @@ zhandle_t* SecureConnector::Init(const std::string& hosts, watcher_fn watcher, i
   }
 #endif
   return zookeeper_init2(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0, log_callback);
+}
+
+bool SecureConnector::PollSaslFailure(zhandle_t* zh) {
+#if ZKX_ZOOKEEPER_HAS_SASL
+  if (zh == nullptr || !state_->options.sasl || zoo_state(zh) != ZOO_AUTH_FAILED_STATE) return false;
+  std::string detail = TakeSaslDetail();
+  if (detail.empty()) {
+    detail = "the server refused " + state_->options.sasl->mechanism +
+             " authentication (wrong credentials, an unknown user or principal, or a mechanism it does not "
+             "accept)";
+  }
+  RecordSecurityFailure(SecurityFailure::kSasl, "SASL " + state_->options.sasl->mechanism + ": " + detail);
+  return true;
+#else
+  (void)zh;
+  return false;
+#endif
 }
 
 bool SecureConnector::uses_tls() const {

@@ -38,6 +38,14 @@ class SecureConnector {
   zhandle_t* Init(const std::string& hosts, watcher_fn watcher, int timeout_ms, void* context,
                   log_callback_fn log_callback);
 
+  // True when `zh` (a handle Init created with SASL) failed SASL authentication: the 3.8.0 client then sets
+  // ZOO_AUTH_FAILED_STATE and stops its IO thread WITHOUT a session event, so the owner must poll
+  // (zk::Session's manager thread does, every 100 ms while a SASL handle is current). Records a `sasl`
+  // security failure (zk/secure_failures.h) each time it returns true: call it until it does, then retire the
+  // handle. Always false without SASL. Any thread; never blocks. (With digest credentials as well, a refused
+  // digest could be counted here too if this poll sees AUTH_FAILED before the session event does.)
+  [[nodiscard]] bool PollSaslFailure(zhandle_t* zh);
+
   [[nodiscard]] bool uses_tls() const;
   [[nodiscard]] bool uses_sasl() const;
   // A one-line description for the startup log: mechanism and files, never secrets.
