@@ -22,7 +22,7 @@ struct SecurityFlags {
   std::string sasl_mechanism;             // --zookeeper.sasl.mechanism: DIGEST-MD5 | GSSAPI ("" = no SASL)
   std::string sasl_credentials_file;      // --zookeeper.sasl.credentials-file (DIGEST-MD5: "user:password")
   std::string sasl_service_name = "zookeeper";  // --zookeeper.sasl.service-name
-  std::string sasl_host = "zk-sasl-md5";        // --zookeeper.sasl.host
+  std::string sasl_host = zk::kDigestSaslHost;  // --zookeeper.sasl.host
   std::string sasl_keytab_file;                 // --zookeeper.sasl.keytab-file (GSSAPI)
   std::string sasl_principal;                   // --zookeeper.sasl.principal (GSSAPI)
 };

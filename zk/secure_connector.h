@@ -11,7 +11,9 @@
 //  - SASL: zookeeper_init_sasl with Cyrus SASL callbacks that answer from this object's memory (user,
 //  password
 //    from the credentials file, realm); sasl_client_init runs once per process. GSSAPI: the keytab is
-//    exported as KRB5_CLIENT_KTNAME once, at Create, before any session thread runs.
+//    exported as KRB5_CLIENT_KTNAME once per process (a second, different keytab is refused), with a private
+//    KRB5CCNAME=MEMORY:zookeeper_exporter unless the environment names a cache, at Create, before any session
+//    thread runs. Create refuses a mechanism Cyrus SASL has no plugin for (libsasl2-modules-gssapi-mit).
 //
 // Lifetime: the SASL callbacks are referenced by every handle Init created: the connector must outlive them
 // (zk::Session owns it and closes its handles first). Thread-safety: Init may be called from any thread.
