@@ -708,7 +708,8 @@ void Session::Impl::ManagerLoop() {
     if (!connector_->uses_sasl()) {
       manager_cv_.wait(lock, woken);
     } else if (!manager_cv_.wait_for(lock, std::chrono::milliseconds(100), woken)) {
-      // A failed SASL handshake leaves the handle AUTH_FAILED without a session event (zk/secure_connector.h).
+      // A failed SASL handshake leaves the handle AUTH_FAILED without a session event
+      // (zk/secure_connector.h).
       if (current_ && !current_->dead && connector_->PollSaslFailure(current_->zh)) {
         const std::string line = ApplyStateLocked(SessionState::kAuthFailed, std::chrono::milliseconds(0), 0);
         lock.unlock();
