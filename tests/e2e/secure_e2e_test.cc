@@ -145,5 +145,54 @@ TEST(SecureE2eTest, GssapiKeytabWalksAndSaslFailuresAreCounted) {
   }
 }
 
+// The exporter with --server.admin-https against a server whose AdminServer speaks only HTTPS
+// (admin.forceHttps): the server collector answers from "admin"; without the flag it gets https_required and
+// falls back to mntr, and /metrics says so.
+TEST(SecureE2eTest, AdminServerOverHttps) {
+  ScopedTempDir dir;
+  Result<TlsPki> pki = MakeTlsPki(dir.path());
+  ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+  ZkEnsembleOptions o;
+  o.servers = 1;
+  o.extra_config = {"admin.forceHttps=true",
+                    "ssl.quorum.keyStore.location=" + pki->KeyStore("server"),
+                    "ssl.quorum.keyStore.password=changeit",
+                    "ssl.quorum.keyStore.type=PKCS12",
+                    "ssl.quorum.trustStore.location=" + pki->TrustStore(),
+                    "ssl.quorum.trustStore.password=changeit",
+                    "ssl.quorum.trustStore.type=PKCS12",
+                    "4lw.commands.whitelist=*"};
+  o.start_timeout = milliseconds(240000);
+  ZkEnsemble ensemble(o);
+  ASSERT_TRUE(ensemble.Start().ok());
+  const std::string server = ensemble.ServerAddress(0);
+  std::vector<std::string> base = {"--zookeeper.hosts=" + ensemble.ConnectString(),
+                                   "--server.admin-port=" + std::to_string(ensemble.AdminPort(0))};
+  {
+    std::vector<std::string> args = base;
+    args.push_back("--server.admin-tls.ca-file=" + pki->Pem("ca"));  // turns HTTPS on
+    E2eExporter https(dir.path(), args, "admin-https.log");
+    ASSERT_TRUE(https.WaitReady(milliseconds(60000))) << ReadAll(dir.path() + "/admin-https.log");
+    const std::string series = "zookeeper_server_source{server=\"" + server + "\",source=\"admin\"}";
+    EXPECT_TRUE(
+        WaitFor([&] { return SampleValue(https.Metrics(), series).value_or(0) == 1; }, milliseconds(30000)))
+        << https.Metrics();
+  }
+  {
+    E2eExporter plain(dir.path(), base, "admin-plain.log");
+    ASSERT_TRUE(plain.WaitReady(milliseconds(60000))) << ReadAll(dir.path() + "/admin-plain.log");
+    const std::string error =
+        "zookeeper_server_probe_error{server=\"" + server + "\",source=\"admin\",reason=\"https_required\"}";
+    const std::string mntr = "zookeeper_server_source{server=\"" + server + "\",source=\"mntr\"}";
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          const std::string m = plain.Metrics();
+          return SampleValue(m, error).value_or(0) == 1 && SampleValue(m, mntr).value_or(0) == 1;
+        },
+        milliseconds(30000)))
+        << plain.Metrics();
+  }
+}
+
 }  // namespace
 }  // namespace zkx::test::e2e
