@@ -30,6 +30,7 @@
 #include "exporter/signals.h"
 #include "exporter/target_manager.h"
 #include "exporter/web_config.h"
+#include "server/admin_https.h"
 #include "server/connect_string.h"
 #include "zk/client_log.h"
 #include "zk/digest_credentials.h"
@@ -368,6 +369,17 @@ int RunExporter(int argc, const char* const* argv) {
   if (Status s = CheckModuleFiles(*multi_target); !s.ok()) return Fatal(s.message());
   Result<zk::SecurityOptions> security = BuildSecurityOptions(flags.security);  // TLS / SASL to ZooKeeper
   if (!security.ok()) return Fatal(security.status().message());
+  // AdminServer over HTTPS (--server.admin-https, --server.admin-tls.*): process-wide, for every target.
+  Result<std::optional<server::AdminTlsOptions>> admin_tls = BuildAdminTlsOptions(flags.security);
+  if (!admin_tls.ok()) return Fatal(admin_tls.status().message());
+  if (admin_tls->has_value()) {
+    if (Status s = server::EnableAdminHttps(**admin_tls); !s.ok()) return Fatal(s.message());
+    if ((*admin_tls)->insecure_skip_verify) {
+      spdlog::warn(
+          "--server.admin-tls.insecure-skip-verify: the AdminServers' certificates and names are NOT "
+          "verified");
+    }
+  }
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include "zk/digest_credentials.h"
 
@@ -37,6 +38,45 @@ void AddSecurityFlags(CLI::App& app, SecurityFlags& f) {
       ->type_name("FILE");
   app.add_option("--zookeeper.sasl.principal", f.sasl_principal, "SASL GSSAPI: client principal")
       ->type_name("PRINCIPAL");
+  app.add_flag("--server.admin-https", f.admin_https,
+               "AdminServer commands over HTTPS (admin.forceHttps / admin.portUnification servers)");
+  app.add_option("--server.admin-tls.ca-file", f.admin_tls_ca_file,
+                 "AdminServer HTTPS: PEM CA bundle (default: --zookeeper.tls.ca-file, else the system's CAs)")
+      ->type_name("FILE");
+  app.add_option("--server.admin-tls.cert-file", f.admin_tls_cert_file,
+                 "AdminServer HTTPS: PEM client certificate to offer (default: --zookeeper.tls.cert-file)")
+      ->type_name("FILE");
+  app.add_option("--server.admin-tls.key-file", f.admin_tls_key_file,
+                 "AdminServer HTTPS: its unencrypted PEM key (default: --zookeeper.tls.key-file)")
+      ->type_name("FILE");
+  app.add_flag("--server.admin-tls.insecure-skip-verify", f.admin_tls_insecure_skip_verify,
+               "AdminServer HTTPS without checking the servers' certificates or names (logged as a warning)");
+}
+
+Result<std::optional<server::AdminTlsOptions>> BuildAdminTlsOptions(const SecurityFlags& f) {
+  const bool on = f.admin_https || !f.admin_tls_ca_file.empty() || !f.admin_tls_cert_file.empty() ||
+                  !f.admin_tls_key_file.empty() || f.admin_tls_insecure_skip_verify;
+  if (!on) return std::optional<server::AdminTlsOptions>();
+  server::AdminTlsOptions o;
+  o.ca_file = f.admin_tls_ca_file.empty() ? f.tls_ca_file : f.admin_tls_ca_file;
+  o.cert_file = f.admin_tls_cert_file.empty() ? f.tls_cert_file : f.admin_tls_cert_file;
+  o.key_file = f.admin_tls_key_file.empty() ? f.tls_key_file : f.admin_tls_key_file;
+  o.insecure_skip_verify = f.admin_tls_insecure_skip_verify;
+  const std::pair<const char*, const std::string*> files[] = {{"--server.admin-tls.ca-file", &o.ca_file},
+                                                              {"--server.admin-tls.cert-file", &o.cert_file},
+                                                              {"--server.admin-tls.key-file", &o.key_file}};
+  for (const auto& [flag, path] : files) {
+    if (!path->empty() && access(path->c_str(), R_OK) != 0) {
+      return Status::InvalidArgument(std::string(flag) + ": cannot read '" + *path + "'");
+    }
+  }
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    return Status::InvalidArgument(
+        "--server.admin-tls.cert-file and --server.admin-tls.key-file go together (or their "
+        "--zookeeper.tls.* "
+        "defaults)");
+  }
+  return std::optional<server::AdminTlsOptions>(std::move(o));
 }
 
 Result<zk::SecurityOptions> BuildSecurityOptions(const SecurityFlags& f) {

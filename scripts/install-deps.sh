@@ -17,6 +17,9 @@ PACKAGES=(
   podman runc debootstrap uidmap slirp4netns fuse-overlayfs catatonit
   # the ZooKeeper C client with TLS + SASL from Debian's source (scripts/build-zk-client.sh), and SASL at run time
   dpkg-dev javacc default-jdk-headless libsasl2-dev libsasl2-modules binutils
+  # SASL GSSAPI: Cyrus SASL's Kerberos plugin at run time; a throw-away MIT KDC for the `secure` tests
+  # (tests/support/kdc.h; its services stay stopped, the tests start krb5kdc on a loopback port)
+  libsasl2-modules-gssapi-mit krb5-kdc krb5-admin-server krb5-user
 )
 
 SUDO=""

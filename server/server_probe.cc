@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/admin_https.h"
+
 namespace zkx::server {
 namespace {
 
@@ -65,8 +67,9 @@ ProbeReason Wait(int fd, short events, Clock::time_point deadline) {
 }
 
 // Connects to one of `server`'s addresses, sends `request`, reads until EOF; body = everything read.
+// With `tls`, the exchange is HTTPS (server/admin_https.h) once connected.
 ProbeReply Exchange(const HostPort& server, uint16_t port, std::string_view request,
-                    Clock::time_point deadline, std::size_t max_bytes) {
+                    Clock::time_point deadline, std::size_t max_bytes, const AdminTlsContext* tls = nullptr) {
   const std::string where = server.host + ":" + std::to_string(port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -103,6 +106,8 @@ ProbeReply Exchange(const HostPort& server, uint16_t port, std::string_view requ
         continue;
       }
     }
+    if (tls != nullptr)
+      return HttpsExchange(fd.get(), *tls, server.host, where, request, deadline, max_bytes);
     // Connected: send the request, then read until the peer closes.
     std::size_t sent = 0;
     while (sent < request.size()) {
@@ -193,6 +198,11 @@ std::string_view ProbeReasonName(ProbeReason reason) {
     case ProbeReason::kHttpError: return "http_error";
     case ProbeReason::kResponseTooLarge: return "response_too_large";
     case ProbeReason::kParseError: return "parse_error";
+    case ProbeReason::kTlsHandshake: return "tls_handshake";
+    case ProbeReason::kUntrustedCertificate: return "untrusted_certificate";
+    case ProbeReason::kCertificateExpired: return "certificate_expired";
+    case ProbeReason::kHostnameMismatch: return "hostname_mismatch";
+    case ProbeReason::kHttpsRequired: return "https_required";
   }
   return "unknown";
 }
@@ -230,8 +240,16 @@ ProbeReply AdminGet(const HostPort& server, uint16_t admin_port, std::string_vie
   request += " HTTP/1.1\r\nHost: ";
   request += admin.ToString();
   request += "\r\nAccept: application/json\r\nConnection: close\r\nUser-Agent: zookeeper_exporter\r\n\r\n";
-  ProbeReply raw = Exchange(admin, admin_port, request, deadline, max_bytes);
+  const std::shared_ptr<const AdminTlsContext> tls = CurrentAdminTls();  // kept for the whole exchange
+  ProbeReply raw = Exchange(admin, admin_port, request, deadline, max_bytes, tls.get());
   if (!raw.ok()) return raw;
+  if (tls == nullptr && raw.body.size() >= 2 && raw.body[0] == '\x15' && raw.body[1] == '\x03') {
+    // A TLS alert record in answer to plain HTTP: the port speaks only HTTPS (admin.forceHttps).
+    return Fail(ProbeReason::kHttpsRequired,
+                admin.ToString() +
+                    ": the AdminServer answered plain HTTP with a TLS alert (HTTPS only); see "
+                    "--server.admin-https");
+  }
   Result<HttpReply> http = ParseHttpReply(raw.body);
   if (!http.ok()) return Fail(ProbeReason::kParseError, admin.ToString() + ": " + http.status().message());
   if (http->status != 200) {

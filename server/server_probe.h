@@ -2,7 +2,8 @@
 // Server probes: the exporter's own short TCP / HTTP exchanges with one ZooKeeper server, for the server and
 // watches collectors.
 //   FourLetterWord: connect to host:client-port, send the 4 bytes, read until the server closes.
-//   AdminGet:       HTTP/1.1 GET http://host:admin-port/commands/<command> ("Connection: close").
+//   AdminGet:       HTTP/1.1 GET http://host:admin-port/commands/<command> ("Connection: close"), or https://
+//                   once server::EnableAdminHttps (server/admin_https.h) configured TLS for the process.
 // Only read-only commands are ever sent by the collectors (mntr, srvr, wchs, wchp, monitor, watch_summary,
 // watches_by_path): never `srst` or any other state-changing command.
 //
@@ -35,6 +36,13 @@ enum class ProbeReason {
   kHttpError,            // "http_error": the AdminServer answered with a non-200 status
   kResponseTooLarge,     // "response_too_large": the reply exceeded max_bytes
   kParseError,           // "parse_error": the reply could not be parsed
+  // AdminServer over HTTPS (server/admin_https.h):
+  kTlsHandshake,          // "tls_handshake": the handshake failed otherwise (our client certificate refused,
+                          // no common protocol, the port speaks plain HTTP)
+  kUntrustedCertificate,  // "untrusted_certificate": the server's certificate does not chain to the CA file
+  kCertificateExpired,    // "certificate_expired": it (or one in its chain) is expired or not yet valid
+  kHostnameMismatch,      // "hostname_mismatch": it does not name the host (or IP) we connected to
+  kHttpsRequired,         // "https_required": plain HTTP to an AdminServer that speaks only HTTPS
 };
 std::string_view ProbeReasonName(ProbeReason reason);
 

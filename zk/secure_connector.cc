@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -27,15 +28,63 @@ std::mutex g_init_ssl_mu;
 std::once_flag g_sasl_init_once;
 int g_sasl_init_rc = SASL_OK;
 
-// After a SASL failure the 3.8.0 client marks the handle AUTH_FAILED without a session event (zk_sasl.c,
-// zoo_sasl_mark_failed): its log line is the only signal. SASL handles log through this filter, which counts
-// the failure and forwards every line to the session's own log callback (process-wide, like the bridge).
+// After a SASL failure the 3.8.0 client marks the handle AUTH_FAILED and stops its IO thread without any
+// session event (zookeeper.c, zookeeper_process: a ZOO_SASL_OP reply with an error, such as ZAUTHFAILED for a
+// wrong DIGEST-MD5 password or ZSESSIONCLOSEDREQUIRESASLAUTH from a server enforcing SASL, reaches
+// zoo_sasl_mark_failed and logs nothing; a Cyrus SASL error on our side, such as an unknown GSSAPI service
+// principal, logs "Starting (or During) SASL negotiation: <error>" and "SASL authentication failed").
+// zk::Session therefore polls PollSaslFailure; this filter only keeps the client's last SASL error line as
+// the detail of the next failure, and forwards every line to the session's own log callback (process-wide,
+// like the bridge).
 std::atomic<log_callback_fn> g_sasl_forward{nullptr};
+std::mutex g_sasl_detail_mu;
+std::string g_sasl_detail;  // guarded by g_sasl_detail_mu: the client's last SASL error line, once
 void SaslWatchingLogCallback(const char* message) {
-  if (message != nullptr && std::strstr(message, "SASL authentication failed") != nullptr) {
-    RecordSecurityFailure(SecurityFailure::kSasl, "SASL authentication failed (the server refused it)");
+  if (message != nullptr) {
+    // zk_sasl.c: "Starting SASL negotiation: <Cyrus error>" and "During SASL negotiation: <Cyrus error>".
+    const char* detail = std::strstr(message, "Starting SASL negotiation");
+    if (detail == nullptr) detail = std::strstr(message, "During SASL negotiation");
+    if (detail != nullptr) {
+      try {
+        std::lock_guard<std::mutex> lock(g_sasl_detail_mu);
+        g_sasl_detail = detail;
+      } catch (...) {
+      }
+    }
   }
   if (log_callback_fn forward = g_sasl_forward.load(); forward != nullptr) forward(message);
+}
+// GSSAPI with a keytab: MIT krb5 reads the client keytab (KRB5_CLIENT_KTNAME) and the credential cache
+// (KRB5CCNAME) from the environment, process-wide. Both are set once, before any session thread runs: a
+// private in-memory cache (unless the operator chose one), so the exporter neither writes a ticket file nor
+// picks up another principal's tickets from /tmp/krb5cc_<uid>. A second keytab in one process cannot work.
+std::mutex g_keytab_mu;
+std::string g_keytab;  // guarded by g_keytab_mu: the keytab exported, "" before the first
+Status UseClientKeytab(const std::string& keytab) {
+  std::lock_guard<std::mutex> lock(g_keytab_mu);
+  if (!g_keytab.empty()) {
+    if (g_keytab == keytab) return Status::Ok();
+    return Status::InvalidArgument("--zookeeper.sasl.keytab-file: one process can use one client keytab ('" +
+                                   g_keytab + "' already), not '" + keytab + "'");
+  }
+  setenv("KRB5_CLIENT_KTNAME", keytab.c_str(), 1);
+  setenv("KRB5CCNAME", "MEMORY:zookeeper_exporter", 0);
+  g_keytab = keytab;
+  return Status::Ok();
+}
+
+// True when Cyrus SASL (initialised) has a client plugin for `mechanism`.
+bool HasSaslMechanism(const std::string& mechanism) {
+  const char** mechs = sasl_global_listmech();
+  for (; mechs != nullptr && *mechs != nullptr; ++mechs) {
+    if (mechanism == *mechs) return true;
+  }
+  return false;
+}
+
+std::string TakeSaslDetail() {
+  std::lock_guard<std::mutex> lock(g_sasl_detail_mu);
+  return std::exchange(g_sasl_detail, std::string());
 }
 #endif
 
@@ -108,13 +157,18 @@ Result<std::unique_ptr<SecureConnector>> SecureConnector::Create(SecurityOptions
   if (st.options.sasl) {
     const SaslOptions& sasl = *st.options.sasl;
     if (sasl.mechanism == "GSSAPI" && !sasl.keytab_file.empty()) {
-      // MIT krb5 acquires the client's initial credentials from this keytab when the cache has none.
-      setenv("KRB5_CLIENT_KTNAME", sasl.keytab_file.c_str(), 1);
+      if (Status s = UseClientKeytab(sasl.keytab_file); !s.ok()) return s;
     }
     std::call_once(g_sasl_init_once, [] { g_sasl_init_rc = sasl_client_init(nullptr); });
     if (g_sasl_init_rc != SASL_OK) {
       return Status::Internal("Cyrus SASL initialisation failed: " +
                               std::string(sasl_errstring(g_sasl_init_rc, nullptr, nullptr)));
+    }
+    if (!HasSaslMechanism(sasl.mechanism)) {
+      return Status::InvalidArgument(
+          "--zookeeper.sasl.mechanism=" + sasl.mechanism +
+          ": Cyrus SASL has no plugin for it on this machine (install " +
+          (sasl.mechanism == "GSSAPI" ? "libsasl2-modules-gssapi-mit" : "libsasl2-modules") + ")");
     }
     if (!sasl.password.empty()) {
       st.secret.assign(sizeof(sasl_secret_t) + sasl.password.size(), 0);
@@ -166,6 +220,23 @@ zhandle_t* SecureConnector::Init(const std::string& hosts, watcher_fn watcher, i
   }
 #endif
   return zookeeper_init2(hosts.c_str(), watcher, timeout_ms, nullptr, context, 0, log_callback);
+}
+
+bool SecureConnector::PollSaslFailure(zhandle_t* zh) {
+#if ZKX_ZOOKEEPER_HAS_SASL
+  if (zh == nullptr || !state_->options.sasl || zoo_state(zh) != ZOO_AUTH_FAILED_STATE) return false;
+  std::string detail = TakeSaslDetail();
+  if (detail.empty()) {
+    detail = "the server refused " + state_->options.sasl->mechanism +
+             " authentication (wrong credentials, an unknown user or principal, or a mechanism it does not "
+             "accept)";
+  }
+  RecordSecurityFailure(SecurityFailure::kSasl, "SASL " + state_->options.sasl->mechanism + ": " + detail);
+  return true;
+#else
+  (void)zh;
+  return false;
+#endif
 }
 
 bool SecureConnector::uses_tls() const {

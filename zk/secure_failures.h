@@ -8,11 +8,13 @@
 //   untrusted_certificate  the server's certificate does not chain to --zookeeper.tls.ca-file
 //   certificate_expired    the server's certificate (or one in its chain) is expired or not yet valid
 //   hostname_mismatch      the server's certificate is valid but not for the host (or IP) we connected to
-//   sasl                   SASL authentication failed (the session went to AUTH_FAILED with SASL configured)
-// TLS failures are recorded by the client's IO thread (zk/tls_connect_hook.cc), SASL failures from the
-// client's log line (zk/secure_connector.cc: 3.8.0 sends no session event for them); they are counted per
-// process because the C client's hook has no handle to name (every session of one exporter shares one TLS
-// configuration).
+//   sasl                   SASL authentication failed: the server refused it (a wrong DIGEST-MD5 password, an
+//                          unknown principal; ZAUTHFAILED or ZSESSIONCLOSEDREQUIRESASLAUTH) or Cyrus SASL
+//                          failed on our side (no Kerberos ticket, no mechanism); once per refused handle
+// TLS failures are recorded by the client's IO thread (zk/tls_connect_hook.cc), SASL failures by
+// zk::Session's manager thread polling the handle (zk/secure_connector.h: 3.8.0 sends no session event for
+// them); they are counted per process because the C client's hook has no handle to name (every session of one
+// exporter shares one TLS configuration).
 //
 // Thread-safety: every function is thread-safe and never blocks for long (a mutex only around the last
 // reason).

@@ -74,6 +74,13 @@ Status ValidateSecurityOptions(const SecurityOptions& options) {
       if (sasl.principal.empty()) {
         return Status::InvalidArgument("--zookeeper.sasl.mechanism=GSSAPI needs --zookeeper.sasl.principal");
       }
+      if (sasl.host == kDigestSaslHost) {
+        // The C client asks for service/host@REALM with this host for every server (it does not use the
+        // server's own name as the Java client does): the DIGEST-MD5 default cannot be anyone's principal.
+        return Status::InvalidArgument(
+            "--zookeeper.sasl.mechanism=GSSAPI needs --zookeeper.sasl.host: the host part of the servers' "
+            "principal (<service-name>/<host>@REALM), the same for every server");
+      }
       if (!sasl.keytab_file.empty() && access(sasl.keytab_file.c_str(), R_OK) != 0) {
         return Status::InvalidArgument("--zookeeper.sasl.keytab-file: cannot read '" + sasl.keytab_file +
                                        "'");

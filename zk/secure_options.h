@@ -25,14 +25,20 @@ struct TlsOptions {
   bool insecure_skip_verify = false;  // no certificate and no name check (logged as a warning)
 };
 
+// The SASL host the ZooKeeper servers use as their DIGEST-MD5 realm (zkCli and the Java client send it).
+inline constexpr const char* kDigestSaslHost = "zk-sasl-md5";
+
 struct SaslOptions {
-  std::string mechanism;              // "DIGEST-MD5" or "GSSAPI"
-  std::string service = "zookeeper";  // SASL service name (the server principal's first part for GSSAPI)
-  std::string host = "zk-sasl-md5";   // SASL server host (DIGEST-MD5: the server's realm host, as zkCli uses)
+  std::string mechanism;               // "DIGEST-MD5" or "GSSAPI"
+  std::string service = "zookeeper";   // SASL service name (the server principal's first part for GSSAPI)
+  std::string host = kDigestSaslHost;  // SASL server host (DIGEST-MD5: the server's realm host, as zkCli
+                                       // uses; GSSAPI: the host part of the servers' principal, one for all)
   // DIGEST-MD5: from the credentials file ("user:password"); secret.
   std::string username;
   std::string password;
-  // GSSAPI: a client keytab (exported as KRB5_CLIENT_KTNAME) and the principal to authenticate as.
+  // GSSAPI: a client keytab (exported as KRB5_CLIENT_KTNAME, with KRB5CCNAME=MEMORY:zookeeper_exporter unless
+  // set; one keytab per process) and the principal to authenticate as. Without a keytab: the default
+  // credential cache (kinit).
   std::string keytab_file;
   std::string principal;
 };
@@ -48,7 +54,8 @@ bool ClientHasTls();
 bool ClientHasSasl();
 
 // InvalidArgument naming the flag: TLS files missing or unreadable or containing a comma, TLS and SASL
-// together, an unknown mechanism, DIGEST-MD5 without credentials, GSSAPI without a principal, or a feature
+// together, an unknown mechanism, DIGEST-MD5 without credentials, GSSAPI without a principal or with the
+// DIGEST-MD5 host, or a feature
 // the linked client lacks.
 Status ValidateSecurityOptions(const SecurityOptions& options);
 

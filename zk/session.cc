@@ -704,7 +704,20 @@ void Session::Impl::ManagerLoop() {
     auto auth_due = [&] {
       return current_ && !current_->auth_ready && !current_->dead && IsConnectedState(tracker_.stats().state);
     };
-    manager_cv_.wait(lock, [&] { return stopping_ || replace_requested_ || auth_due(); });
+    auto woken = [&] { return stopping_ || replace_requested_ || auth_due(); };
+    if (!connector_->uses_sasl()) {
+      manager_cv_.wait(lock, woken);
+    } else if (!manager_cv_.wait_for(lock, std::chrono::milliseconds(100), woken)) {
+      // A failed SASL handshake leaves the handle AUTH_FAILED without a session event
+      // (zk/secure_connector.h).
+      if (current_ && !current_->dead && connector_->PollSaslFailure(current_->zh)) {
+        const std::string line = ApplyStateLocked(SessionState::kAuthFailed, std::chrono::milliseconds(0), 0);
+        lock.unlock();
+        if (!line.empty()) spdlog::warn("{} (SASL authentication failed)", line);
+        lock.lock();
+      }
+      continue;
+    }
     if (stopping_) break;
     if (!replace_requested_) {
       AddAuthLocked(lock);

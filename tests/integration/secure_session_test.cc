@@ -6,8 +6,8 @@
 //    (untrusted_certificate), a client certificate the servers do not trust (tls_handshake), an expired
 //    server certificate (certificate_expired), a certificate for another name (hostname_mismatch);
 //  - SASL DIGEST-MD5 with JAAS on the server and znodes only sasl:exporter may read: walked with SASL,
-//  refused
-//    without it; a wrong password never gets a session.
+//    refused without it; a wrong password never gets a session and counts reason="sasl", also against a
+//    server that requires SASL of every session (zookeeper.sessionRequireClientSASLAuth).
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -319,14 +319,85 @@ TEST(SaslDigestTest, OnlyTheSaslIdentityReadsTheSubtree) {
   EXPECT_FALSE(refused.status.ok() && refused.visited == 6u);
   EXPECT_NE(refused.status.code(), StatusCode::kOk) << "visited " << refused.visited;
 
-  // A wrong password never gets a session. (Against 3.8.0 the client then neither logs "SASL authentication
-  // failed" nor sends AUTH_FAILED here: it keeps reconnecting, so reason="sasl" is not asserted; see README.)
+  // A wrong password never gets a session: the server answers the SASL step with ZAUTHFAILED, the client
+  // marks the handle AUTH_FAILED without a session event, and the session's poll counts reason="sasl".
+  const uint64_t sasl_before = Failures(zk::SecurityFailure::kSasl);
   auto wrong = StartSession(ensemble.ConnectString(), sasl("not-the-password"));
-  EXPECT_FALSE(test::WaitFor([&] { return wrong->Connected(); }, milliseconds(10000)));
+  EXPECT_TRUE(
+      test::WaitFor([&] { return Failures(zk::SecurityFailure::kSasl) > sasl_before; }, milliseconds(30000)));
+  EXPECT_TRUE(test::WaitFor([&] { return wrong->Stats().auth_failures_total >= 1; }, milliseconds(10000)));
+  EXPECT_FALSE(wrong->Connected());
   EXPECT_EQ(wrong->Stats().connects_total, 0u);
+  // ... and keeps trying with a new handle (the password file may be fixed meanwhile).
+  EXPECT_TRUE(test::WaitFor([&] { return wrong->Stats().handles_created_total >= 2; }, milliseconds(30000)));
+  // The right password, meanwhile, was never counted as a failure: one refused handle, one count.
+  EXPECT_TRUE(with->Connected());
   wrong.reset();
   with.reset();
   without.reset();
+  if (std::getenv("ZKX_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir);
+}
+
+// A server that requires SASL of every session (zookeeper.sessionRequireClientSASLAuth, 3.8): the SASL
+// identity connects and walks what only it may read; a wrong password is refused with
+// ZSESSIONCLOSEDREQUIRESASLAUTH and counted as reason="sasl"; a session without SASL is closed by the server
+// at its first request and never walks anything.
+TEST(SaslDigestTest, ServerRequiringSaslRefusesAWrongPassword) {
+  const std::string dir = TempDir("zkx-sasl-req");
+  ASSERT_FALSE(dir.empty());
+  const std::string password = "an0ther-s3cret";
+  {
+    std::ofstream jaas(dir + "/jaas.conf");
+    jaas << "Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_exporter=\""
+         << password << "\";\n};\n";
+  }
+  test::ZkEnsembleOptions o;
+  o.servers = 1;
+  o.jvm_flags.push_back("-Djava.security.auth.login.config=" + dir + "/jaas.conf");
+  o.jvm_flags.push_back("-Dzookeeper.sessionRequireClientSASLAuth=true");
+  o.extra_config = {"authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"};
+  o.start_timeout = milliseconds(240000);
+  test::ZkEnsemble ensemble(o);
+  ASSERT_TRUE(ensemble.Start().ok());
+
+  auto sasl = [&](const std::string& pw) {
+    zk::SecurityOptions s;
+    zk::SaslOptions opt;
+    opt.mechanism = "DIGEST-MD5";
+    opt.username = "exporter";
+    opt.password = pw;
+    s.sasl = opt;
+    return s;
+  };
+  auto with = StartSession(ensemble.ConnectString(), sasl(password));
+  ASSERT_TRUE(test::WaitFor([&] { return with->Connected(); }, milliseconds(30000)));
+  // The SASL session writes its own fixture (only SASL sessions can reach the server at all).
+  std::promise<Status> made;
+  with->Create("/req", "", zk::CreateMode::kPersistent, [&](Status st, std::string) { made.set_value(st); });
+  ASSERT_TRUE(made.get_future().get().ok());
+  ASSERT_TRUE(CreateSync(*with, "/req/a", "x").ok());
+  zk::WalkSummary w = zk::WalkSubtree(*with, "/req", {}, [](const zk::WalkedZnode&) {});
+  EXPECT_TRUE(w.status.ok()) << w.status.ToString();
+  EXPECT_EQ(w.visited, 2u);
+
+  const uint64_t sasl_before = Failures(zk::SecurityFailure::kSasl);
+  auto wrong = StartSession(ensemble.ConnectString(), sasl("wrong-password"));
+  EXPECT_TRUE(
+      test::WaitFor([&] { return Failures(zk::SecurityFailure::kSasl) > sasl_before; }, milliseconds(30000)));
+  EXPECT_TRUE(test::WaitFor([&] { return wrong->Stats().auth_failures_total >= 1; }, milliseconds(10000)));
+  EXPECT_EQ(wrong->Stats().connects_total, 0u);
+
+  // Without SASL the server closes the session at its first request: nothing is walked.
+  const uint64_t sasl_mid = Failures(zk::SecurityFailure::kSasl);
+  wrong.reset();
+  auto without = StartSession(ensemble.ConnectString(), {});
+  zk::WalkSummary refused = zk::WalkSubtree(*without, "/req", {}, [](const zk::WalkedZnode&) {});
+  EXPECT_NE(refused.status.code(), StatusCode::kOk) << "visited " << refused.visited;
+  EXPECT_EQ(refused.visited, 0u);
+  // Not a SASL failure of ours (this session has no SASL): the sasl reason does not move for it.
+  EXPECT_EQ(Failures(zk::SecurityFailure::kSasl), sasl_mid);
+  without.reset();
+  with.reset();
   if (std::getenv("ZKX_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir);
 }
 
