@@ -1,9 +1,9 @@
-// QuoteForMessage (see quote.h).
+// Quote (see quote.h).
 #include "base/quote.h"
 
 namespace zkx {
 
-std::string QuoteForMessage(std::string_view text) {
+std::string Quote(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   out.reserve(text.size() + 2);

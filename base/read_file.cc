@@ -15,7 +15,7 @@ Result<std::string> ReadBoundedFile(const std::string& path, std::string_view wh
     std::string m = "cannot read ";
     m += what;
     m += ' ';
-    m += QuoteForMessage(path);
+    m += Quote(path);
     m += ": ";
     m += reason;
     return Status::InvalidArgument(std::move(m));

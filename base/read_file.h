@@ -3,7 +3,7 @@
 // at most `max_bytes` so that a wrong path (a device, a huge log) fails fast instead of eating memory.
 // Errors are InvalidArgument, one line: "cannot read <what> "<path>": <reason>", reason being "is a
 // directory", the errno text, "larger than <max_bytes> bytes" or "read error"; the path is quoted with
-// QuoteForMessage. The content never appears in an error.
+// Quote. The content never appears in an error.
 // Thread-safety: a pure function of the file system.
 
 #include <cstddef>

@@ -16,17 +16,17 @@ namespace zkx {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad configuration, flag or input
-  kNotFound,           // e.g. a znode that does not exist (ZNONODE)
-  kAlreadyExists,      // e.g. creating a znode that exists (ZNODEEXISTS)
-  kFailedPrecondition, // e.g. a version mismatch (ZBADVERSION) or deleting a znode with children (ZNOTEMPTY)
-  kPermissionDenied,   // e.g. ZNOAUTH
-  kUnauthenticated,    // e.g. ZAUTHFAILED
-  kUnavailable,        // not connected, connection loss, server down: retry later
-  kDeadlineExceeded,   // a time limit bit
-  kResourceExhausted,  // a cap bit
-  kCancelled,          // shutting down, handle closed
-  kInternal,           // anything else
+  kInvalidArgument,     // bad configuration, flag or input
+  kNotFound,            // e.g. a znode that does not exist (ZNONODE)
+  kAlreadyExists,       // e.g. creating a znode that exists (ZNODEEXISTS)
+  kFailedPrecondition,  // e.g. a version mismatch (ZBADVERSION) or deleting a znode with children (ZNOTEMPTY)
+  kPermissionDenied,    // e.g. ZNOAUTH
+  kUnauthenticated,     // e.g. ZAUTHFAILED
+  kUnavailable,         // not connected, connection loss, server down: retry later
+  kDeadlineExceeded,    // a time limit bit
+  kResourceExhausted,   // a cap bit
+  kCancelled,           // shutting down, handle closed
+  kInternal,            // anything else
 };
 
 std::string_view StatusCodeName(StatusCode code);

@@ -10,18 +10,23 @@
 
 namespace zkx::collectors {
 
-const char* ExporterVersion() { return ZKX_VERSION; }
-const char* ExporterRevision() { return ZKX_GIT_REVISION; }
+const char* ExporterVersion() {
+  return ZKX_VERSION;
+}
+const char* ExporterRevision() {
+  return ZKX_GIT_REVISION;
+}
 
 BuildInfoCollector::BuildInfoCollector(std::string zookeeper_client)
     : zookeeper_client_(std::move(zookeeper_client)) {}
 
 Status BuildInfoCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
                                    std::vector<prometheus::MetricFamily>* out) {
-  auto f = MakeFamily("zookeeper_exporter_build_info",
-                      "A metric with a constant '1' value labelled by the exporter's version, git revision and "
-                      "the ZooKeeper C client version it links.",
-                      prometheus::MetricType::Gauge);
+  auto f =
+      MakeFamily("zookeeper_exporter_build_info",
+                 "A metric with a constant '1' value labelled by the exporter's version, git revision and "
+                 "the ZooKeeper C client version it links.",
+                 prometheus::MetricType::Gauge);
   // zookeeper_client_tls: whether the linked C client has zookeeper_init_ssl (false on Debian 12).
   AddSample(&f, 1,
             {{"revision", ExporterRevision()},

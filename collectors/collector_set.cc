@@ -65,9 +65,11 @@ std::vector<std::string> CollectorSet::Names() const {
 std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_clock::time_point deadline) {
   std::call_once(pool_once_, [this] {
     const std::size_t threads = std::clamp<std::size_t>(2 * entries_.size(), 1, 32);
-    // The queue holds the tasks of up to 32 concurrent scrapes (a task costs a few hundred bytes): /metrics and
-    // /probe bound their concurrent scrapes themselves, and a task still queued at its deadline is skipped.
-    pool_ = std::make_unique<WorkerPool>("collector", threads, 32 * std::max<std::size_t>(entries_.size(), 1));
+    // The queue holds the tasks of up to 32 concurrent scrapes (a task costs a few hundred bytes): /metrics
+    // and /probe bound their concurrent scrapes themselves, and a task still queued at its deadline is
+    // skipped.
+    pool_ =
+        std::make_unique<WorkerPool>("collector", threads, 32 * std::max<std::size_t>(entries_.size(), 1));
   });
   auto run = std::make_shared<Run>(entries_.size());
   for (std::size_t i = 0; i < entries_.size(); ++i) {

@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/quote.h"
+#include "base/znode_path.h"
 #include "collectors/family_builder.h"
 
 namespace zkx::collectors {
@@ -44,10 +46,6 @@ constexpr std::chrono::milliseconds kConnectPoll{100};
 
 std::size_t Index(ProbeOp op) {
   return static_cast<std::size_t>(op);
-}
-
-std::string JoinPath(const std::string& parent, const std::string& name) {
-  return parent == "/" ? "/" + name : parent + "/" + name;
 }
 
 int64_t UnixMillis() {
@@ -97,28 +95,15 @@ std::string DefaultProbeNodeName() {
 }
 
 Status ValidateProbeParent(const std::string& path) {
-  auto bad = [&](const char* why) {
-    return Status::InvalidArgument("invalid probe path \"" + path + "\": " + why);
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument("invalid probe path " + Quote(path) + ": " + std::string(why));
   };
-  if (path.empty() || path.front() != '/') return bad("must start with '/'");
   if (path == "/") {
     return bad("must not be the root; use a dedicated parent such as /zookeeper_exporter_probe");
   }
-  if (path.back() == '/') return bad("must not end with '/'");
-  for (const char c : path) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return bad("must not contain control characters");
-  }
-  std::size_t start = 1;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string_view part(path.data() + start, end - start);
-    if (part.empty()) return bad("must not contain an empty component (\"//\")");
-    if (part == "." || part == "..") return bad("must not contain \".\" or \"..\" components");
-    start = end + 1;
-  }
-  if (path == "/zookeeper" || path.rfind("/zookeeper/", 0) == 0) return bad("/zookeeper is reserved");
+  if (path.size() > 1 && path.back() == '/') return bad("must not end with '/'");
+  if (const std::optional<std::string_view> problem = ZnodePathProblem(path)) return bad(*problem);
+  if (ZnodePathInside(path, "/zookeeper")) return bad("/zookeeper is reserved");
   return Status::Ok();
 }
 
@@ -126,8 +111,8 @@ ProbeCollector::ProbeCollector(zk::ZnodeWriter* writer, ProbeOptions options, st
     : writer_(writer),
       options_(std::move(options)),
       connected_(std::move(connected)),
-      node_path_(JoinPath(options_.parent, options_.node_name.empty() ? DefaultProbeNodeName()
-                                                                      : Sanitize(options_.node_name))),
+      node_path_(JoinZnodePath(options_.parent, options_.node_name.empty() ? DefaultProbeNodeName()
+                                                                           : Sanitize(options_.node_name))),
       snapshot_(std::make_shared<const ProbeSnapshot>()) {}
 
 ProbeCollector::~ProbeCollector() {

@@ -10,15 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "zk/server_probe.h"
+#include "base/mutex.h"
+#include "server/ask_server.h"
 
 namespace zkx::collectors {
 
-struct ProbeFailure {
-  std::string source;  // "admin", "mntr", "srvr", "wchs", "wchp", ...
-  zk::ProbeReason reason = zk::ProbeReason::kOk;
-  std::string detail;  // for the log line only
-};
+using ProbeFailure = server::Failure;
 
 class ProbeWarnings {
  public:
@@ -30,8 +27,8 @@ class ProbeWarnings {
 
  private:
   const std::string what_;
-  std::mutex mu_;
-  std::map<std::string, std::set<std::string>> last_;  // server -> "source/reason"; guarded by mu_
+  Mutex mu_;
+  std::map<std::string, std::set<std::string>> last_ GUARDED_BY(mu_);  // server -> "source/reason"
 };
 
 }  // namespace zkx::collectors

@@ -12,12 +12,13 @@
 //   zookeeper_server_up                          gauge  1 if one source answered, else 0
 //   zookeeper_server_source{source}              gauge  1 for the source used (admin|mntr|srvr)
 //   zookeeper_server_probe_error{source,reason}  gauge  1 per failed source this scrape; reasons are
-//       zk::ProbeReasonName (connection_refused, timeout, not_whitelisted, admin_server_disabled, ...).
+//       server::ProbeReasonName (connection_refused, timeout, not_whitelisted, admin_server_disabled, ...).
 //       A server that is up can still have errors, e.g. admin_server_disabled when it fell back to mntr.
 //   zookeeper_server_probe_duration_seconds      gauge
 //   zookeeper_server_state{state}                gauge  1 for the server's state, 0 for the other four of
 //       leader, follower, observer, standalone, read-only
 //   zookeeper_server_info{version,build}         gauge  1 ("3.8.0", the full version string)
+//   zookeeper_server_skipped_lines               gauge  lines/keys of the answer neither numeric nor known
 //   zookeeper_server_znodes, _watches, _ephemerals, _approximate_data_bytes, _alive_connections,
 //   _outstanding_requests, _min_latency_seconds, _avg_latency_seconds, _max_latency_seconds,
 //   _open_file_descriptors, _max_file_descriptors, _uptime_seconds                          gauges
@@ -40,8 +41,8 @@
 #include "base/worker_pool.h"
 #include "collectors/collector.h"
 #include "collectors/probe_warnings.h"
-#include "zk/connect_string.h"
-#include "zk/server_report.h"
+#include "server/connect_string.h"
+#include "server/server_report.h"
 
 namespace zkx::collectors {
 
@@ -52,15 +53,15 @@ struct ServerProbeOptions {
 
 // What one probe of one server found.
 struct ServerObservation {
-  std::string server;                      // label value
-  std::optional<zk::ServerReport> report;  // set when a source answered
-  std::string source;                      // "admin", "mntr" or "srvr" when report is set
+  std::string server;                          // label value
+  std::optional<server::ServerReport> report;  // set when a source answered
+  std::string source;                          // "admin", "mntr" or "srvr" when report is set
   std::vector<ProbeFailure> failures;
   double duration_seconds = 0;
 };
 
 // Probes one server (blocking, bounded by `deadline` except name resolution).
-ServerObservation ProbeServer(const zk::HostPort& server, const ServerProbeOptions& options,
+ServerObservation ProbeServer(const server::HostPort& server, const ServerProbeOptions& options,
                               std::chrono::steady_clock::time_point deadline);
 
 // The families for a set of observations (pure; unit-tested).
@@ -68,13 +69,13 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(const std::vector<Serv
 
 class ServerCollector final : public Collector {
  public:
-  ServerCollector(std::vector<zk::HostPort> servers, ServerProbeOptions options);
+  ServerCollector(std::vector<server::HostPort> servers, ServerProbeOptions options);
 
   Status Collect(std::chrono::steady_clock::time_point deadline,
                  std::vector<prometheus::MetricFamily>* out) override;
 
  private:
-  const std::vector<zk::HostPort> servers_;
+  const std::vector<server::HostPort> servers_;
   // The probe workers (one per server, at most 16): joined when the collector is destroyed.
   const std::unique_ptr<WorkerPool> probes_;
   const ServerProbeOptions options_;

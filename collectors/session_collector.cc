@@ -60,10 +60,11 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
   gauge("zookeeper_session_in_flight_requests", "Requests the exporter has outstanding on its session.",
         static_cast<double>(in_flight));
   // edgecore: one series while the session cannot create a client handle (e.g. a name that does not resolve).
-  auto last_error = MakeFamily("zookeeper_session_last_error_info",
-                               "1 with the reason the last attempt to create a ZooKeeper client handle failed; "
-                               "no series once a handle was created.",
-                               MetricType::Gauge);
+  auto last_error =
+      MakeFamily("zookeeper_session_last_error_info",
+                 "1 with the reason the last attempt to create a ZooKeeper client handle failed; "
+                 "no series once a handle was created.",
+                 MetricType::Gauge);
   if (!stats.last_error.empty()) AddSample(&last_error, 1, {{"reason", stats.last_error}});
   out.push_back(std::move(last_error));
   gauge("zookeeper_session_watches", "Znode watches the session holds (data/exists and child watches).",
@@ -72,6 +73,8 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
         "Bytes the session's watches take in the SetWatches packet the client re-sends on every reconnect "
         "(4 + chroot + path per watch); the server refuses it above jute.maxbuffer (1 MiB by default).",
         static_cast<double>(stats.watched_path_bytes));
+  counter("zookeeper_session_watch_events_total", "Znode watch events the session received.",
+          stats.watch_events_total);
   counter("zookeeper_session_orphan_watches_removed_total",
           "Exists-watches the client left on znodes that were already gone, removed by the exporter.",
           stats.orphan_watches_removed_total);

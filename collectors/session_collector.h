@@ -1,6 +1,7 @@
 #pragma once
-// SessionCollector ("session"): the exporter's own ZooKeeper session — state, negotiated timeout, and
-// counters of connects, disconnects, expirations and authentication failures.
+// SessionCollector ("session"): the exporter's own ZooKeeper session — state, negotiated timeout,
+// counters of connects, disconnects, expirations and authentication failures, and the exporter's own
+// watches (count, watched path bytes, events received).
 // Thread-safety: Collect is thread-safe as long as `stats` is (zk::Session::Stats is).
 
 #include <functional>

@@ -37,11 +37,11 @@ struct SubtreeRefresher::Core {
   RefreshScheduler* const scheduler;
 
   std::mutex mu;
-  std::condition_variable cv;                // signalled when a task finishes
-  bool stopping = false;                     // guarded by mu
-  bool busy = false;                         // guarded by mu: a task is running on a worker
-  WatchRefresher* watch = nullptr;           // guarded by mu: set while the watch loop runs
-  std::shared_ptr<const SubtreeView> view;   // guarded by mu; replaced, never mutated
+  std::condition_variable cv;               // signalled when a task finishes
+  bool stopping = false;                    // guarded by mu
+  bool busy = false;                        // guarded by mu: a task is running on a worker
+  WatchRefresher* watch = nullptr;          // guarded by mu: set while the watch loop runs
+  std::shared_ptr<const SubtreeView> view;  // guarded by mu; replaced, never mutated
   // Value rules: data reads for the znodes a rule needs. Used by one walk at a time (tasks never overlap).
   std::unique_ptr<ValueTracker> values;
 };
@@ -161,8 +161,7 @@ void SubtreeRefresher::Core::PollDue(const std::shared_ptr<Core>& self, Clock::t
       std::lock_guard<std::mutex> lock(mu);
       busy = false;
       if (!stopping) {
-        scheduler->WhenConnected(give_up,
-                                 [self, give_up](bool up) { self->AfterWait(self, up, give_up); });
+        scheduler->WhenConnected(give_up, [self, give_up](bool up) { self->AfterWait(self, up, give_up); });
       }
     }
     cv.notify_all();
@@ -175,7 +174,8 @@ void SubtreeRefresher::Core::PollDue(const std::shared_ptr<Core>& self, Clock::t
   Leave(self, std::max(started + spec.refresh_interval, Clock::now()));
 }
 
-void SubtreeRefresher::Core::AfterWait(const std::shared_ptr<Core>& self, bool up, Clock::time_point give_up) {
+void SubtreeRefresher::Core::AfterWait(const std::shared_ptr<Core>& self, bool up,
+                                       Clock::time_point give_up) {
   if (!Enter()) return;
   if (!up) {
     Publish(nullptr, Status::Unavailable("not connected to ZooKeeper"));

@@ -41,14 +41,16 @@ struct SubtreeSpec {
   // Value rules (collectors/value_rule.h): metrics from the data of matching znodes. Null: none.
   std::shared_ptr<const ValueRuleSet> value_rules;
 
+  // Every field by value, the value rules by content: a reload builds new rule objects for the same rules.
   friend bool operator==(const SubtreeSpec& a, const SubtreeSpec& b) {
+    const auto rules = [](const SubtreeSpec& s) {
+      return s.value_rules ? s.value_rules->fingerprint : std::string();
+    };
     return a.root == b.root && a.refresh_interval == b.refresh_interval && a.refresh_mode == b.refresh_mode &&
-           a.resync_interval == b.resync_interval && a.limits.max_depth == b.limits.max_depth &&
-           a.limits.max_znodes == b.limits.max_znodes && a.limits.max_in_flight == b.limits.max_in_flight &&
-           a.limits.timeout == b.limits.timeout && a.znode_patterns == b.znode_patterns &&
-           a.max_znode_series == b.max_znode_series && a.acl_audit == b.acl_audit &&
-           a.acl_audit_max_znodes == b.acl_audit_max_znodes &&
-           (a.value_rules ? a.value_rules->fingerprint : "") == (b.value_rules ? b.value_rules->fingerprint : "");
+           a.resync_interval == b.resync_interval && a.limits == b.limits &&
+           a.znode_patterns == b.znode_patterns && a.max_znode_series == b.max_znode_series &&
+           a.acl_audit == b.acl_audit && a.acl_audit_max_znodes == b.acl_audit_max_znodes &&
+           rules(a) == rules(b);
   }
 };
 

@@ -26,7 +26,7 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
   std::vector<std::shared_ptr<SubtreeRefresher>> retired;
   std::vector<std::shared_ptr<SubtreeRefresher>> to_start;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     std::vector<std::shared_ptr<SubtreeRefresher>> current = std::move(refreshers_);
     // One line per new subtree up to kLoggedSubtrees, then one summary: 10,000 subtrees are not 10,000 lines.
     constexpr std::size_t kLoggedSubtrees = 20;
@@ -75,14 +75,14 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
 void TreeCollector::Stop() {
   std::vector<std::shared_ptr<SubtreeRefresher>> all;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     all.swap(refreshers_);
   }
   for (auto& r : all) r->Stop();
 }
 
 std::vector<std::shared_ptr<SubtreeRefresher>> TreeCollector::Refreshers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return refreshers_;
 }
 

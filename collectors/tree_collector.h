@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "collectors/collector.h"
 #include "collectors/refresh_scheduler.h"
 #include "collectors/subtree_refresher.h"
@@ -55,8 +56,8 @@ class TreeCollector final : public Collector {
   // The poll-mode walks of every subtree: a few workers and one timer thread (see refresh_scheduler.h).
   // Declared after budget_ and before refreshers_: outlives every refresher.
   RefreshScheduler scheduler_;
-  mutable std::mutex mu_;
-  std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_ GUARDED_BY(mu_);
 };
 
 }  // namespace zkx::collectors

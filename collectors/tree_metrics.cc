@@ -17,55 +17,136 @@ std::string SessionIdHex(int64_t id) {
   return buf;
 }
 
-double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
-double MillisToSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+double Seconds(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+double MillisToSeconds(int64_t ms) {
+  return static_cast<double>(ms) / 1000.0;
+}
 
 // Families in exposition order. Indexes into the vector built by BuildTreeFamilies.
 enum Family : std::size_t {
-  kZnodes, kDataBytes, kEphemerals, kMaxDepth, kLargestBytes, kLargestInfo, kRootExists, kTruncated,
-  kSeriesTruncated, kSkipped, kLastRefresh, kRefreshDuration, kLastSuccess, kRefreshes, kRefreshFailures,
-  kInterval, kZChildren, kZDataBytes, kZVersion, kZCversion, kZAversion, kZCtime, kZMtime, kZEphemeral,
-  kZOwner, kMode, kChanges, kWatchedBytes, kAclAudited, kAclTruncated, kAclWorldReadable, kAclWorldWritable,
-  kAclScheme, kFamilyCount
+  kZnodes,
+  kDataBytes,
+  kEphemerals,
+  kMaxDepth,
+  kLargestBytes,
+  kLargestInfo,
+  kRootExists,
+  kTruncated,
+  kSeriesTruncated,
+  kSkipped,
+  kLastRefresh,
+  kRefreshDuration,
+  kLastSuccess,
+  kRefreshes,
+  kRefreshFailures,
+  kInterval,
+  kZChildren,
+  kZDataBytes,
+  kZVersion,
+  kZCversion,
+  kZAversion,
+  kZCtime,
+  kZMtime,
+  kZEphemeral,
+  kZOwner,
+  kMode,
+  kChanges,
+  kWatchedBytes,
+  kAclAudited,
+  kAclTruncated,
+  kAclWorldReadable,
+  kAclWorldWritable,
+  kAclScheme,
+  kFamilyCount
 };
 
 std::vector<MetricFamily> EmptyFamilies() {
   std::vector<MetricFamily> f(kFamilyCount);
   const auto g = MetricType::Gauge;
   const auto c = MetricType::Counter;
-  f[kZnodes] = MakeFamily("zookeeper_subtree_znodes", "Znodes in the subtree, the root included, as of the last successful walk.", g);
-  f[kDataBytes] = MakeFamily("zookeeper_subtree_data_bytes", "Sum of the data sizes of the subtree's znodes, in bytes.", g);
+  f[kZnodes] = MakeFamily("zookeeper_subtree_znodes",
+                          "Znodes in the subtree, the root included, as of the last successful walk.", g);
+  f[kDataBytes] = MakeFamily("zookeeper_subtree_data_bytes",
+                             "Sum of the data sizes of the subtree's znodes, in bytes.", g);
   f[kEphemerals] = MakeFamily("zookeeper_subtree_ephemeral_znodes", "Ephemeral znodes in the subtree.", g);
-  f[kMaxDepth] = MakeFamily("zookeeper_subtree_max_depth", "Depth of the deepest znode walked, relative to the root (the root is 0).", g);
-  f[kLargestBytes] = MakeFamily("zookeeper_subtree_largest_znode_bytes", "Data size of the subtree's largest znode, in bytes (ZooKeeper's default limit is 1 MiB).", g);
-  f[kLargestInfo] = MakeFamily("zookeeper_subtree_largest_znode_info", "The path of the subtree's largest znode; always 1.", g);
-  f[kRootExists] = MakeFamily("zookeeper_subtree_root_exists", "1 if the subtree's root znode exists, 0 if not.", g);
-  f[kTruncated] = MakeFamily("zookeeper_subtree_truncated", "1 if a cap (depth, znode count or walk timeout) stopped the last walk early.", g);
-  f[kSeriesTruncated] = MakeFamily("zookeeper_subtree_znode_series_truncated", "1 if more znodes matched the per-znode patterns than the series cap allows.", g);
-  f[kSkipped] = MakeFamily("zookeeper_subtree_skipped_znodes", "Znodes the last walk could not read, by reason (no_node: deleted mid-walk, no_auth: ACL denies us, error).", g);
-  f[kLastRefresh] = MakeFamily("zookeeper_subtree_last_refresh_timestamp_seconds", "When the last successful walk of the subtree completed, in seconds since the Unix epoch.", g);
-  f[kRefreshDuration] = MakeFamily("zookeeper_subtree_refresh_duration_seconds", "How long the last successful walk took.", g);
-  f[kLastSuccess] = MakeFamily("zookeeper_subtree_last_refresh_success", "1 if the latest refresh attempt succeeded, 0 if it failed (the previous snapshot is still served).", g);
+  f[kMaxDepth] = MakeFamily("zookeeper_subtree_max_depth",
+                            "Depth of the deepest znode walked, relative to the root (the root is 0).", g);
+  f[kLargestBytes] = MakeFamily(
+      "zookeeper_subtree_largest_znode_bytes",
+      "Data size of the subtree's largest znode, in bytes (ZooKeeper's default limit is 1 MiB).", g);
+  f[kLargestInfo] = MakeFamily("zookeeper_subtree_largest_znode_info",
+                               "The path of the subtree's largest znode; always 1.", g);
+  f[kRootExists] =
+      MakeFamily("zookeeper_subtree_root_exists", "1 if the subtree's root znode exists, 0 if not.", g);
+  f[kTruncated] =
+      MakeFamily("zookeeper_subtree_truncated",
+                 "1 if a cap (depth, znode count or walk timeout) stopped the last walk early.", g);
+  f[kSeriesTruncated] =
+      MakeFamily("zookeeper_subtree_znode_series_truncated",
+                 "1 if more znodes matched the per-znode patterns than the series cap allows.", g);
+  f[kSkipped] = MakeFamily("zookeeper_subtree_skipped_znodes",
+                           "Znodes the last walk could not read, by reason (no_node: deleted mid-walk, "
+                           "no_auth: ACL denies us, error).",
+                           g);
+  f[kLastRefresh] = MakeFamily(
+      "zookeeper_subtree_last_refresh_timestamp_seconds",
+      "When the last successful walk of the subtree completed, in seconds since the Unix epoch.", g);
+  f[kRefreshDuration] =
+      MakeFamily("zookeeper_subtree_refresh_duration_seconds", "How long the last successful walk took.", g);
+  f[kLastSuccess] = MakeFamily(
+      "zookeeper_subtree_last_refresh_success",
+      "1 if the latest refresh attempt succeeded, 0 if it failed (the previous snapshot is still served).",
+      g);
   f[kRefreshes] = MakeFamily("zookeeper_subtree_refreshes_total", "Refresh attempts of the subtree.", c);
-  f[kRefreshFailures] = MakeFamily("zookeeper_subtree_refresh_failures_total", "Refresh attempts that failed (not connected, connection lost, root unreadable).", c);
-  f[kInterval] = MakeFamily("zookeeper_subtree_refresh_interval_seconds", "Configured interval between walks of the subtree.", g);
+  f[kRefreshFailures] =
+      MakeFamily("zookeeper_subtree_refresh_failures_total",
+                 "Refresh attempts that failed (not connected, connection lost, root unreadable).", c);
+  f[kInterval] = MakeFamily("zookeeper_subtree_refresh_interval_seconds",
+                            "Configured interval between walks of the subtree.", g);
   f[kZChildren] = MakeFamily("zookeeper_znode_children", "Number of children of the znode.", g);
   f[kZDataBytes] = MakeFamily("zookeeper_znode_data_bytes", "Data size of the znode, in bytes.", g);
-  f[kZVersion] = MakeFamily("zookeeper_znode_version", "Data version of the znode (number of data changes).", g);
-  f[kZCversion] = MakeFamily("zookeeper_znode_cversion", "Children version of the znode (number of child list changes).", g);
-  f[kZAversion] = MakeFamily("zookeeper_znode_aversion", "ACL version of the znode (number of ACL changes).", g);
-  f[kZCtime] = MakeFamily("zookeeper_znode_ctime_timestamp_seconds", "When the znode was created, in seconds since the Unix epoch.", g);
-  f[kZMtime] = MakeFamily("zookeeper_znode_mtime_timestamp_seconds", "When the znode's data last changed, in seconds since the Unix epoch.", g);
+  f[kZVersion] =
+      MakeFamily("zookeeper_znode_version", "Data version of the znode (number of data changes).", g);
+  f[kZCversion] = MakeFamily("zookeeper_znode_cversion",
+                             "Children version of the znode (number of child list changes).", g);
+  f[kZAversion] =
+      MakeFamily("zookeeper_znode_aversion", "ACL version of the znode (number of ACL changes).", g);
+  f[kZCtime] = MakeFamily("zookeeper_znode_ctime_timestamp_seconds",
+                          "When the znode was created, in seconds since the Unix epoch.", g);
+  f[kZMtime] = MakeFamily("zookeeper_znode_mtime_timestamp_seconds",
+                          "When the znode's data last changed, in seconds since the Unix epoch.", g);
   f[kZEphemeral] = MakeFamily("zookeeper_znode_ephemeral", "1 if the znode is ephemeral.", g);
-  f[kZOwner] = MakeFamily("zookeeper_znode_ephemeral_owner_info", "The session that owns an ephemeral znode; always 1.", g);
-  f[kMode] = MakeFamily("zookeeper_subtree_refresh_mode", "How the subtree is kept fresh: 1 for the mode in effect (poll: a walk every interval; watch: watches, re-reading only what changed), 0 for the other. A watch subtree over the watch budget falls back to poll.", g);
-  f[kChanges] = MakeFamily("zookeeper_subtree_changes_total", "Changes seen by a watch-mode subtree, by type (created, deleted: znodes; data_changed, children_changed: watch events).", c);
-  f[kWatchedBytes] = MakeFamily("zookeeper_subtree_watched_path_bytes", "Bytes the watch-mode subtree's watches add to the session's SetWatches packet (2 x (4 + path length) per znode).", g);
-  f[kAclAudited] = MakeFamily("zookeeper_subtree_acl_audited_znodes", "Znodes whose ACL the last ACL audit read (subtrees with acl_audit).", g);
-  f[kAclTruncated] = MakeFamily("zookeeper_subtree_acl_audit_truncated", "1 if the last ACL audit left znodes unread (acl_audit_max_znodes, walk_timeout or a lost connection).", g);
-  f[kAclWorldReadable] = MakeFamily("zookeeper_subtree_acl_world_readable_znodes", "Audited znodes whose ACL lets world:anyone read them.", g);
-  f[kAclWorldWritable] = MakeFamily("zookeeper_subtree_acl_world_writable_znodes", "Audited znodes whose ACL lets world:anyone write (set) their data.", g);
-  f[kAclScheme] = MakeFamily("zookeeper_subtree_acl_scheme_znodes", "Audited znodes with at least one ACL entry of the scheme (world, digest, ip, sasl, x509, ...; more than 8 schemes fold into \"other\").", g);
+  f[kZOwner] = MakeFamily("zookeeper_znode_ephemeral_owner_info",
+                          "The session that owns an ephemeral znode; always 1.", g);
+  f[kMode] = MakeFamily("zookeeper_subtree_refresh_mode",
+                        "How the subtree is kept fresh: 1 for the mode in effect (poll: a walk every "
+                        "interval; watch: watches, re-reading only what changed), 0 for the other. A watch "
+                        "subtree over the watch budget falls back to poll.",
+                        g);
+  f[kChanges] = MakeFamily("zookeeper_subtree_changes_total",
+                           "Changes seen by a watch-mode subtree, by type (created, deleted: znodes; "
+                           "data_changed, children_changed: watch events).",
+                           c);
+  f[kWatchedBytes] = MakeFamily("zookeeper_subtree_watched_path_bytes",
+                                "Bytes the watch-mode subtree's watches add to the session's SetWatches "
+                                "packet (2 x (4 + path length) per znode).",
+                                g);
+  f[kAclAudited] = MakeFamily("zookeeper_subtree_acl_audited_znodes",
+                              "Znodes whose ACL the last ACL audit read (subtrees with acl_audit).", g);
+  f[kAclTruncated] = MakeFamily(
+      "zookeeper_subtree_acl_audit_truncated",
+      "1 if the last ACL audit left znodes unread (acl_audit_max_znodes, walk_timeout or a lost connection).",
+      g);
+  f[kAclWorldReadable] = MakeFamily("zookeeper_subtree_acl_world_readable_znodes",
+                                    "Audited znodes whose ACL lets world:anyone read them.", g);
+  f[kAclWorldWritable] = MakeFamily("zookeeper_subtree_acl_world_writable_znodes",
+                                    "Audited znodes whose ACL lets world:anyone write (set) their data.", g);
+  f[kAclScheme] = MakeFamily("zookeeper_subtree_acl_scheme_znodes",
+                             "Audited znodes with at least one ACL entry of the scheme (world, digest, ip, "
+                             "sasl, x509, ...; more than 8 schemes fold into \"other\").",
+                             g);
   return f;
 }
 
@@ -137,7 +218,8 @@ std::vector<MetricFamily> BuildTreeFamilies(const std::vector<TreeEntry>& entrie
   for (const TreeEntry& e : entries) {
     const std::vector<Label> root{{"root", e.root}};
     if (e.view->last_success) AddSnapshot(*e.view->last_success, families);
-    if (e.view->refreshes_total > 0) AddSample(&families[kLastSuccess], e.view->last_status.ok() ? 1 : 0, root);
+    if (e.view->refreshes_total > 0)
+      AddSample(&families[kLastSuccess], e.view->last_status.ok() ? 1 : 0, root);
     AddSample(&families[kRefreshes], static_cast<double>(e.view->refreshes_total), root);
     AddSample(&families[kRefreshFailures], static_cast<double>(e.view->refresh_failures_total), root);
     AddSample(&families[kInterval], std::chrono::duration<double>(e.refresh_interval).count(), root);

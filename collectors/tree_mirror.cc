@@ -4,6 +4,7 @@
 #include <iterator>
 #include <utility>
 
+#include "base/znode_path.h"
 #include "collectors/watch_budget.h"
 
 namespace zkx::collectors {
@@ -13,17 +14,9 @@ std::string PrefixOf(const std::string& path) {
   return path == "/" ? path : path + "/";
 }
 
-bool StartsWith(const std::string& s, const std::string& prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
 }  // namespace
 
 TreeMirror::TreeMirror(std::string root) : root_(std::move(root)) {}
-
-std::string TreeMirror::ChildPath(const std::string& parent, const std::string& name) {
-  return parent == "/" ? "/" + name : parent + "/" + name;
-}
 
 const zk::ZnodeStat* TreeMirror::Find(const std::string& path) const {
   auto it = nodes_.find(path);
@@ -31,7 +24,7 @@ const zk::ZnodeStat* TreeMirror::Find(const std::string& path) const {
 }
 
 bool TreeMirror::InSubtree(const std::string& path) const {
-  return path == root_ || StartsWith(path, PrefixOf(root_));
+  return ZnodePathInside(path, root_);
 }
 
 int TreeMirror::Depth(const std::string& path) const {
@@ -75,7 +68,7 @@ std::vector<std::string> TreeMirror::Children(const std::string& path) const {
   const std::string prefix = PrefixOf(path);
   auto it = nodes_.lower_bound(prefix);
   if (it != nodes_.end() && it->first == path) ++it;  // "/" is its own prefix
-  while (it != nodes_.end() && StartsWith(it->first, prefix)) {
+  while (it != nodes_.end() && ZnodePathBelow(it->first, path)) {
     const std::size_t slash = it->first.find('/', prefix.size());
     if (slash == std::string::npos) {
       out.push_back(it->first.substr(prefix.size()));
@@ -98,7 +91,7 @@ TreeMirror::ChildrenDiff TreeMirror::ApplyChildren(const std::string& path, cons
   std::vector<std::string> gone;
   std::set_difference(have.begin(), have.end(), fresh.begin(), fresh.end(), std::back_inserter(gone));
   std::set_difference(fresh.begin(), fresh.end(), have.begin(), have.end(), std::back_inserter(diff.added));
-  for (const std::string& name : gone) diff.removed += RemoveSubtree(ChildPath(path, name));
+  for (const std::string& name : gone) diff.removed += RemoveSubtree(JoinZnodePath(path, name));
   return diff;
 }
 

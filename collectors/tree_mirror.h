@@ -67,9 +67,6 @@ class TreeMirror {
                                               std::chrono::system_clock::time_point completed_at,
                                               std::chrono::nanoseconds duration, Caps caps) const;
 
-  // The absolute path of child `name` of `parent`.
-  static std::string ChildPath(const std::string& parent, const std::string& name);
-
  private:
   std::string root_;
   std::map<std::string, zk::ZnodeStat> nodes_;

@@ -44,7 +44,9 @@ bool SnapshotBuilder::AnyMatch(std::string_view path) const {
                      [&](const ZnodePattern& p) { return p.Matches(path); });
 }
 
-std::size_t SnapshotBuilder::MatchCap() const { return spec_.max_znode_series - 1; }  // the root takes one
+std::size_t SnapshotBuilder::MatchCap() const {
+  return spec_.max_znode_series - 1;
+}  // the root takes one
 
 void SnapshotBuilder::KeepSmallestMatches() {
   const std::size_t cap = MatchCap();

@@ -35,11 +35,11 @@ struct AclAuditResult {
 
 struct SubtreeSnapshot {
   std::string root;
-  bool root_exists = false;     // false when the walk found no znode at `root` (not an error)
-  uint64_t znodes = 0;          // znodes visited, the root included
-  uint64_t data_bytes = 0;      // sum of data lengths
+  bool root_exists = false;  // false when the walk found no znode at `root` (not an error)
+  uint64_t znodes = 0;       // znodes visited, the root included
+  uint64_t data_bytes = 0;   // sum of data lengths
   uint64_t ephemeral_znodes = 0;
-  int max_depth = 0;            // deepest znode visited, relative to the root (root = 0)
+  int max_depth = 0;  // deepest znode visited, relative to the root (root = 0)
   int64_t largest_znode_bytes = 0;
   std::string largest_znode_path;
   // Walk outcome.
@@ -53,8 +53,8 @@ struct SubtreeSnapshot {
   std::chrono::nanoseconds duration{0};
   // Per-znode series: the root first, then matches in path order, at most spec.max_znode_series in all.
   std::vector<ZnodeSample> znode_samples;
-  bool znode_series_truncated = false;  // more znodes matched than the cap allowed
-  std::optional<AclAuditResult> acl;    // subtrees with acl_audit only
+  bool znode_series_truncated = false;          // more znodes matched than the cap allowed
+  std::optional<AclAuditResult> acl;            // subtrees with acl_audit only
   std::shared_ptr<const ValueSnapshot> values;  // subtrees with value_rules only
 
   [[nodiscard]] bool truncated() const { return truncated_depth || truncated_znodes || truncated_timeout; }
@@ -69,7 +69,8 @@ class SnapshotBuilder {
   void Visit(const zk::WalkedZnode& znode);
   // Completes the snapshot with the walk's summary. A walk whose root was NotFound yields an empty snapshot
   // with root_exists = false.
-  SubtreeSnapshot Finish(const zk::WalkSummary& summary, std::chrono::system_clock::time_point completed_at) &&;
+  SubtreeSnapshot Finish(const zk::WalkSummary& summary,
+                         std::chrono::system_clock::time_point completed_at) &&;
 
  private:
   [[nodiscard]] bool AnyMatch(std::string_view path) const;

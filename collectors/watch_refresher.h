@@ -107,7 +107,7 @@ class WatchRefresher {
   bool fell_back_ = false;
   bool dirty_ = false;
   bool truncated_depth_ = false;
-  std::optional<AclAuditResult> acl_;  // the last full sync's ACL audit (acl_audit subtrees)
+  std::optional<AclAuditResult> acl_;     // the last full sync's ACL audit (acl_audit subtrees)
   std::unique_ptr<ValueTracker> values_;  // value rules: re-reads only the data whose mzxid changed
   std::chrono::steady_clock::time_point build_due_{};
   std::chrono::steady_clock::time_point last_build_{};

@@ -3,26 +3,22 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/znode_path.h"
 #include "collectors/family_builder.h"
-#include "collectors/probe_runner.h"
-#include "zk/admin_json_parser.h"
-#include "zk/server_probe.h"
-#include "zk/watch_parser.h"
+#include "collectors/per_server.h"
+#include "server/admin_json_parser.h"
+#include "server/ask_server.h"
+#include "server/server_probe.h"
+#include "server/watch_parser.h"
 
 namespace zkx::collectors {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using prometheus::MetricType;
-using zk::ProbeReason;
+using server::ProbeReason;
 
 }  // namespace
-
-bool PathInside(std::string_view path, std::string_view root) {
-  if (root.empty() || root == "/") return true;
-  if (!path.starts_with(root)) return false;
-  return path.size() == root.size() || path[root.size()] == '/';
-}
 
 std::vector<std::string> ServerSideRoots(const std::vector<std::string>& roots, const std::string& chroot) {
   std::vector<std::string> out;
@@ -36,88 +32,44 @@ std::vector<std::string> ServerSideRoots(const std::vector<std::string>& roots, 
   return out;
 }
 
-WatchesObservation ProbeWatches(const zk::HostPort& server, const WatchesOptions& options,
+WatchesObservation ProbeWatches(const server::HostPort& server, const WatchesOptions& options,
                                 Clock::time_point deadline) {
   WatchesObservation obs;
   obs.server = server.ToString();
-  const auto start = Clock::now();
-  const zk::PathFilter filter = [roots = options.roots](std::string_view path) {
-    return std::any_of(roots.begin(), roots.end(), [&](const std::string& r) { return PathInside(path, r); });
+  const server::PathFilter filter = [roots = options.roots](std::string_view path) {
+    return std::any_of(roots.begin(), roots.end(),
+                       [&](const std::string& r) { return ZnodePathInside(path, r); });
   };
-  bool via_admin = false;
-  std::optional<ProbeFailure> admin_refused;
-  if (options.admin_port != 0) {
-    const auto admin_deadline = start + (deadline - start) / 2;
-    zk::ProbeReply reply = zk::AdminGet(server, options.admin_port, "watch_summary", admin_deadline);
-    if (reply.ok()) {
-      Result<zk::WatchSummary> s = zk::ParseAdminWatchSummary(reply.body);
-      if (s.ok()) {
-        obs.summary = *s;
-        via_admin = true;
-      } else {
-        obs.failures.push_back({"admin", ProbeReason::kParseError, s.status().message()});
-      }
-    } else if (reply.reason == ProbeReason::kConnectionRefused) {
-      admin_refused = ProbeFailure{"admin", reply.reason, reply.detail};
-    } else {
-      obs.failures.push_back({"admin", reply.reason, reply.detail});
-    }
-  }
-  ProbeReason wchs_reason = ProbeReason::kOk;
-  if (!obs.summary) {
-    zk::ProbeReply reply = zk::FourLetterWord(server, "wchs", deadline);
-    wchs_reason = reply.reason;
-    if (reply.ok()) {
-      Result<zk::WatchSummary> s = zk::ParseWchs(reply.body);
-      if (s.ok()) {
-        obs.summary = *s;
-      } else {
-        wchs_reason = ProbeReason::kParseError;
-        obs.failures.push_back({"wchs", ProbeReason::kParseError, s.status().message()});
-      }
-    } else {
-      obs.failures.push_back({"wchs", reply.reason, reply.detail});
-    }
-  }
-  if (admin_refused) {
-    if (wchs_reason == ProbeReason::kOk || wchs_reason == ProbeReason::kNotWhitelisted ||
-        wchs_reason == ProbeReason::kNotServing || wchs_reason == ProbeReason::kParseError) {
-      admin_refused->reason = ProbeReason::kAdminServerDisabled;
-    }
-    obs.failures.insert(obs.failures.begin(), *admin_refused);
-  }
+  const server::Question<server::WatchSummary> totals{
+      "watch_summary", server::ParseAdminWatchSummary, {{"wchs", server::ParseWchs}}};
+  server::Answer<server::WatchSummary> summary =
+      server::AskServer(server, options.admin_port, totals, deadline);
+  obs.summary = std::move(summary.value);
+  obs.failures = std::move(summary.failures);
   if (options.per_path && obs.summary) {
-    if (via_admin) {
-      zk::ProbeReply reply = zk::AdminGet(server, options.admin_port, "watches_by_path", deadline);
-      if (reply.ok()) {
-        Result<zk::WatchesByPath> p = zk::ParseAdminWatchesByPath(reply.body, filter, options.max_paths);
-        if (p.ok()) {
-          obs.by_path = std::move(p).value();
-        } else {
-          obs.failures.push_back({"admin", ProbeReason::kParseError, p.status().message()});
-        }
-      } else {
-        obs.failures.push_back({"admin", reply.reason, reply.detail});
-      }
+    // Per path from the source that gave the totals: the AdminServer's watches_by_path, else wchp.
+    auto parse = [&](auto parser) {
+      return [&filter, &options, parser](std::string_view body) {
+        return parser(body, filter, options.max_paths);
+      };
+    };
+    server::Question<server::WatchesByPath> per_path;
+    if (summary.source == "admin") {
+      per_path.admin_command = "watches_by_path";
+      per_path.parse_admin = parse(server::ParseAdminWatchesByPath);
     } else {
-      zk::ProbeReply reply = zk::FourLetterWord(server, "wchp", deadline);
-      if (reply.ok()) {
-        Result<zk::WatchesByPath> p = zk::ParseWchp(reply.body, filter, options.max_paths);
-        if (p.ok()) {
-          obs.by_path = std::move(p).value();
-        } else {
-          obs.failures.push_back({"wchp", ProbeReason::kParseError, p.status().message()});
-        }
-      } else {
-        obs.failures.push_back({"wchp", reply.reason, reply.detail});
-      }
+      per_path.words.emplace_back("wchp", parse(server::ParseWchp));
     }
+    server::Answer<server::WatchesByPath> by_path =
+        server::AskServer(server, options.admin_port, per_path, deadline);
+    obs.by_path = std::move(by_path.value);
+    for (server::Failure& f : by_path.failures) obs.failures.push_back(std::move(f));
   }
   return obs;
 }
 
 std::vector<prometheus::MetricFamily> BuildWatchesFamilies(
-    const std::vector<WatchesObservation>& observations, bool per_path, std::size_t own_watches) {
+    const std::vector<WatchesObservation>& observations, bool per_path) {
   auto up = MakeFamily("zookeeper_watches_up", "1 if the server's watch totals were read, else 0.",
                        MetricType::Gauge);
   auto error = MakeFamily("zookeeper_watches_probe_error",
@@ -137,14 +89,12 @@ std::vector<prometheus::MetricFamily> BuildWatchesFamilies(
   auto truncated =
       MakeFamily("zookeeper_watches_paths_truncated",
                  "1 if more watched paths matched than --watches.max-paths allows.", MetricType::Gauge);
-  auto own = MakeFamily("zookeeper_exporter_watches", "Watches the exporter itself has registered.",
-                        MetricType::Gauge);
   for (const WatchesObservation& o : observations) {
     const Label server{"server", o.server};
     AddSample(&up, o.summary ? 1 : 0, {server});
     for (const ProbeFailure& f : o.failures) {
       AddSample(&error, 1,
-                {server, {"source", f.source}, {"reason", std::string(zk::ProbeReasonName(f.reason))}});
+                {server, {"source", f.source}, {"reason", std::string(server::ProbeReasonName(f.reason))}});
     }
     if (o.summary) {
       AddSample(&connections, o.summary->connections, {server});
@@ -158,46 +108,26 @@ std::vector<prometheus::MetricFamily> BuildWatchesFamilies(
       AddSample(&truncated, o.by_path->truncated ? 1 : 0, {server});
     }
   }
-  AddSample(&own, static_cast<double>(own_watches));
   std::vector<prometheus::MetricFamily> out;
-  for (auto* f : {&up, &error, &connections, &paths, &total, &path_sessions, &matched, &truncated, &own}) {
+  for (auto* f : {&up, &error, &connections, &paths, &total, &path_sessions, &matched, &truncated}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   return out;
 }
 
-WatchesCollector::WatchesCollector(std::vector<zk::HostPort> servers, WatchesOptions options)
-    : servers_(std::move(servers)), probes_(MakeProbePool("watch-probe", servers_.size())),
+WatchesCollector::WatchesCollector(std::vector<server::HostPort> servers, WatchesOptions options)
+    : servers_(std::move(servers)),
+      probes_(MakeProbePool("watch-probe", servers_.size())),
       options_(std::move(options)) {}
 
 Status WatchesCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {
-  const auto probe_deadline = std::min(deadline, Clock::now() + options_.timeout);
-  // Probe threads may outlive this call (see probe_runner.h): they get a copy of the options without the
-  // caller's own_watches callback, which may reference objects with a shorter life.
-  WatchesOptions probe_options = options_;
-  probe_options.own_watches = nullptr;
-  std::vector<std::function<WatchesObservation()>> tasks;
-  for (const zk::HostPort& s : servers_) {
-    tasks.emplace_back(
-        [s, probe_options, probe_deadline] { return ProbeWatches(s, probe_options, probe_deadline); });
-  }
-  auto results =
-      RunConcurrently(*probes_, std::move(tasks), std::min(deadline, probe_deadline + std::chrono::milliseconds(50)));
-  std::vector<WatchesObservation> observations;
-  for (std::size_t i = 0; i < servers_.size(); ++i) {
-    if (results[i]) {
-      observations.push_back(std::move(*results[i]));
-      continue;
-    }
-    WatchesObservation o;
-    o.server = servers_[i].ToString();
-    o.failures.push_back({options_.admin_port != 0 ? "admin" : "wchs", ProbeReason::kTimeout,
-                          "no answer before the deadline"});
-    observations.push_back(std::move(o));
-  }
-  for (const WatchesObservation& o : observations) warnings_.Update(o.server, o.failures);
-  const std::size_t own = options_.own_watches ? options_.own_watches() : 0;
-  for (auto& f : BuildWatchesFamilies(observations, options_.per_path, own)) out->push_back(std::move(f));
+  std::vector<WatchesObservation> observations = ProbeEachServer<WatchesObservation>(
+      *probes_, servers_, options_.timeout, deadline, options_.admin_port != 0 ? "admin" : "wchs",
+      [options = options_](const server::HostPort& s, Clock::time_point d) {
+        return ProbeWatches(s, options, d);
+      },
+      warnings_);
+  for (auto& f : BuildWatchesFamilies(observations, options_.per_path)) out->push_back(std::move(f));
   return Status::Ok();
 }
 

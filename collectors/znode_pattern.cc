@@ -3,31 +3,12 @@
 #include <cstddef>
 #include <utility>
 
+#include "base/quote.h"
+
 namespace zkx::collectors {
 namespace {
 
 constexpr std::string_view kAnySegments = "**";
-
-// Quotes `s` for an error message; control characters are escaped so a message stays on one line.
-std::string Quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // Splits an absolute path ("/a/b") into its segments; "/" has none. Segments may be empty ("//").
 std::vector<std::string_view> SplitSegments(std::string_view path) {
@@ -136,27 +117,6 @@ bool ZnodePattern::Matches(std::string_view path) const {
     std::swap(cur, next);
   }
   return next[0] != 0;
-}
-
-Result<std::string> NormalizeZnodePath(std::string_view path) {
-  auto invalid = [&](std::string_view problem) {
-    return Status::InvalidArgument("invalid znode path " + Quote(path) + ": " + std::string(problem));
-  };
-  if (path.empty()) return invalid("empty");
-  if (path.front() != '/') return invalid("not absolute (must start with '/')");
-  std::string_view trimmed = path;
-  if (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);  // "/brokers/" -> "/brokers"
-  if (trimmed == "/") return std::string(trimmed);
-  for (char c : trimmed) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u == 0) return invalid("contains a NUL character");
-    if (u < 0x20 || u == 0x7f) return invalid("contains a control character");
-  }
-  for (std::string_view segment : SplitSegments(trimmed)) {
-    if (segment.empty()) return invalid("empty segment (\"//\")");
-    if (segment == "." || segment == "..") return invalid("'.' and '..' segments are not allowed");
-  }
-  return std::string(trimmed);
 }
 
 }  // namespace zkx::collectors

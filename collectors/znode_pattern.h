@@ -3,13 +3,15 @@
 //   '*'  matches any run of characters within one path segment (never '/')
 //   '?'  matches one character other than '/'
 //   '**' as a whole segment matches zero or more whole segments
-// Matching is exact and case-sensitive; paths are absolute and normalised. Immutable after Parse: thread-safe.
+// Matching is exact and case-sensitive; paths are absolute and normalised. Immutable after Parse:
+// thread-safe.
 
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "base/znode_path.h"  // NormalizeZnodePath, used with patterns
 
 namespace zkx::collectors {
 
@@ -19,7 +21,8 @@ class ZnodePattern {
   // Errors (InvalidArgument) name the pattern and the problem: empty, not absolute, empty segment ("//"),
   // '**' mixed with other characters in a segment, a "." or ".." segment (never matches), or a trailing '/'.
   static Result<ZnodePattern> Parse(std::string_view pattern);
-  // Joins a relative pattern to `root` ("ids/*" under "/brokers" -> "/brokers/ids/*"); absolute ones unchanged.
+  // Joins a relative pattern to `root` ("ids/*" under "/brokers" -> "/brokers/ids/*"); absolute ones
+  // unchanged.
   static std::string Resolve(std::string_view root, std::string_view pattern);
 
   [[nodiscard]] bool Matches(std::string_view path) const;
@@ -29,10 +32,5 @@ class ZnodePattern {
   std::string text_;
   std::vector<std::string> segments_;
 };
-
-// Normalises a znode path: must start with '/', no empty segments, no "." or ".." segments, no NUL or other
-// control characters; one trailing '/' is removed ("/brokers/" -> "/brokers"; "/" stays "/").
-// Returns the normalised path or InvalidArgument naming the problem.
-Result<std::string> NormalizeZnodePath(std::string_view path);
 
 }  // namespace zkx::collectors

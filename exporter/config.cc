@@ -1,5 +1,4 @@
 #include "exporter/config.h"
-#include "exporter/config_node.h"
 
 #include <cerrno>
 #include <charconv>
@@ -19,7 +18,9 @@
 
 #include "base/quote.h"
 #include "base/read_file.h"
+#include "base/znode_path.h"
 #include "collectors/znode_pattern.h"
+#include "exporter/config_node.h"
 #include "exporter/duration.h"
 #include "exporter/value_rules_config.h"
 
@@ -27,10 +28,6 @@ namespace zkx::exporter {
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = std::size_t{16} * 1024 * 1024;
-
-std::string Quote(std::string_view s) {
-  return QuoteForMessage(s);
-}
 
 std::string_view KindName(const YAML::Node& node) {
   switch (node.Type()) {
@@ -268,7 +265,7 @@ class ConfigParser {
       if (key == "root") {
         Result<std::string> text = ScalarOf(key, value, "an absolute znode path");
         if (!text.ok()) return text.status();
-        Result<std::string> normalised = collectors::NormalizeZnodePath(*text);
+        Result<std::string> normalised = NormalizeZnodePath(*text);
         if (!normalised.ok()) return Error(value.Mark(), "root: " + normalised.status().message());
         root = std::move(normalised).value();
         has_root = true;
@@ -284,7 +281,8 @@ class ConfigParser {
       }
       bool known = false;
       if (Status ls = ParseLimitKey(key, value, &settings, &known); !ls.ok()) return ls;
-      if (!known) return UnknownKey(key, "a subtree", "root, znode_patterns, value_rules, " + std::string(kLimitKeys));
+      if (!known)
+        return UnknownKey(key, "a subtree", "root, znode_patterns, value_rules, " + std::string(kLimitKeys));
       return Status::Ok();
     });
     if (!s.ok()) return s;
@@ -436,7 +434,7 @@ Result<std::vector<collectors::SubtreeSpec>> EffectiveSubtrees(
   std::set<std::string> roots;
   for (const collectors::SubtreeSpec& spec : out) roots.insert(spec.root);
   for (const std::string& flag_root : tree_roots) {
-    Result<std::string> root = collectors::NormalizeZnodePath(flag_root);
+    Result<std::string> root = NormalizeZnodePath(flag_root);
     if (!root.ok()) return Status::InvalidArgument("--tree.root: " + root.status().message());
     if (!roots.insert(*root).second) continue;  // already listed in the file or by an earlier flag
     collectors::SubtreeSpec spec;

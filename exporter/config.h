@@ -18,7 +18,7 @@
 //       refresh_interval: 15s        # any key of `defaults` may be overridden per subtree
 //       znode_patterns: ["/brokers/ids/*", "topics/*"]   # relative patterns are under `root`
 //
-// Validation: roots normalised (collectors::NormalizeZnodePath) and unique; patterns parse
+// Validation: roots normalised (NormalizeZnodePath) and unique; patterns parse
 // (collectors::ZnodePattern); durations parse (ParseDuration) and are > 0; caps > 0; max_depth >= 0.
 // Thread-safety: pure functions over values.
 
@@ -52,7 +52,8 @@ struct SubtreeDefaults {
 struct FileConfig {
   SubtreeDefaults defaults;
   std::vector<collectors::SubtreeSpec> subtrees;  // fully resolved: defaults applied, patterns resolved
-  // Roots whose refresh_mode the file sets (in the subtree or in defaults): --tree.refresh-mode leaves them be.
+  // Roots whose refresh_mode the file sets (in the subtree or in defaults): --tree.refresh-mode leaves them
+  // be.
   std::set<std::string> roots_with_mode;
 };
 

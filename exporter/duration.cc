@@ -32,10 +32,10 @@ bool IsLetter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-// The input is quoted with control characters escaped (QuoteForMessage), so that the message stays one line.
+// The input is quoted with control characters escaped (Quote), so that the message stays one line.
 Status Invalid(std::string_view text, std::string_view problem) {
   std::string m = "invalid duration ";
-  m += QuoteForMessage(text);
+  m += Quote(text);
   m += ": ";
   m += problem;
   return Status::InvalidArgument(std::move(m));

@@ -19,23 +19,23 @@
 #include "collectors/watches_collector.h"
 #include "exporter/allocator_tuning.h"
 #include "exporter/config.h"
-#include "exporter/flags.h"
 #include "exporter/exposition_response.h"
+#include "exporter/flags.h"
 #include "exporter/http_server.h"
 #include "exporter/landing_page.h"
 #include "exporter/logging.h"
 #include "exporter/modules_config.h"
 #include "exporter/probe_handler.h"
-#include "exporter/target_manager.h"
 #include "exporter/scrape_gate.h"
 #include "exporter/signals.h"
+#include "exporter/target_manager.h"
 #include "exporter/web_config.h"
+#include "server/connect_string.h"
 #include "zk/client_log.h"
-#include "zk/connect_string.h"
 #include "zk/digest_credentials.h"
-#include "zk/xid_budget.h"
 #include "zk/reader_pool.h"
 #include "zk/session.h"
+#include "zk/xid_budget.h"
 
 namespace zkx::exporter {
 namespace {
@@ -114,6 +114,17 @@ std::chrono::steady_clock::time_point ScrapeDeadline(const HttpRequest& request,
   return std::chrono::steady_clock::now() + budget;
 }
 
+// The collectors --collector.X / --no-collector.X switch, and whether each is on by default: the one place
+// these defaults are written (the flags' help and Exporter::Start both read them here).
+const std::map<std::string, bool>& CollectorDefaults() {
+  // "probe" is the write canary's old name: --[no-]collector.probe still counts when --[no-]collector.canary
+  // is not given (/probe is now the multi-target endpoint).
+  static const std::map<std::string, bool> kDefaults = {
+      {"canary", false}, {"probe", false}, {"process", true}, {"server", true},
+      {"session", true}, {"tree", true},   {"watches", true}};
+  return kDefaults;
+}
+
 class Exporter {
  public:
   // `walk_sessions`: extra sessions that share the walks' plain reads (--zookeeper.walk-sessions - 1).
@@ -129,16 +140,17 @@ class Exporter {
     session_->Start();
     for (const auto& s : walk_sessions_) s->Start();
     zk::Session* session = session_.get();
-    const auto enabled = [&](const char* name, bool by_default = true) {
+    const auto enabled = [&](const char* name) {
+      const bool by_default = CollectorDefaults().at(name);
       auto it = flags_.collector_overrides.find(name);
       return it == flags_.collector_overrides.end() ? by_default : it->second;
     };
     std::vector<std::string> subtree_roots;  // for the watches collector's per-path filter
     for (const auto& spec : subtrees) subtree_roots.push_back(spec.root);
     if (enabled("tree")) {
-      tree_ =
-          std::make_shared<collectors::TreeCollector>(reader_.get(), [session] { return session->Connected(); },
-                                                      flags_.max_watch_bytes, session->ChrootLength());
+      tree_ = std::make_shared<collectors::TreeCollector>(
+          reader_.get(), [session] { return session->Connected(); }, flags_.max_watch_bytes,
+          session->ChrootLength());
       tree_->Configure(std::move(subtrees));
       collectors_.Add("tree", tree_);
       if (tree_->Summaries().empty()) {
@@ -152,7 +164,8 @@ class Exporter {
     }
     if (enabled("server") || enabled("watches")) {
       // The server and watches collectors probe every server of --zookeeper.hosts (sidecar: the local one).
-      Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);  // checked at startup
+      Result<server::ConnectString> hosts =
+          server::ParseConnectString(flags_.zookeeper_hosts);  // checked at startup
       if (!hosts.ok()) return Status::InvalidArgument("--zookeeper.hosts: " + hosts.status().message());
       if (enabled("server")) {
         collectors_.Add("server", std::make_shared<collectors::ServerCollector>(
@@ -166,15 +179,14 @@ class Exporter {
         w.per_path = flags_.watches_per_path;
         w.max_paths = flags_.watches_max_paths;
         w.roots = collectors::ServerSideRoots(subtree_roots, hosts->chroot);
-        w.own_watches = [session] { return session->WatchCount(); };
-        collectors_.Add("watches", std::make_shared<collectors::WatchesCollector>(hosts->servers, std::move(w)));
+        collectors_.Add("watches",
+                        std::make_shared<collectors::WatchesCollector>(hosts->servers, std::move(w)));
       }
     }
     if (enabled("process")) collectors_.Add("process", std::make_shared<collectors::ProcessCollector>());
     // The write canary, formerly the "probe" collector (/probe is now the multi-target endpoint):
     // --collector.probe / --no-collector.probe still count when --[no-]collector.canary is not given.
-    const bool canary = flags_.collector_overrides.count("canary") > 0 ? enabled("canary")
-                                                                        : enabled("probe", /*by_default=*/false);
+    const bool canary = flags_.collector_overrides.count("canary") > 0 ? enabled("canary") : enabled("probe");
     if (canary) {
       collectors::ProbeOptions p;
       p.parent = flags_.probe_path;
@@ -243,7 +255,8 @@ class Exporter {
     Result<HttpSecurity> security = LoadWebSecurity(flags_);
     Status s = security.ok() ? http_->UpdateSecurity(std::move(security).value()) : security.status();
     if (!s.ok()) {
-      spdlog::error("SIGHUP: keeping the running web configuration ({}): {}", flags_.web_config_file, s.message());
+      spdlog::error("SIGHUP: keeping the running web configuration ({}): {}", flags_.web_config_file,
+                    s.message());
       return;
     }
     spdlog::info("SIGHUP: web configuration reloaded from {}", flags_.web_config_file);
@@ -251,7 +264,7 @@ class Exporter {
 
   // The multi-target endpoint's targets (call before Start()).
   void SetMultiTarget(MultiTargetConfig config) {
-    Result<zk::ConnectString> hosts = zk::ParseConnectString(flags_.zookeeper_hosts);
+    Result<server::ConnectString> hosts = server::ParseConnectString(flags_.zookeeper_hosts);
     targets_ = std::make_shared<TargetManager>(std::move(config),
                                                hosts.ok() ? CanonicalTarget(*hosts) : flags_.zookeeper_hosts);
   }
@@ -272,7 +285,8 @@ class Exporter {
     // Held until the body is serialised (and compressed): that is when a scrape holds its samples.
     const ScrapeGate::Slot slot = scrape_gate_.Acquire(deadline);
     if (!slot) {
-      return {503, "text/plain; charset=utf-8",
+      return {503,
+              "text/plain; charset=utf-8",
               "too many concurrent scrapes: no slot freed before this scrape's deadline "
               "(--web.max-concurrent-scrapes)\n",
               {}};
@@ -315,10 +329,7 @@ class Exporter {
 }  // namespace
 
 int RunExporter(int argc, const char* const* argv) {
-  const std::map<std::string, bool> collector_defaults = {{"canary", false}, {"probe", false}, {"process", true},
-                                                          {"server", true}, {"session", true},
-                                                          {"tree", true},   {"watches", true}};
-  Result<FlagsOutcome> parsed = ParseFlags(argc, argv, collector_defaults, VersionText());
+  Result<FlagsOutcome> parsed = ParseFlags(argc, argv, CollectorDefaults(), VersionText());
   if (!parsed.ok()) {
     std::fprintf(stderr, "zookeeper_exporter: %s\n", parsed.status().message().c_str());
     return 1;
@@ -334,14 +345,15 @@ int RunExporter(int argc, const char* const* argv) {
     const std::string_view arg = argv[i];
     if (arg.rfind("--probe.", 0) == 0 || arg.rfind("--collector.probe", 0) == 0 ||
         arg.rfind("--no-collector.probe", 0) == 0) {
-      spdlog::warn("{} is deprecated: the probe collector is now the canary collector (--collector.canary, "
-                   "--canary.path, --canary.interval, --canary.timeout)",
-                   std::string(arg.substr(0, arg.find('='))));
+      spdlog::warn(
+          "{} is deprecated: the probe collector is now the canary collector (--collector.canary, "
+          "--canary.path, --canary.interval, --canary.timeout)",
+          std::string(arg.substr(0, arg.find('='))));
     }
   }
 
   // Everything a real start reads or parses is checked here, before --config.check answers (edgecore).
-  Result<zk::ConnectString> connect = zk::ParseConnectString(flags.zookeeper_hosts);
+  Result<server::ConnectString> connect = server::ParseConnectString(flags.zookeeper_hosts);
   if (!connect.ok()) return Fatal("--zookeeper.hosts: " + connect.status().message());
   Result<std::vector<collectors::SubtreeSpec>> subtrees = LoadSubtrees(flags);
   if (!subtrees.ok()) return Fatal(subtrees.status().message());
@@ -359,9 +371,10 @@ int RunExporter(int argc, const char* const* argv) {
   if (flags.config_check) {
     std::printf("configuration OK: %zu subtree(s)\n", subtrees->size());
     for (const auto& s : *subtrees) {
-      std::printf("  %s %s mode, every %lldms, max depth %d, max znodes %zu, %zu pattern(s)\n", s.root.c_str(),
-                  collectors::RefreshModeName(s.refresh_mode), static_cast<long long>(s.refresh_interval.count()),
-                  s.limits.max_depth, s.limits.max_znodes, s.znode_patterns.size());
+      std::printf("  %s %s mode, every %lldms, max depth %d, max znodes %zu, %zu pattern(s)\n",
+                  s.root.c_str(), collectors::RefreshModeName(s.refresh_mode),
+                  static_cast<long long>(s.refresh_interval.count()), s.limits.max_depth, s.limits.max_znodes,
+                  s.znode_patterns.size());
     }
     std::fputs(DescribeMultiTarget(*multi_target).c_str(), stdout);
     return 0;
@@ -369,7 +382,7 @@ int RunExporter(int argc, const char* const* argv) {
 
   zk::InstallClientLogBridge(spdlog::default_logger());
   zk::SessionOptions options;
-  options.hosts = zk::ClientConnectString(*connect);  // validated above; IPv6 in the C client's form
+  options.hosts = server::ClientConnectString(*connect);  // validated above; IPv6 in the C client's form
   options.session_timeout = flags.session_timeout;
   options.credentials = std::move(credentials).value();
   options.max_in_flight = flags.max_in_flight;
@@ -397,9 +410,10 @@ int RunExporter(int argc, const char* const* argv) {
     if (event == SignalEvent::kTerminate) break;
     if (event == SignalEvent::kReload) exporter.Reload();
     if (zk::ProcessXidBudget().Exhausted()) {  // issue 17: ZOOKEEPER-3286, see zk/xid_budget.h
-      spdlog::error("exiting for a restart: {} ZooKeeper requests issued, the C client's process-wide xid is {} "
-                    "requests from the values it cannot tell from pings and watch events",
-                    zk::ProcessXidBudget().Issued(), zk::ProcessXidBudget().Remaining());
+      spdlog::error(
+          "exiting for a restart: {} ZooKeeper requests issued, the C client's process-wide xid is {} "
+          "requests from the values it cannot tell from pings and watch events",
+          zk::ProcessXidBudget().Issued(), zk::ProcessXidBudget().Remaining());
       break;
     }
   }

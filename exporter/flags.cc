@@ -17,8 +17,8 @@
 
 #include "base/quote.h"
 #include "collectors/probe_collector.h"
-#include "exporter/config.h"
 #include "collectors/watch_budget.h"
+#include "exporter/config.h"
 #include "exporter/duration.h"
 
 namespace zkx::exporter {
@@ -26,12 +26,13 @@ namespace {
 
 // Each walk session is one more connection and session on the ensemble.
 constexpr std::size_t kMaxWalkSessions = 16;
-constexpr std::size_t kMinWebConnections = 16;     // --web.max-connections: below this a few idle clients lock it
+constexpr std::size_t kMinWebConnections =
+    16;  // --web.max-connections: below this a few idle clients lock it
 constexpr std::size_t kMaxWebConnections = 65536;  // one thread each
 
 Status InvalidFlag(std::string_view flag, const std::string& value, std::string_view problem) {
   std::string m = "invalid value ";
-  m += QuoteForMessage(value);  // control characters escaped: the error stays one line
+  m += Quote(value);  // control characters escaped: the error stays one line
   m += " for ";
   m += flag;
   m += ": ";
@@ -184,9 +185,10 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
                    "Cap on ZooKeeper requests in flight across all walks")
         ->capture_default_str()
         ->type_name("N");
-    app.add_option("--zookeeper.walk-sessions", raw.walk_sessions,
-                   "Sessions that share the plain reads of subtree walks (1-16): more let the servers work on "
-                   "a big walk in parallel; each is one more connection and session on the ensemble")
+    app.add_option(
+           "--zookeeper.walk-sessions", raw.walk_sessions,
+           "Sessions that share the plain reads of subtree walks (1-16): more let the servers work on "
+           "a big walk in parallel; each is one more connection and session on the ensemble")
         ->capture_default_str()
         ->type_name("N");
     AddSecurityFlags(app, f.security);
@@ -224,8 +226,9 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
                    "(each holds its samples in memory while it runs)")
         ->capture_default_str()
         ->type_name("N");
-    app.add_option("--web.config.file", f.web_config_file,
-                   "exporter-toolkit web config (YAML): TLS and basic auth for every endpoint (default: none)")
+    app.add_option(
+           "--web.config.file", f.web_config_file,
+           "exporter-toolkit web config (YAML): TLS and basic auth for every endpoint (default: none)")
         ->type_name("FILE");
     app.add_option("--web.max-connections", raw.web_max_connections,
                    "Connections served at once (16-65536), one server thread each; more wait until one "
@@ -247,23 +250,26 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
         ->capture_default_str()
         ->type_name("FORMAT");
 
-    app.add_option("--server.admin-port", raw.server_admin_port,
-                   "AdminServer port of each ZooKeeper server, for /commands/monitor (0: use four-letter words only)")
+    app.add_option(
+           "--server.admin-port", raw.server_admin_port,
+           "AdminServer port of each ZooKeeper server, for /commands/monitor (0: use four-letter words only)")
         ->capture_default_str()
         ->type_name("PORT");
     app.add_option("--server.timeout", raw.server_timeout,
                    "Time limit for probing each ZooKeeper server (server and watches collectors)")
         ->capture_default_str()
         ->type_name("DURATION");
-    app.add_flag("--watches.per-path", f.watches_per_path,
-                 "Report per-path watch counts (wchp / watches_by_path) inside the configured subtrees; can be "
-                 "expensive on big servers");
+    app.add_flag(
+        "--watches.per-path", f.watches_per_path,
+        "Report per-path watch counts (wchp / watches_by_path) inside the configured subtrees; can be "
+        "expensive on big servers");
     app.add_option("--watches.max-paths", raw.watches_max_paths, "Cap on per-path watch series per server")
         ->capture_default_str()
         ->type_name("N");
-    app.add_option("--canary.path,--probe.path", f.probe_path,
-                   "Parent znode of the canary collector's ephemeral znode (created, persistent, if missing); "
-                   "--probe.path is deprecated")
+    app.add_option(
+           "--canary.path,--probe.path", f.probe_path,
+           "Parent znode of the canary collector's ephemeral znode (created, persistent, if missing); "
+           "--probe.path is deprecated")
         ->capture_default_str()
         ->type_name("PATH");
     app.add_option("--canary.interval,--probe.interval", raw.probe_interval,
@@ -324,7 +330,8 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       !s.ok()) {
     return s;
   }
-  if (Status s = ParsePositiveSize("--zookeeper.walk-sessions", raw.walk_sessions, &f.walk_sessions); !s.ok()) {
+  if (Status s = ParsePositiveSize("--zookeeper.walk-sessions", raw.walk_sessions, &f.walk_sessions);
+      !s.ok()) {
     return s;
   }
   if (f.walk_sessions > kMaxWalkSessions) {
@@ -352,9 +359,10 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     return s;
   }
   if (f.max_watch_bytes > collectors::WatchBudget::kMaxLimit) {  // issue 17: must fit a default server
-    return InvalidFlag("--zookeeper.max-watch-bytes", raw.max_watch_bytes,
-                       "over " + std::to_string(collectors::WatchBudget::kMaxLimit) +
-                           ": the SetWatches packet would not fit the server's default jute.maxbuffer (1 MiB)");
+    return InvalidFlag(
+        "--zookeeper.max-watch-bytes", raw.max_watch_bytes,
+        "over " + std::to_string(collectors::WatchBudget::kMaxLimit) +
+            ": the SetWatches packet would not fit the server's default jute.maxbuffer (1 MiB)");
   }
   if (Status s = ParseDurationFlag("--web.scrape-timeout", raw.scrape_timeout, &f.scrape_timeout); !s.ok()) {
     return s;
@@ -368,8 +376,9 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
     std::size_t n = 0;
     if (Status s = ParsePositiveSize("--web.max-connections", raw.web_max_connections, &n); !s.ok()) return s;
     if (n < kMinWebConnections || n > kMaxWebConnections) {
-      return InvalidFlag("--web.max-connections", raw.web_max_connections,
-                         "want " + std::to_string(kMinWebConnections) + "-" + std::to_string(kMaxWebConnections));
+      return InvalidFlag(
+          "--web.max-connections", raw.web_max_connections,
+          "want " + std::to_string(kMinWebConnections) + "-" + std::to_string(kMaxWebConnections));
     }
     f.web_max_connections = static_cast<int>(n);
   }
@@ -378,13 +387,15 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       !s.ok()) {
     return s;
   }
-  if (Status s = ParseDurationFlag("--web.idle-timeout", raw.web_idle_timeout, &f.web_idle_timeout); !s.ok()) {
+  if (Status s = ParseDurationFlag("--web.idle-timeout", raw.web_idle_timeout, &f.web_idle_timeout);
+      !s.ok()) {
     return s;
   }
   if (Status s = ParsePortFlag("--server.admin-port", raw.server_admin_port, &f.server_admin_port); !s.ok()) {
     return s;
   }
-  if (Status s = ParseDurationFlag("--server.timeout", raw.server_timeout, &f.server_timeout); !s.ok()) return s;
+  if (Status s = ParseDurationFlag("--server.timeout", raw.server_timeout, &f.server_timeout); !s.ok())
+    return s;
   if (Status s = ParsePositiveSize("--watches.max-paths", raw.watches_max_paths, &f.watches_max_paths);
       !s.ok()) {
     return s;
@@ -392,7 +403,8 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
   if (Status s = ParseDurationFlag("--canary.interval", raw.probe_interval, &f.probe_interval); !s.ok()) {
     return s;
   }
-  if (Status s = ParseDurationFlag("--canary.timeout", raw.probe_timeout, &f.probe_timeout); !s.ok()) return s;
+  if (Status s = ParseDurationFlag("--canary.timeout", raw.probe_timeout, &f.probe_timeout); !s.ok())
+    return s;
   if (Status s = collectors::ValidateProbeParent(f.probe_path); !s.ok()) {
     return Status::InvalidArgument("--canary.path: " + s.message());
   }

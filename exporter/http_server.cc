@@ -9,8 +9,8 @@
 
 #include <CivetServer.h>
 #include <openssl/crypto.h>
-#include <sys/resource.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include "exporter/login_guard.h"
 #include "exporter/tls_reloader.h"
@@ -55,7 +55,7 @@ int LogCivetMessage(const mg_connection* /*conn*/, const char* message) {
 
 // What the init_ssl callback needs; owned by the HttpServer, outlives the CivetServer.
 struct HttpServer::TlsState {
-  TlsServerConfig config;                              // as started: what a reload may not change
+  TlsServerConfig config;                             // as started: what a reload may not change
   std::unique_ptr<CertificateReloader> certificates;  // the pair in use, re-read when the files change
 };
 
@@ -65,15 +65,15 @@ namespace {
 int InitSsl(void* ssl_ctx, void* user_data) {
   try {
     const auto* server = static_cast<const CivetServer*>(user_data);
-    const auto* tls = static_cast<const HttpServer::TlsState*>(server != nullptr ? server->getUserContext()
-                                                                                  : nullptr);
+    const auto* tls =
+        static_cast<const HttpServer::TlsState*>(server != nullptr ? server->getUserContext() : nullptr);
     if (tls == nullptr) return -1;
     if (Status s = ConfigureSslContext(ssl_ctx, tls->config); !s.ok()) {
       spdlog::error("{}", s.message());
       return -1;
     }
     tls->certificates->Install(ssl_ctx);  // every handshake takes the current (re-read) pair
-    return 1;  // the certificate is set up: CivetWeb's ssl_* options are not used
+    return 1;                             // the certificate is set up: CivetWeb's ssl_* options are not used
   } catch (...) {
     return -1;
   }
@@ -88,8 +88,9 @@ void EnsureDescriptors(int max_connections) {
   lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? need : std::min(need, lim.rlim_max);
   setrlimit(RLIMIT_NOFILE, &lim);
   if (lim.rlim_cur < need) {
-    spdlog::warn("open files limit {} is below the {} that --web.max-connections={} needs; raise it (ulimit -n)",
-                 lim.rlim_cur, need, max_connections);
+    spdlog::warn(
+        "open files limit {} is below the {} that --web.max-connections={} needs; raise it (ulimit -n)",
+        lim.rlim_cur, need, max_connections);
   }
 }
 

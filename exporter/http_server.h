@@ -59,9 +59,9 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 // How much the server holds and for how long (flags --web.max-connections, --web.read-header-timeout,
 // --web.idle-timeout).
 struct HttpServerLimits {
-  int max_connections = 1024;                          // CivetWeb worker threads = connections served at once
+  int max_connections = 1024;  // CivetWeb worker threads = connections served at once
   std::chrono::milliseconds read_header_timeout{10000};  // CivetWeb request_timeout_ms
-  std::chrono::milliseconds idle_timeout{60000};        // CivetWeb keep_alive_timeout_ms
+  std::chrono::milliseconds idle_timeout{60000};         // CivetWeb keep_alive_timeout_ms
 };
 
 // "[host]:port" (flag syntax) -> CivetWeb's listening_ports syntax. ":9141" listens on every interface,
@@ -93,8 +93,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Applies a re-read web config (SIGHUP): basic auth users and headers at once; with TLS, the certificate and
-  // key files (loaded and checked first). On error nothing changes: switching between HTTP and HTTPS, or
+  // Applies a re-read web config (SIGHUP): basic auth users and headers at once; with TLS, the certificate
+  // and key files (loaded and checked first). On error nothing changes: switching between HTTP and HTTPS, or
   // other tls_server_config changes (client auth, CAs, versions), need a restart and are refused.
   Status UpdateSecurity(HttpSecurity security);
 

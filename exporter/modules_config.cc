@@ -224,7 +224,7 @@ class Parser {
         auto list = StringList(key, v);
         if (!list.ok()) return list.status();
         for (const auto& [t, mark] : *list) {
-          Result<zk::ConnectString> parsed = zk::ParseConnectString(t);
+          Result<server::ConnectString> parsed = server::ParseConnectString(t);
           if (!parsed.ok()) return Error(mark, "targets: " + parsed.status().message());
           c->known_targets.push_back(CanonicalTarget(*parsed));
         }
@@ -308,7 +308,7 @@ bool InCidr(const std::array<uint8_t, 16>& addr, const Cidr& c) {
   return true;
 }
 
-bool RuleAdmits(const AllowRule& rule, const zk::HostPort& server) {
+bool RuleAdmits(const AllowRule& rule, const server::HostPort& server) {
   if (!rule.ports.empty() && std::none_of(rule.ports.begin(), rule.ports.end(), [&](const PortRange& r) {
         return server.port >= r.first && server.port <= r.last;
       })) {
@@ -352,16 +352,16 @@ bool HostGlobMatch(std::string_view glob, std::string_view host) {
   return g == glob.size();
 }
 
-std::string CanonicalTarget(const zk::ConnectString& target) {
+std::string CanonicalTarget(const server::ConnectString& target) {
   std::string out;
-  for (const zk::HostPort& s : target.servers) {
+  for (const server::HostPort& s : target.servers) {
     if (!out.empty()) out += ',';
     out += s.ToString();
   }
   return out + target.chroot;
 }
 
-Status CheckTargetAllowed(const MultiTargetConfig& config, const zk::ConnectString& target,
+Status CheckTargetAllowed(const MultiTargetConfig& config, const server::ConnectString& target,
                           const std::string& static_hosts) {
   const std::string canonical = CanonicalTarget(target);
   if (canonical == static_hosts || std::find(config.known_targets.begin(), config.known_targets.end(),
@@ -372,7 +372,7 @@ Status CheckTargetAllowed(const MultiTargetConfig& config, const zk::ConnectStri
     return Status::PermissionDenied("target " + QuoteForMessage(canonical) +
                                     " is not named in the config and there is no multi_target.allow list");
   }
-  for (const zk::HostPort& server : target.servers) {
+  for (const server::HostPort& server : target.servers) {
     const bool admitted = std::any_of(config.allow.begin(), config.allow.end(),
                                       [&](const AllowRule& rule) { return RuleAdmits(rule, server); });
     if (!admitted) {

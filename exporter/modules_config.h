@@ -37,7 +37,7 @@
 
 #include "base/status.h"
 #include "collectors/subtree_spec.h"
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
 namespace zkx::exporter {
 
@@ -95,11 +95,11 @@ Status CheckModuleFiles(const MultiTargetConfig& config);
 std::string DescribeMultiTarget(const MultiTargetConfig& config);
 
 // "h1:p1,h2:p2/chroot" with ports made explicit, in the order given: the key of a target.
-std::string CanonicalTarget(const zk::ConnectString& target);
+std::string CanonicalTarget(const server::ConnectString& target);
 
 // Whether the allow-list admits `target`: OK, or PermissionDenied with a one-line reason naming the first
 // server no rule admits. `static_hosts` (--zookeeper.hosts, canonical) is admitted like `known_targets`.
-Status CheckTargetAllowed(const MultiTargetConfig& config, const zk::ConnectString& target,
+Status CheckTargetAllowed(const MultiTargetConfig& config, const server::ConnectString& target,
                           const std::string& static_hosts);
 
 // Glob match: '*' any run of characters (including none), '?' exactly one; case-insensitive (host names).

@@ -4,11 +4,10 @@
 #include <thread>
 #include <utility>
 
-
 #include "base/quote.h"
 #include "collectors/family_builder.h"
 #include "exporter/exposition_response.h"
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
 namespace zkx::exporter {
 namespace {
@@ -91,7 +90,7 @@ HttpResponse ServeProbe(TargetManager& manager, const HttpRequest& request,
   if (target_param == params->end() || target_param->second.empty()) {
     return Error(400, "missing parameter target (a ZooKeeper connect string, e.g. target=zk-0:2181/kafka)");
   }
-  Result<zk::ConnectString> target = zk::ParseConnectString(target_param->second);
+  Result<server::ConnectString> target = server::ParseConnectString(target_param->second);
   if (!target.ok()) return Error(400, "bad target: " + target.status().message());
   auto module_param = params->find("module");
   const std::string module = module_param == params->end() ? "" : module_param->second;

@@ -2,8 +2,8 @@
 // The multi-target endpoint, blackbox_exporter style: GET /probe?target=<connect string>&module=<name>.
 //
 // `target` is a ZooKeeper connect string ("zk-0:2181,zk-1:2181/kafka", URL-encoded), parsed with
-// zk::ParseConnectString; `module` names a module of the config file (exporter/modules_config.h; absent: the
-// default module). Answers:
+// server::ParseConnectString; `module` names a module of the config file (exporter/modules_config.h; absent:
+// the default module). Answers:
 //   200  the target's families (its collectors' and zookeeper_exporter_collector_*), plus
 //        zookeeper_exporter_target_connected, zookeeper_exporter_target_walked,
 //        zookeeper_exporter_target_first_scrape and zookeeper_exporter_probe_duration_seconds.

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <mutex>
 
+#include "base/mutex.h"
+
 namespace zkx::exporter {
 
 class ScrapeGate {
@@ -41,30 +43,32 @@ class ScrapeGate {
 
   // Waits until a slot is free or `deadline` passes.
   [[nodiscard]] Slot Acquire(std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (limit_ != 0 && !cv_.wait_until(lock, deadline, [&] { return running_ < limit_; })) return Slot();
+    MutexLock lock(mu_);
+    while (limit_ != 0 && running_ >= limit_) {
+      if (cv_.wait_until(mu_, deadline) == std::cv_status::timeout && running_ >= limit_) return Slot();
+    }
     ++running_;
     return Slot(this);
   }
 
   [[nodiscard]] std::size_t Running() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return running_;
   }
 
  private:
   void Release() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       --running_;
     }
     cv_.notify_one();
   }
 
   const std::size_t limit_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::size_t running_ = 0;  // guarded by mu_
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  std::size_t running_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace zkx::exporter

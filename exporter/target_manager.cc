@@ -20,15 +20,15 @@ int64_t NowNs() {
       .count();
 }
 
-std::string ServersOf(const zk::ConnectString& target) {
-  zk::ConnectString servers_only = target;
+std::string ServersOf(const server::ConnectString& target) {
+  server::ConnectString servers_only = target;
   servers_only.chroot.clear();
   return CanonicalTarget(servers_only);
 }
 
 }  // namespace
 
-ProbeTarget::ProbeTarget(std::string key, const zk::ConnectString& target, const ModuleConfig& module,
+ProbeTarget::ProbeTarget(std::string key, const server::ConnectString& target, const ModuleConfig& module,
                          std::shared_ptr<SharedSession> session)
     : key_(std::move(key)), session_(std::move(session)) {
   zk::Session* s = session_->get();
@@ -57,7 +57,6 @@ ProbeTarget::ProbeTarget(std::string key, const zk::ConnectString& target, const
     std::vector<std::string> roots;
     for (const auto& spec : module.subtrees) roots.push_back(spec.root);
     w.roots = collectors::ServerSideRoots(roots, target.chroot);
-    w.own_watches = [s] { return s->WatchCount(); };
     collectors_.Add("watches", std::make_shared<collectors::WatchesCollector>(target.servers, std::move(w)));
   }
   last_used_ns_ = NowNs();
@@ -92,7 +91,7 @@ TargetManager::~TargetManager() {
   Stop();
 }
 
-Result<TargetManager::Acquired> TargetManager::Acquire(const zk::ConnectString& target,
+Result<TargetManager::Acquired> TargetManager::Acquire(const server::ConnectString& target,
                                                        const std::string& module_name) {
   const std::string& name = module_name.empty() ? config_.default_module : module_name;
   auto module = config_.modules.find(name);

@@ -40,8 +40,8 @@
 #include "collectors/collector_set.h"
 #include "collectors/tree_collector.h"
 #include "exporter/modules_config.h"
+#include "server/connect_string.h"
 #include "zk/chroot_reader.h"
-#include "zk/connect_string.h"
 #include "zk/session.h"
 
 namespace zkx::exporter {
@@ -62,7 +62,7 @@ class SharedSession {
 // One (target, module). Thread-safety: Scrape, Connected, Walked are thread-safe.
 class ProbeTarget {
  public:
-  ProbeTarget(std::string key, const zk::ConnectString& target, const ModuleConfig& module,
+  ProbeTarget(std::string key, const server::ConnectString& target, const ModuleConfig& module,
               std::shared_ptr<SharedSession> session);
   ~ProbeTarget();  // stops its refreshers, then lets go of the session
   ProbeTarget(const ProbeTarget&) = delete;
@@ -99,7 +99,7 @@ class TargetManager final : public collectors::Collector {
   };
   // Resolves `module` ("" = the default module): InvalidArgument for an unknown module; PermissionDenied
   // when the allow-list refuses the target; ResourceExhausted when max_targets are live.
-  Result<Acquired> Acquire(const zk::ConnectString& target, const std::string& module);
+  Result<Acquired> Acquire(const server::ConnectString& target, const std::string& module);
 
   // Drops targets idle for longer than idle_timeout now (the janitor calls it; tests may too).
   void DropIdle();

@@ -12,12 +12,10 @@
 #include <openssl/x509.h>
 #include <unistd.h>
 
+#include "base/quote.h"
+
 namespace zkx::exporter {
 namespace {
-
-std::string Quote(const std::string& s) {
-  return "\"" + s + "\"";
-}
 
 // OpenSSL's error queue as text (and cleared).
 std::string OpenSslErrors() {

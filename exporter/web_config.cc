@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/quote.h"
 #include "base/read_file.h"
 #include "exporter/basic_auth.h"
 
@@ -16,13 +17,6 @@ namespace zkx::exporter {
 namespace {
 
 constexpr std::size_t kMaxWebConfigBytes = std::size_t{1024} * 1024;
-
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  out += s;
-  out += '"';
-  return out;
-}
 
 // exporter-toolkit's http_server_config.headers: only these names, as it allows them.
 const std::set<std::string, std::less<>>& AllowedHeaders() {

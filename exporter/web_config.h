@@ -3,10 +3,12 @@
 // know.
 //
 //   tls_server_config:            # absent or empty: plain HTTP
-//     cert_file: server.crt       # PEM certificate (chain); relative paths resolve against this file's
-//     directory key_file: server.key        # PEM private key, unencrypted client_auth_type:
-//     RequireAndVerifyClientCert   # default NoClientCert (RequireAndVerifyClientCert when
-//                                                    # client_ca_file is set, as exporter-toolkit does)
+//     cert_file: server.crt       # PEM certificate (chain); relative paths resolve against this
+//                                 # file's directory
+//     key_file: server.key        # PEM private key, unencrypted
+//     client_auth_type: RequireAndVerifyClientCert
+//                                 # default NoClientCert (RequireAndVerifyClientCert when
+//                                 # client_ca_file is set, as exporter-toolkit does)
 //     client_ca_file: ca.crt      # CAs that sign client certificates
 //     min_version: TLS12          # TLS12 (default) | TLS13
 //     max_version: TLS13          # TLS12 | TLS13 (default: the highest OpenSSL supports)
@@ -14,8 +16,8 @@
 //     http2: true                 # accepted and ignored (CivetWeb serves HTTP/1.1)
 //     headers:                    # added to every response; the names exporter-toolkit allows
 //       X-Frame-Options: deny
-//   basic_auth_users:             # user -> bcrypt hash ($2a$, $2b$ or $2y$), e.g. from `htpasswd -nBC 10
-//   user`
+//   basic_auth_users:             # user -> bcrypt hash ($2a$, $2b$ or $2y$),
+//                                 # e.g. from `htpasswd -nBC 10 user`
 //     prometheus: $2y$10$...
 //
 // Errors are "<file>:<line>: <problem>" and never quote a hash. Unknown keys are errors; exporter-toolkit

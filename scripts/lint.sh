@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/ci}
-mapfile -t sources < <(git ls-files 'base/*.cc' 'zk/*.cc' 'collectors/*.cc' 'exporter/*.cc')
-mapfile -t all < <(git ls-files '*.h' '*.cc' | grep -v '^tests/fuzz/corpus/')
+mapfile -t sources < <(git ls-files 'base/*.cc' 'zk/*.cc' 'server/*.cc' 'collectors/*.cc' 'exporter/*.cc')
+mapfile -t all < <(git ls-files '*.h' '*.cc' '*.c' | grep -v '^tests/fuzz/corpus/')
 
 echo "== clang-format (${#all[@]} files)"
 clang-format --dry-run -Werror "${all[@]}"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is needed, builds, and runs every test.
-#   1. ci preset (warnings are errors): unit, integration (real 3-node ZooKeeper ensembles) and end-to-end
+#   0. lint gate: clang-format check over every tracked .h/.cc/.c (scripts/format-check.sh);
+#   1. tsa preset: the libraries compiled with clang -Wthread-safety (errors), compile only, no tests;
+#   2. ci preset (warnings are errors): unit, integration (real 3-node ZooKeeper ensembles) and end-to-end
 #      (ensemble + exporter + a real Prometheus) tests, plus promtool on the exposition; then the container tests
 #      (label container: the image built and run, the Kubernetes pod under `podman kube play`);
-#   2. asan preset (ASan + UBSan): unit and integration tests;
-#   3. tsan preset (ThreadSanitizer): unit and integration tests;
-#   4. the libFuzzer targets (parsers of what servers send, of the config file, durations and znode patterns), 15 s each.
-# Set ZKX_TEST_QUICK=1 to run only step 1.
+#   3. asan preset (ASan + UBSan): unit and integration tests;
+#   4. tsan preset (ThreadSanitizer): unit and integration tests;
+#   5. the libFuzzer targets (parsers of what servers send, of the config file, durations and znode patterns), 15 s each.
+# Set ZKX_TEST_QUICK=1 to run only steps 0-2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,13 @@ run_preset() {
 }
 
 start=$(date +%s)
+echo "=== [lint] clang-format check"
+scripts/format-check.sh
+echo "=== [tsa] clang thread-safety analysis (compile only)"
+tsa_start=$(date +%s)
+cmake --preset tsa >/dev/null
+cmake --build --preset tsa -j "$JOBS"
+echo "=== [tsa] took $(( $(date +%s) - tsa_start ))s"
 run_preset ci --timeout 600 -LE container
 # The image and the pod (podman; tests/container): scripts/container-images.sh builds the base image (debootstrap,
 # reused while it exists locally) and both images once, as the fixture every container test needs.

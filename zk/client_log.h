@@ -11,7 +11,9 @@
 
 #include <spdlog/common.h>
 
-namespace spdlog { class logger; }
+namespace spdlog {
+class logger;
+}
 
 namespace zkx::zk {
 
@@ -38,7 +40,8 @@ class LogRateLimiter {
   std::shared_ptr<State> state_;
 };
 
-// Installs the bridge: C client lines go to `logger` ("zookeeper_client" component). Call before Session::Start.
+// Installs the bridge: C client lines go to `logger` ("zookeeper_client" component). Call before
+// Session::Start.
 void InstallClientLogBridge(std::shared_ptr<spdlog::logger> logger);
 // The function to pass to zookeeper_init2 (a `log_callback_fn`).
 extern "C" void ZkClientLogCallback(const char* message);

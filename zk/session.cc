@@ -1,4 +1,4 @@
-// zk::Session: one long-lived ZooKeeper session over the C client (see session.h and shared/ZOOKEEPER.md).
+// zk::Session: one long-lived ZooKeeper session over the C client (see session.h).
 //
 // Threads and what they may do:
 //  - the manager thread (ManagerLoop) alone creates handles and retires dead ones;
@@ -150,7 +150,7 @@ class Session::Impl final : private internal::ReplySink {
     // guarded by mu_: credentials added (or none to add). Requests wait for it: a request sent before the
     // credentials would run unauthenticated (zk/README.md, "credentials").
     bool auth_ready = false;
-    int submitting = 0;       // guarded by mu_: callers inside a zoo_a* call on this handle
+    int submitting = 0;  // guarded by mu_: callers inside a zoo_a* call on this handle
     std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> requests;  // guarded by mu_
   };
   // A session event seen while the manager is inside zookeeper_init2 (the handle is not yet current_).
@@ -222,8 +222,8 @@ class Session::Impl final : private internal::ReplySink {
   const std::size_t chroot_length_;
   const std::unique_ptr<SecureConnector> connector_;  // TLS / SASL / plain handle creation; outlives handles
   LogRateLimiter warn_limiter_;
-  // edgecore: why the latest zookeeper_init failed, "" after a success. Guarded by mu_. Logged once per change
-  // (a name that does not resolve yet is retried every init_retry_backoff, quietly).
+  // edgecore: why the latest zookeeper_init failed, "" after a success. Guarded by mu_. Logged once per
+  // change (a name that does not resolve yet is retried every init_retry_backoff, quietly).
   std::string last_init_error_;
   uint64_t init_failures_ = 0;  // guarded by mu_: consecutive failures behind last_init_error_
 
@@ -241,13 +241,13 @@ class Session::Impl final : private internal::ReplySink {
   std::size_t in_flight_ = 0;                // guarded by mu_: requests holding a slot
   std::size_t callers_ = 0;                  // guarded by mu_: threads inside Submit
   // The exporter's registered watches on the current handle: path -> kDataWatch | kChildWatch.
-  std::unordered_map<std::string, uint8_t> watched_;  // guarded by mu_
-  std::size_t watch_count_ = 0;                       // guarded by mu_
-  std::size_t watched_bytes_ = 0;                     // guarded by mu_
-  uint64_t watch_events_total_ = 0;                   // guarded by mu_
-  uint64_t orphan_watches_removed_total_ = 0;         // guarded by mu_
+  std::unordered_map<std::string, uint8_t> watched_;   // guarded by mu_
+  std::size_t watch_count_ = 0;                        // guarded by mu_
+  std::size_t watched_bytes_ = 0;                      // guarded by mu_
+  uint64_t watch_events_total_ = 0;                    // guarded by mu_
+  uint64_t orphan_watches_removed_total_ = 0;          // guarded by mu_
   std::unordered_map<std::string, Removal> removing_;  // guarded by mu_
-  bool resync_deferred_ = false;  // guarded by mu_: a kResync waits for the credentials (AddAuthLocked)
+  bool resync_deferred_ = false;       // guarded by mu_: a kResync waits for the credentials (AddAuthLocked)
   bool xid_exhausted_logged_ = false;  // guarded by mu_
   std::atomic<uint64_t> auth_accepted_total_{0};  // AuthDone (the IO thread) with ZOK
 
@@ -328,12 +328,14 @@ void Session::Impl::Submit(Request request, Completion done) {
     // ZOOKEEPER-3286: past this point a reply can be swallowed or parsed as a watch event. Send nothing more;
     // the exporter exits cleanly (ExporterApp) so that its supervisor starts a fresh process.
     if (!std::exchange(xid_exhausted_logged_, true)) {
-      spdlog::error("zookeeper: {} requests issued; the C client's process-wide xid is {} requests from "
-                    "ZOOKEEPER-3286's special values; refusing new requests, restart the process",
-                    ProcessXidBudget().Issued(), ProcessXidBudget().Remaining());
+      spdlog::error(
+          "zookeeper: {} requests issued; the C client's process-wide xid is {} requests from "
+          "ZOOKEEPER-3286's special values; refusing new requests, restart the process",
+          ProcessXidBudget().Issued(), ProcessXidBudget().Remaining());
     }
-    return fail(Status::Unavailable("zookeeper request budget of this process is exhausted (xid "
-                                    "wrap-around); restart the exporter"));
+    return fail(
+        Status::Unavailable("zookeeper request budget of this process is exhausted (xid "
+                            "wrap-around); restart the exporter"));
   }
   if (!ReadyLocked()) {
     const bool connected = IsConnectedState(tracker_.stats().state);
@@ -432,7 +434,8 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
         removal = extra.get();
         removal_handle = ctx->handle;
         removal_handle->requests.emplace(removal, std::move(extra));
-        ++in_flight_;  // over the cap by at most one removal per exists reply: never waits (completion thread)
+        ++in_flight_;  // over the cap by at most one removal per exists reply: never waits (completion
+                       // thread)
         ++removal_handle->submitting;
         ++removing_[path].outstanding;
       }
@@ -484,7 +487,7 @@ void Session::Impl::SendInternal(HandleRecord* h, RequestContext* ctx) {
 // ---- session events -------------------------------------------------------------------------------------
 
 void Session::Impl::Watcher(zhandle_t* zh, int type, int state, const char* path, void* context) {
-  // One watcher and one context (this Impl) for every handle and every watch (rule 6): session events
+  // One watcher and one context (this Impl) for every handle and every watch: session events
   // drive the state machine; znode events go to the listeners.
   if (context == nullptr) return;
   if (type == ZOO_SESSION_EVENT) {
@@ -740,7 +743,8 @@ void Session::Impl::CreateHandle() {
     if (zh != nullptr) {
       // No re-resolution while connected (a DNS failure there stops pings and expires the session). While
       // disconnected the client still resolves every host on each IO-loop iteration whatever this says, and
-      // uses uninitialised fd/timeout values when none resolves (zk/README.md, "DNS"): IP addresses are safer.
+      // uses uninitialised fd/timeout values when none resolves (zk/README.md, "DNS"): IP addresses are
+      // safer.
       if (const int rc = zoo_set_servers_resolution_delay(zh, -1); rc != ZOK) {
         WarnLimited("zookeeper: zoo_set_servers_resolution_delay failed: " + std::string(zerror(rc)));
       }
@@ -755,8 +759,8 @@ void Session::Impl::CreateHandle() {
       }
       std::string recovered;  // edgecore: the reason is gone; say so once (after the lock)
       if (!last_init_error_.empty()) {
-        recovered = "zookeeper: handle created after " + std::to_string(init_failures_) + " failed attempt(s) (" +
-                    last_init_error_ + ")";
+        recovered = "zookeeper: handle created after " + std::to_string(init_failures_) +
+                    " failed attempt(s) (" + last_init_error_ + ")";
         last_init_error_.clear();
         init_failures_ = 0;
       }
@@ -789,15 +793,16 @@ void Session::Impl::CreateHandle() {
     creating_ = false;
     early_events_.clear();
     // edgecore: one line per change of reason, a count and the reason in Stats() (last_error) meanwhile.
-    std::string reason = "zookeeper_init failed: " + std::error_code(init_errno, std::generic_category()).message();
+    std::string reason =
+        "zookeeper_init failed: " + std::error_code(init_errno, std::generic_category()).message();
     ++init_failures_;
     const bool changed = reason != last_init_error_;
     last_init_error_ = std::move(reason);
     if (changed) {
-      const std::string line = "zookeeper: cannot create a handle for " + options_.hosts + ": " + last_init_error_ +
-                               " (a host name that does not resolve yet?); retrying every " +
-                               std::to_string(options_.init_retry_backoff.count()) +
-                               "ms, logged again when the reason changes";
+      const std::string line =
+          "zookeeper: cannot create a handle for " + options_.hosts + ": " + last_init_error_ +
+          " (a host name that does not resolve yet?); retrying every " +
+          std::to_string(options_.init_retry_backoff.count()) + "ms, logged again when the reason changes";
       lock.unlock();
       spdlog::warn("{}", line);
       lock.lock();

@@ -1,11 +1,12 @@
 #pragma once
 // zk::Session: the exporter's one ZooKeeper session, kept alive for the life of the process.
 //
-// Follows the C client rules in shared/ZOOKEEPER.md and the client behaviour written down in zk/README.md:
+// Follows the C client's rules for a long-running daemon (checked in the 3.8.0 client's source) and the
+// client behaviour written down in zk/README.md:
 //  - zookeeper_init2 with our log callback (client log -> spdlog, rate-limited), retried while it returns
-//  NULL;
-//    zoo_set_servers_resolution_delay(-1) right after init (it stops re-resolution while connected only: while
-//    disconnected the IO thread resolves every host on each iteration; IP addresses avoid DNS altogether);
+//    NULL; zoo_set_servers_resolution_delay(-1) right after init (it stops re-resolution while connected
+//    only: while disconnected the IO thread resolves every host on each iteration; IP addresses avoid DNS
+//    altogether);
 //  - one watcher function + one context (this Session) for every event, dispatched by path;
 //  - a cap on requests in flight (callers block for a slot: backpressure; a waiter that leaves without the
 //    slot passes the wake-up on);
@@ -75,7 +76,7 @@ class Session final : public ZnodeReader, public ZnodeWriter {
 
   // ZnodeReader. Fails at once with kUnavailable when not connected.
   void GetChildren2(const std::string& path, ChildrenCallback done) override;
-  // Watched reads: the watch is registered with the session's one watcher (rule 6) and counted in
+  // Watched reads: the watch is registered with the session's one watcher and counted in
   // Stats().watches / watched_path_bytes until it fires or the handle is replaced.
   void WatchChildren2(const std::string& path, ChildrenCallback done) override;
   void WatchExists(const std::string& path, StatCallback done) override;

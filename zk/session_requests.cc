@@ -110,8 +110,9 @@ void VoidDone(int rc, const void* data) {
 }
 
 // zookeeper.h declares zoo_aremove_all_watches' completion as `void_completion_t*`, but the client stores
-// that pointer's value as the completion function itself (zookeeper.c, create_completion_entry_deregistration:
-// `c->c.void_result = (void_completion_t)dc`). So the function's address goes in, in the header's type.
+// that pointer's value as the completion function itself (zookeeper.c,
+// create_completion_entry_deregistration: `c->c.void_result = (void_completion_t)dc`). So the function's
+// address goes in, in the header's type.
 void_completion_t* RemoveWatchesCompletion() {
   const void_completion_t fn = &VoidDone;
   void_completion_t* as_declared = nullptr;

@@ -87,8 +87,8 @@ bool HasCallback(const Completion& done);
 // Sends `pending->request` on `zh` with `pending` as the completion's context. Returns the zoo_a* code:
 // ZOK means pending->sink->OnReply will be called (unless the handle is closed first); anything else means it
 // never will be. Does not touch `pending` after the zoo_a* call (the reply may already have freed it).
-// Never blocks (zoo_a* only queue). Every call is counted in ProcessXidBudget() (zk/xid_budget.h): each zoo_a*
-// call takes one xid from the client's process-wide counter.
+// Never blocks (zoo_a* only queue). Every call is counted in ProcessXidBudget() (zk/xid_budget.h): each
+// zoo_a* call takes one xid from the client's process-wide counter.
 int Send(zhandle_t* zh, PendingRequest* pending);
 
 // Calls `done` once with `status` and the part of `reply` its type takes (empty values on error). An

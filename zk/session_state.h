@@ -39,11 +39,11 @@ struct SessionStats {
   uint64_t auth_failures_total = 0;    // transitions into kAuthFailed
   uint64_t handles_created_total = 0;  // zookeeper_init successes (1 + re-inits after expiry/auth failure)
   // Watches: filled in by zk::Session (the tracker leaves them alone).
-  uint64_t session_epoch = 0;          // +1 on every transition into kConnected / kReadOnly
-  std::size_t watches = 0;             // the exporter's registered znode watches (data/exists + child)
+  uint64_t session_epoch = 0;  // +1 on every transition into kConnected / kReadOnly
+  std::size_t watches = 0;     // the exporter's registered znode watches (data/exists + child)
   // Sum over those watches of (4 + chroot length + path length): what the client re-sends in SetWatches.
   std::size_t watched_path_bytes = 0;
-  uint64_t watch_events_total = 0;     // znode watch events received
+  uint64_t watch_events_total = 0;  // znode watch events received
   // Why the latest zookeeper_init failed (e.g. a host name that does not resolve yet); "" once a handle was
   // created. Filled in by zk::Session.
   std::string last_error;

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/znode_path.h"
+
 namespace zkx::zk {
 namespace {
 
@@ -46,10 +48,6 @@ struct PendingPath {
   std::string path;
   int depth = 0;
 };
-
-std::string ChildPath(const std::string& parent, const std::string& name) {
-  return parent == "/" ? "/" + name : parent + "/" + name;
-}
 
 class Walker {
  public:
@@ -166,7 +164,7 @@ class Walker {
     }
     // Reverse order so that the stack pops children in server order.
     for (auto it = reply.result.children.rbegin(); it != reply.result.children.rend(); ++it) {
-      pending_.push_back({ChildPath(reply.path, *it), reply.depth + 1});
+      pending_.push_back({JoinZnodePath(reply.path, *it), reply.depth + 1});
     }
     return true;
   }

@@ -23,6 +23,7 @@ struct WalkLimits {
   std::size_t max_znodes = 100000;  // at most this many znodes are visited
   std::size_t max_in_flight = 512;  // requests outstanding at once for this walk
   std::chrono::milliseconds timeout{60000};  // wall-time budget for the whole walk
+  friend bool operator==(const WalkLimits&, const WalkLimits&) = default;
 };
 
 struct WalkedZnode {

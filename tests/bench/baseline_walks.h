@@ -1,7 +1,8 @@
 #pragma once
-// Reference walks the walk benchmark compares the exporter's pipelined walk against (see shared/ZOOKEEPER.md,
-// "Baselines measured here"). Both block the calling thread for the whole walk.
-// Thread-safety: no shared state beyond the C client's process-wide log settings; one walk per call.
+// Reference walks the walk benchmark compares the exporter's pipelined walk against: the one-at-a-time
+// get + get_children walk of the kazoo tutorial, done with the C client's synchronous calls. Both block the
+// calling thread for the whole walk. Thread-safety: no shared state beyond the C client's process-wide log
+// settings; one walk per call.
 
 #include <chrono>
 #include <cstddef>

@@ -26,6 +26,7 @@
 
 #include "tests/bench/baseline_walks.h"
 #include "tests/e2e/child_process.h"
+#include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"
 #include "tests/support/wait_and_ports.h"
@@ -60,11 +61,7 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
-std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
-  const auto at = exposition.find("\n" + series + " ");
-  if (at == std::string::npos) return std::nullopt;
-  return std::strtod(exposition.c_str() + at + series.size() + 2, nullptr);
-}
+using test::SampleValue;
 
 // Sum over members of mntr's zk_packets_received.
 double PacketsReceived(const test::ZkEnsemble& ensemble) {
@@ -197,8 +194,9 @@ int Run(const Options& opt) {
       }
       for (const auto& s : sessions) s->Stop();
       char label[128];
-      std::snprintf(label, sizeof label, "exporter walk: get_children2, %zu in flight, %zu session%s (median of 3)",
-                    opt.in_flight, n_sessions, n_sessions == 1 ? "" : "s");
+      std::snprintf(label, sizeof label,
+                    "exporter walk: get_children2, %zu in flight, %zu session%s (median of 3)", opt.in_flight,
+                    n_sessions, n_sessions == 1 ? "" : "s");
       rows.push_back({label, visited, Percentile(times, 0.5)});
     }
 

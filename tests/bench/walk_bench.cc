@@ -15,6 +15,7 @@
 
 #include "tests/bench/baseline_walks.h"
 #include "tests/e2e/child_process.h"
+#include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"
 #include "tests/support/wait_and_ports.h"
@@ -39,11 +40,7 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
-  const auto at = exposition.find("\n" + series + " ");
-  if (at == std::string::npos) return std::nullopt;
-  return std::strtod(exposition.c_str() + at + series.size() + 2, nullptr);
-}
+using test::SampleValue;
 
 int Run(const Options& opt) {
   std::printf("walk_bench: %zu-znode synthetic tree on a local 3-node ensemble (loopback, 2-core machine)\n",

@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/e2e/child_process.h"
+#include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_test_client.h"
@@ -69,15 +70,7 @@ inline double CountZnodes(ZkTestClient& client, const std::string& path) {
   return n;
 }
 
-// The value of the first sample line that starts with `series` (name + labels, exactly as exposed).
-inline std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
-  std::istringstream in(exposition);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::strtod(line.c_str() + series.size() + 1, nullptr);
-  }
-  return std::nullopt;
-}
+using ::zkx::test::SampleValue;  // tests/support/exposition.h
 
 // Sample lines (not comments, not blank) in an exposition, and those whose name starts with `prefix`.
 inline std::size_t CountSeries(const std::string& exposition, const std::string& prefix = "") {

@@ -87,16 +87,6 @@ class Exporter {
   std::optional<ChildProcess> process_;
 };
 
-// The value of the first sample line that starts with `series` (name + labels, exactly as exposed).
-std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
-  std::istringstream in(exposition);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::strtod(line.c_str() + series.size() + 1, nullptr);
-  }
-  return std::nullopt;
-}
-
 class Prometheus {
  public:
   Prometheus(const std::string& dir, uint16_t exporter_port) {

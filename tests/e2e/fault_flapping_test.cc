@@ -131,12 +131,13 @@ TEST(FaultFlappingTest, TwoMinutesOfFlappingMembers) {
                                      kPollRoot + "\n    znode_patterns: [\"*\"]\n  - root: " + kWatchRoot +
                                      "\n    refresh_mode: watch\n    znode_patterns: [\"**\"]\n");
   E2eExporter exporter(
-      dir, {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + dir + "/config.yml",
-            "--server.admin-port=0", "--server.timeout=1s",
-            // Every CivetWeb worker keeps the stack and allocator cache it touched serving a scrape (about 50 KB;
-            // the default 1,024 workers took RSS from 30 to 83 MB over 6,118 one-connection scrapes). A small pool
-            // is warmed up below, so what this test measures is growth from the flapping, not from new workers.
-            "--web.max-connections=32"});
+      dir,
+      {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + dir + "/config.yml",
+       "--server.admin-port=0", "--server.timeout=1s",
+       // Every CivetWeb worker keeps the stack and allocator cache it touched serving a scrape (about 50 KB;
+       // the default 1,024 workers took RSS from 30 to 83 MB over 6,118 one-connection scrapes). A small pool
+       // is warmed up below, so what this test measures is growth from the flapping, not from new workers.
+       "--web.max-connections=32"});
   ASSERT_TRUE(exporter.WaitReady(milliseconds(60000))) << exporter.process().Log();
 
   // Warmup: steady state (allocator pools, CivetWeb workers, the server probes' first round) before sampling.

@@ -4,15 +4,15 @@
 #include <cstdint>
 #include <string_view>
 
-#include "zk/admin_json_parser.h"
-#include "zk/server_probe.h"
+#include "server/admin_json_parser.h"
+#include "server/server_probe.h"
 
 namespace {
 
 void ParseJson(std::string_view json) {
-  (void)zkx::zk::ParseAdminMonitor(json);
-  (void)zkx::zk::ParseAdminWatchSummary(json);
-  (void)zkx::zk::ParseAdminWatchesByPath(
+  (void)zkx::server::ParseAdminMonitor(json);
+  (void)zkx::server::ParseAdminWatchSummary(json);
+  (void)zkx::server::ParseAdminWatchesByPath(
       json, [](std::string_view p) { return !p.empty() && p[0] == '/'; }, 8);
 }
 
@@ -21,7 +21,7 @@ void ParseJson(std::string_view json) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   ParseJson(text);
-  zkx::Result<zkx::zk::HttpReply> http = zkx::zk::ParseHttpReply(text);
+  zkx::Result<zkx::server::HttpReply> http = zkx::server::ParseHttpReply(text);
   if (http.ok()) ParseJson(http->body);
   return 0;
 }

@@ -5,19 +5,20 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  zkx::Result<zkx::zk::ConnectString> c = zkx::zk::ParseConnectString(text);
+  zkx::Result<zkx::server::ConnectString> c = zkx::server::ParseConnectString(text);
   if (!c.ok()) return 0;
   if (c->servers.empty()) std::abort();
-  for (const zkx::zk::HostPort& hp : c->servers) {
+  for (const zkx::server::HostPort& hp : c->servers) {
     if (hp.port == 0 || hp.host.empty()) std::abort();
-    zkx::Result<zkx::zk::ConnectString> again = zkx::zk::ParseConnectString(hp.ToString());
+    zkx::Result<zkx::server::ConnectString> again = zkx::server::ParseConnectString(hp.ToString());
     if (!again.ok() || again->servers.size() != 1 || !(again->servers[0] == hp)) std::abort();
   }
-  zkx::Result<zkx::zk::ConnectString> client = zkx::zk::ParseConnectString(zkx::zk::ClientConnectString(*c));
+  zkx::Result<zkx::server::ConnectString> client =
+      zkx::server::ParseConnectString(zkx::server::ClientConnectString(*c));
   if (!client.ok() || client->servers != c->servers || client->chroot != c->chroot) std::abort();
   return 0;
 }

@@ -4,18 +4,18 @@
 #include <cstdint>
 #include <string_view>
 
-#include "zk/mntr_parser.h"
-#include "zk/server_probe.h"
-#include "zk/srvr_parser.h"
-#include "zk/watch_parser.h"
+#include "server/mntr_parser.h"
+#include "server/server_probe.h"
+#include "server/srvr_parser.h"
+#include "server/watch_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)zkx::zk::ParseMntr(text);
-  (void)zkx::zk::ParseSrvr(text);
-  (void)zkx::zk::ParseWchs(text);
-  (void)zkx::zk::ParseWchp(
+  (void)zkx::server::ParseMntr(text);
+  (void)zkx::server::ParseSrvr(text);
+  (void)zkx::server::ParseWchs(text);
+  (void)zkx::server::ParseWchp(
       text, [](std::string_view p) { return p.size() % 2 == 0; }, 8);
-  (void)zkx::zk::ClassifyFourLetterReply(text);
+  (void)zkx::server::ClassifyFourLetterReply(text);
   return 0;
 }

@@ -27,11 +27,12 @@
 #include "collectors/session_collector.h"
 #include "collectors/tree_collector.h"
 #include "exporter/http_server.h"
+#include "server/connect_string.h"
+#include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
-#include "zk/connect_string.h"
 #include "zk/session.h"
 
 namespace zkx {
@@ -63,12 +64,7 @@ double CountZnodes(test::ZkTestClient& client, const std::string& path) {
   return n;
 }
 
-std::optional<double> SampleValue(const std::string& exposition, const std::string& series) {
-  const std::string key = "\n" + series + " ";
-  const std::size_t at = exposition.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  return std::strtod(exposition.c_str() + at + key.size(), nullptr);
-}
+using test::SampleValue;
 
 bool IsNameChar(char c, bool first) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
@@ -147,7 +143,7 @@ TEST(ConcurrentScrapeTest, SixteenScrapersDuringRefreshesMutationsAndReconnects)
   watch.refresh_mode = collectors::RefreshMode::kWatch;
   watch.znode_patterns = {"/cs-watch/**"};
   tree->Configure({poll, watch});
-  Result<zk::ConnectString> hosts = zk::ParseConnectString(ensemble.ConnectString());
+  Result<server::ConnectString> hosts = server::ParseConnectString(ensemble.ConnectString());
   ASSERT_TRUE(hosts.ok());
   collectors::CollectorSet set;
   set.Add("tree", tree);

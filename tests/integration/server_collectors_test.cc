@@ -13,10 +13,10 @@
 
 #include "collectors/server_collector.h"
 #include "collectors/watches_collector.h"
+#include "server/mntr_parser.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
-#include "zk/mntr_parser.h"
 
 namespace zkx {
 namespace {
@@ -64,14 +64,14 @@ std::string Label(const test::ZkEnsemble& e, int i) {
 
 std::unique_ptr<ServerCollector> Sidecar(const test::ZkEnsemble& e, int i, uint16_t admin_port,
                                          milliseconds timeout = milliseconds(2000)) {
-  return std::make_unique<ServerCollector>(std::vector<zk::HostPort>{{"127.0.0.1", e.ClientPort(i)}},
+  return std::make_unique<ServerCollector>(std::vector<server::HostPort>{{"127.0.0.1", e.ClientPort(i)}},
                                            ServerProbeOptions{admin_port, timeout});
 }
 
 double DirectZnodeCount(const test::ZkEnsemble& e, int i) {
   Result<std::string> mntr = e.FourLetterWord(i, "mntr");
   if (!mntr.ok()) return -1;
-  Result<zk::ServerReport> r = zk::ParseMntr(*mntr);
+  Result<server::ServerReport> r = server::ParseMntr(*mntr);
   return r.ok() && r->znode_count ? *r->znode_count : -1;
 }
 
@@ -130,7 +130,7 @@ TEST_F(ServerCollectorsTest, SidecarsAgreeWithMntrOnBothPaths) {
   }
 
   // One collector over all three servers (the non-sidecar mode): concurrent probes.
-  std::vector<zk::HostPort> all;
+  std::vector<server::HostPort> all;
   for (int i = 0; i < 3; ++i) all.push_back({"127.0.0.1", ensemble_->ClientPort(i)});
   for (const uint16_t admin : {ensemble_->AdminPort(0), uint16_t{0}}) {
     // Every member serves its AdminServer on its own port, so admin is only used for the member it matches.
@@ -218,7 +218,6 @@ TEST_F(ServerCollectorsTest, WatchTotalsAndPerPathCounts) {
     o.per_path = true;
     o.max_paths = 2;
     o.roots = {"/watched"};
-    o.own_watches = [] { return std::size_t{0}; };
     collectors::WatchesCollector c({{"127.0.0.1", ensemble_->ClientPort(0)}}, o);
     auto s = Collect(c);
     const std::string server = "{server=\"" + Label(*ensemble_, 0) + "\"";
@@ -236,7 +235,6 @@ TEST_F(ServerCollectorsTest, WatchTotalsAndPerPathCounts) {
       EXPECT_NE(k.find("path=\"/watched/"), std::string::npos) << k;
     }
     EXPECT_EQ(per_path, 2);
-    EXPECT_EQ(s["zookeeper_exporter_watches"], 0);
   }
 }
 

@@ -86,8 +86,8 @@ TEST(SessionClientBehaviourTest, CredentialsSurviveAStartWhileEveryServerIsDown)
   }
 }
 
-// The server's data and exists watches over every connection ("Total watches:N" in `wchs`, which the 3.8 server
-// prints for its data-watch table only), or -1.
+// The server's data and exists watches over every connection ("Total watches:N" in `wchs`, which the 3.8
+// server prints for its data-watch table only), or -1.
 long ServerTotalWatches(const test::ZkEnsemble& ensemble) {
   Result<std::string> wchs = ensemble.FourLetterWord(0, "wchs");
   if (!wchs.ok()) return -1;

@@ -150,7 +150,8 @@ Status ZkEnsemble::WriteConfig(int i) const {
       << (options_.secure_client_port ? "secureClientPort=" : "clientPort=") << s.client_port << "\n"
       << (options_.secure_client_port ? "secureClientPortAddress=" : "clientPortAddress=") << "127.0.0.1\n"
       << "maxClientCnxns=0\n";
-  if (options_.secure_client_port) cfg << "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n";
+  if (options_.secure_client_port)
+    cfg << "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n";
   if (options_.min_session_timeout_ms > 0)
     cfg << "minSessionTimeout=" << options_.min_session_timeout_ms << "\n";
   if (options_.max_session_timeout_ms > 0)

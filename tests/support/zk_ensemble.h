@@ -42,7 +42,7 @@ struct ZkEnsembleOptions {
   // forceSync=no: the txn log is not fsynced per commit. Tests don't need durability across power loss, and
   // fsync on a shared 2-core box makes bulk creates slow. Set true to measure with production settings.
   bool force_sync = false;
-  std::vector<std::string> extra_config{};         // extra zoo.cfg lines, appended verbatim ("key=value")
+  std::vector<std::string> extra_config{};  // extra zoo.cfg lines, appended verbatim ("key=value")
   // TLS-only clients: the client port becomes secureClientPort (Netty; put the ssl.* lines in extra_config,
   // e.g. from tests/support/tls_pki.h) and no plain clientPort is opened. Four-letter words then fail;
   // ServerMode/readiness use the AdminServer's `srvr` command over HTTP instead (admin_server must be on).
@@ -102,7 +102,8 @@ class ZkEnsemble {
   // timeout) until it answers `srvr` with a Mode. Does not wait for the rest of the ensemble.
   Status Restart(int i);
   // Starts every server that is not running (same ports and data) and waits for a quorum with one leader.
-  // Use it to bring back a whole ensemble: Restart(i) of one member alone waits for a quorum that cannot form.
+  // Use it to bring back a whole ensemble: Restart(i) of one member alone waits for a quorum that cannot
+  // form.
   Status StartStopped();
   // True if the process exists (paused counts as running). Reaps it if it has exited.
   bool IsRunning(int i);

@@ -150,7 +150,7 @@ bool AcquireSlot(BulkState& state, std::size_t max_in_flight) {
   return true;
 }
 
-// A zoo_a* call returned `rc` != ZOK: its completion will never run (rule 4), so give the slot back here.
+// A zoo_a* call returned `rc` != ZOK: its completion will never run, so give the slot back here.
 void SubmitFailed(BulkState& state, int rc, const std::string& path) {
   std::lock_guard lock(state.mu);
   --state.in_flight;

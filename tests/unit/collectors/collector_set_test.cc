@@ -88,7 +88,15 @@ TEST(SessionFamiliesTest, ExactlyOneStateIsSet) {
   stats.negotiated_timeout = std::chrono::milliseconds(4000);
   stats.connects_total = 2;
   stats.expirations_total = 1;
+  stats.watches = 5;
+  stats.watched_path_bytes = 120;
+  stats.watch_events_total = 9;
   auto families = BuildSessionFamilies(stats, 3);
+  // The exporter's own watches are the session collector's (so that they show without the watches collector).
+  ASSERT_NE(Find(families, "zookeeper_exporter_watches"), nullptr);
+  EXPECT_EQ(Find(families, "zookeeper_exporter_watches")->metric.at(0).gauge.value, 5);
+  EXPECT_EQ(Find(families, "zookeeper_exporter_watched_path_bytes")->metric.at(0).gauge.value, 120);
+  EXPECT_EQ(Find(families, "zookeeper_exporter_watch_events_total")->metric.at(0).counter.value, 9);
   const auto* state = Find(families, "zookeeper_session_state");
   ASSERT_NE(state, nullptr);
   ASSERT_EQ(state->metric.size(), 6u);

@@ -63,13 +63,13 @@ TEST(FlagsTest, ZeroArgcIsDefaults) {
 }
 
 TEST(FlagsTest, EveryFlagWithEquals) {
-  const Flags f = ParseOk({"--zookeeper.hosts=zk1:2181,zk2:2181/kafka", "--zookeeper.session-timeout=1m",
-                           "--zookeeper.auth-file=/etc/zk/auth", "--zookeeper.max-in-flight=64",
-                           "--config.file=/etc/zkx.yml", "--config.check", "--tree.root=/brokers",
-                           "--tree.refresh-interval=15s", "--web.listen-address=127.0.0.1:9999",
-                           "--web.telemetry-path=/zk/metrics", "--web.scrape-timeout=2500ms",
-                           "--log.level=debug", "--log.format=json", "--zookeeper.walk-sessions=4",
-                           "--web.max-concurrent-scrapes=3"});
+  const Flags f =
+      ParseOk({"--zookeeper.hosts=zk1:2181,zk2:2181/kafka", "--zookeeper.session-timeout=1m",
+               "--zookeeper.auth-file=/etc/zk/auth", "--zookeeper.max-in-flight=64",
+               "--config.file=/etc/zkx.yml", "--config.check", "--tree.root=/brokers",
+               "--tree.refresh-interval=15s", "--web.listen-address=127.0.0.1:9999",
+               "--web.telemetry-path=/zk/metrics", "--web.scrape-timeout=2500ms", "--log.level=debug",
+               "--log.format=json", "--zookeeper.walk-sessions=4", "--web.max-concurrent-scrapes=3"});
   EXPECT_EQ(f.walk_sessions, 4U);
   EXPECT_EQ(f.max_concurrent_scrapes, 3U);
   EXPECT_EQ(f.zookeeper_hosts, "zk1:2181,zk2:2181/kafka");
@@ -312,7 +312,8 @@ TEST(FlagsWatchTest, RefreshModeAndWatchBudget) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->flags.tree_refresh_mode, "");
   EXPECT_EQ(d->flags.max_watch_bytes, 512U * 1024U);
-  const char* set[] = {"zookeeper_exporter", "--tree.refresh-mode=watch", "--zookeeper.max-watch-bytes=65536"};
+  const char* set[] = {"zookeeper_exporter", "--tree.refresh-mode=watch",
+                       "--zookeeper.max-watch-bytes=65536"};
   Result<FlagsOutcome> s = ParseFlags(3, set, {}, "v");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->flags.tree_refresh_mode, "watch");

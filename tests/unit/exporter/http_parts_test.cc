@@ -25,7 +25,8 @@ std::string Gunzip(const std::string& in) {
 
 TEST(GzipTest, RoundTrips) {
   std::string text;
-  for (int i = 0; i < 1000; ++i) text += "zookeeper_znode_children{path=\"/brokers/ids/" + std::to_string(i) + "\"} 0\n";
+  for (int i = 0; i < 1000; ++i)
+    text += "zookeeper_znode_children{path=\"/brokers/ids/" + std::to_string(i) + "\"} 0\n";
   Result<std::string> gz = GzipCompress(text);
   ASSERT_TRUE(gz.ok());
   EXPECT_LT(gz->size(), text.size() / 4);

@@ -8,10 +8,10 @@
 namespace zkx::exporter {
 namespace {
 
-zk::ConnectString Target(const std::string& text) {
-  Result<zk::ConnectString> t = zk::ParseConnectString(text);
+server::ConnectString Target(const std::string& text) {
+  Result<server::ConnectString> t = server::ParseConnectString(text);
   EXPECT_TRUE(t.ok()) << t.status().message();
-  return t.ok() ? *t : zk::ConnectString{};
+  return t.ok() ? *t : server::ConnectString{};
 }
 
 Result<MultiTargetConfig> Parse(const std::string& yaml) {

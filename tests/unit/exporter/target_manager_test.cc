@@ -14,10 +14,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-zk::ConnectString Target(const std::string& text) {
-  Result<zk::ConnectString> t = zk::ParseConnectString(text);
+server::ConnectString Target(const std::string& text) {
+  Result<server::ConnectString> t = server::ParseConnectString(text);
   EXPECT_TRUE(t.ok());
-  return t.ok() ? *t : zk::ConnectString{};
+  return t.ok() ? *t : server::ConnectString{};
 }
 
 MultiTargetConfig Config(std::size_t max_targets, milliseconds idle) {

@@ -1,14 +1,14 @@
-#include "zk/admin_json_parser.h"
+#include "server/admin_json_parser.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "server/mntr_parser.h"
+#include "server/watch_parser.h"
 #include "tests/unit/server/test_files.h"
-#include "zk/mntr_parser.h"
-#include "zk/watch_parser.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 TEST(AdminJsonParserTest, CapturedMonitorMatchesMntrFields) {
@@ -107,4 +107,4 @@ TEST(WatchParserTest, CapturedWchsAndWchp) {
 }
 
 }  // namespace
-}  // namespace zkx::zk
+}  // namespace zkx::server

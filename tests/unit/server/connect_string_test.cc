@@ -1,8 +1,8 @@
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
 #include <gtest/gtest.h>
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 TEST(ConnectStringTest, HostsAndChroot) {
@@ -110,4 +110,4 @@ TEST(ConnectStringTest, ErrorsNameTheProblemOnOneLine) {
 }
 
 }  // namespace
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -1,13 +1,13 @@
-#include "zk/mntr_parser.h"
+#include "server/mntr_parser.h"
 
 #include <algorithm>
 
 #include <gtest/gtest.h>
 
+#include "server/srvr_parser.h"
 #include "tests/unit/server/test_files.h"
-#include "zk/srvr_parser.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 const ServerSample* Find(const ServerReport& r, const std::string& name) {
@@ -141,4 +141,4 @@ TEST(SrvrParserTest, Captured38) {
 }
 
 }  // namespace
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -1,4 +1,4 @@
-#include "zk/server_probe.h"
+#include "server/server_probe.h"
 
 #include <chrono>
 
@@ -7,7 +7,7 @@
 #include "tests/unit/server/fake_server.h"
 #include "tests/unit/server/test_files.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 using std::chrono::milliseconds;
@@ -96,4 +96,4 @@ TEST(ServerProbeTest, ParseHttpReply) {
 }
 
 }  // namespace
-}  // namespace zkx::zk
+}  // namespace zkx::server

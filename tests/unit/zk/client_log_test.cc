@@ -133,7 +133,8 @@ TEST_F(BridgeTest, RateLimitsAFloodAndReportsSuppressed) {
   ASSERT_GE(lines.size(), 1u);
   ASSERT_LE(lines.size(), 22u);
   // A refused connection is routine in an outage: WARN, not ERROR.
-  EXPECT_EQ(lines[0].rfind("warning|handle_socket_error_msg@1230: Socket [127.0.0.1:2181]", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[0].rfind("warning|handle_socket_error_msg@1230: Socket [127.0.0.1:2181]", 0), 0u)
+      << lines[0];
   // After a refill, the next line carries the count of suppressed lines.
   std::this_thread::sleep_for(milliseconds(400));
   ZkClientLogCallback(kErrorLine);

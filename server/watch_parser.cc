@@ -1,10 +1,10 @@
-#include "zk/watch_parser.h"
+#include "server/watch_parser.h"
 
 #include <utility>
 
-#include "zk/mntr_parser.h"
+#include "server/mntr_parser.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 std::string_view TrimCr(std::string_view s) {
@@ -89,4 +89,4 @@ Result<WatchesByPath> ParseWchp(std::string_view text, const PathFilter& filter,
   return out;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -8,10 +8,10 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "zk/server_report.h"
+#include "server/server_report.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 
 Result<ServerReport> ParseSrvr(std::string_view text);
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -22,7 +22,7 @@
 
 #include "base/status.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 
 inline constexpr uint16_t kDefaultClientPort = 2181;
 
@@ -46,4 +46,4 @@ Result<ConnectString> ParseConnectString(std::string_view text);
 // WITHOUT brackets ("::1:2181": the client splits at the last ':' and does not understand "[::1]:2181").
 std::string ClientConnectString(const ConnectString& parsed);
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

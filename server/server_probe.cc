@@ -1,4 +1,4 @@
-#include "zk/server_probe.h"
+#include "server/server_probe.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -295,4 +295,4 @@ Result<HttpReply> ParseHttpReply(std::string_view raw) {
   return reply;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -13,9 +13,9 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "zk/server_report.h"
+#include "server/server_report.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 
 Result<ServerReport> ParseMntr(std::string_view text);
 
@@ -29,4 +29,4 @@ bool ParseLabelSet(std::string_view text, std::vector<std::pair<std::string, std
 // True for [A-Za-z_:][A-Za-z0-9_:]*.
 bool IsMetricNameLike(std::string_view name);
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

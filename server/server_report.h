@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace zkx::zk {
+namespace zkx::server {
 
 // One numeric key. `name` has no "zk_" prefix (mntr's "zk_znode_count" and monitor's "znode_count" are both
 // "znode_count"); labels come from 3.6+ labelled keys such as `zk_x{key="v"}` (empty otherwise).
@@ -59,4 +59,4 @@ struct WatchesByPath {
   bool truncated = false;   // matched > cap
 };
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "zk/server_report.h"
+#include "server/server_report.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 
 // Accepts the paths to keep (e.g. "inside a configured subtree").
 using PathFilter = std::function<bool(std::string_view path)>;
@@ -23,4 +23,4 @@ Result<WatchSummary> ParseWchs(std::string_view text);
 // InvalidArgument when a session line comes before any path line or the text is the whitelist refusal.
 Result<WatchesByPath> ParseWchp(std::string_view text, const PathFilter& filter, std::size_t max_paths);
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

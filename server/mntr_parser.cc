@@ -1,10 +1,10 @@
-#include "zk/mntr_parser.h"
+#include "server/mntr_parser.h"
 
 #include <charconv>
 #include <cmath>
 #include <system_error>
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 bool IsSpace(char c) {
@@ -157,4 +157,4 @@ Result<ServerReport> ParseMntr(std::string_view text) {
   return r;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

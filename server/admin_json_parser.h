@@ -11,10 +11,10 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "zk/server_report.h"
-#include "zk/watch_parser.h"
+#include "server/server_report.h"
+#include "server/watch_parser.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 
 inline constexpr std::size_t kMaxAdminJsonBytes = 64u << 20;
 inline constexpr int kMaxAdminJsonDepth = 32;
@@ -31,4 +31,4 @@ Result<WatchSummary> ParseAdminWatchSummary(std::string_view json);
 Result<WatchesByPath> ParseAdminWatchesByPath(std::string_view json, const PathFilter& filter,
                                               std::size_t max_paths);
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

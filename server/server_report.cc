@@ -1,8 +1,8 @@
-#include "zk/server_report.h"
+#include "server/server_report.h"
 
 #include <string_view>
 
-namespace zkx::zk {
+namespace zkx::server {
 
 void FillTypedFields(ServerReport* r) {
   struct Field {
@@ -48,4 +48,4 @@ std::string ShortVersion(const std::string& version) {
   return version.substr(0, end);
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

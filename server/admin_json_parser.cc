@@ -1,11 +1,11 @@
-#include "zk/admin_json_parser.h"
+#include "server/admin_json_parser.h"
 
 #include <cmath>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 using Json = nlohmann::json;
@@ -136,4 +136,4 @@ Result<WatchesByPath> ParseAdminWatchesByPath(std::string_view json, const PathF
   return out;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

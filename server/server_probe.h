@@ -18,9 +18,9 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 
 // Why a probe got no usable answer. Names (ProbeReasonName) are the `reason` label values.
 enum class ProbeReason {
@@ -69,4 +69,4 @@ struct HttpReply {
 // Parses a complete HTTP/1.x response (status line, headers, Content-Length / chunked / until-close body).
 Result<HttpReply> ParseHttpReply(std::string_view raw);
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -1,4 +1,4 @@
-#include "zk/connect_string.h"
+#include "server/connect_string.h"
 
 #include <algorithm>
 #include <charconv>
@@ -8,7 +8,7 @@
 
 #include "base/quote.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 std::string_view Trim(std::string_view s) {
@@ -44,15 +44,15 @@ class Parser {
       const std::string_view zone = std::string_view(host).substr(percent + 1);
       if (zone.empty()) return false;
       for (char c : zone) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                        c == '.' || c == '_';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '.' || c == '_';
         if (!ok) return false;
       }
     }
     const std::string addr = host.substr(0, percent);
     for (char c : addr) {  // inet_pton stops at a NUL: check every byte first
-      const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
-                      c == '.';
+      const bool ok =
+          (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
       if (!ok) return false;
     }
     in6_addr out{};
@@ -63,8 +63,8 @@ class Parser {
   Status CheckHostName(std::string_view host, std::string_view item) const {
     if (host.empty()) return Error("empty host in " + QuoteForMessage(item));
     for (char c : host) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_';
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_';
       if (!ok) return Error("bad character in host " + QuoteForMessage(host));
     }
     return Status::Ok();
@@ -130,7 +130,8 @@ class Parser {
     }
     for (char c : chroot) {
       const auto u = static_cast<unsigned char>(c);
-      if (u < 0x20 || u == 0x7f) return Error("chroot " + QuoteForMessage(chroot) + " has a control character");
+      if (u < 0x20 || u == 0x7f)
+        return Error("chroot " + QuoteForMessage(chroot) + " has a control character");
     }
     return std::string(chroot);
   }
@@ -195,4 +196,4 @@ std::string ClientConnectString(const ConnectString& parsed) {
   return out;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server

@@ -1,10 +1,10 @@
-#include "zk/srvr_parser.h"
+#include "server/srvr_parser.h"
 
 #include <string>
 
-#include "zk/mntr_parser.h"
+#include "server/mntr_parser.h"
 
-namespace zkx::zk {
+namespace zkx::server {
 namespace {
 
 std::string_view Trim(std::string_view s) {
@@ -71,4 +71,4 @@ Result<ServerReport> ParseSrvr(std::string_view text) {
   return r;
 }
 
-}  // namespace zkx::zk
+}  // namespace zkx::server
