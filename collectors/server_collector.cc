@@ -9,6 +9,7 @@
 #include "collectors/per_server.h"
 #include "server/admin_json_parser.h"
 #include "server/ask_server.h"
+#include "server/dirs_parser.h"
 #include "server/mntr_parser.h"
 #include "server/srvr_parser.h"
 
@@ -20,6 +21,26 @@ using prometheus::MetricType;
 using server::ProbeReason;
 
 constexpr std::array<const char*, 5> kStates = {"leader", "follower", "observer", "standalone", "read-only"};
+
+// The `dirs` sizes, from the source that answered the monitor question (see server_collector.h).
+void AskDirs(const server::HostPort& server, const ServerProbeOptions& options, Clock::time_point deadline,
+             ServerObservation* obs) {
+  const bool admin = obs->source == "admin";
+  server::Question<server::DirsReply> question;
+  if (admin) {
+    question.admin_command = "dirs";
+    question.parse_admin = server::ParseAdminDirs;
+  } else {
+    question.words = {{"dirs", server::ParseDirsWord}};
+  }
+  server::Answer<server::DirsReply> answer =
+      server::AskServer(server, admin ? options.admin_port : 0, question, deadline);
+  for (server::Failure& f : answer.failures) {
+    if (f.source == "admin") f.source = "admin_dirs";
+    obs->failures.push_back(std::move(f));
+  }
+  if (answer.value) obs->dirs = server::DirSizesFor(*answer.value, obs->report->version);
+}
 
 }  // namespace
 
@@ -35,6 +56,7 @@ ServerObservation ProbeServer(const server::HostPort& server, const ServerProbeO
   obs.report = std::move(answer.value);
   obs.source = std::move(answer.source);
   obs.failures = std::move(answer.failures);
+  if (obs.report && (obs.source == "admin" || obs.source == "mntr")) AskDirs(server, options, deadline, &obs);
   obs.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return obs;
 }
@@ -110,6 +132,13 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
       {"zookeeper_server_pending_syncs", "Syncs pending on this leader.",
        &server::ServerReport::pending_syncs, 1, MetricType::Gauge},
   };
+  auto snapshot_dir = family("zookeeper_server_snapshot_dir_bytes",
+                             "Bytes in the server's snapshot directory (dataDir), from the dirs command "
+                             "(corrected for ZOOKEEPER-4703 by the server's version).");
+  auto txn_log_dir =
+      family("zookeeper_server_txn_log_dir_bytes",
+             "Bytes in the server's transaction-log directory (dataLogDir, else dataDir), from "
+             "the dirs command (corrected for ZOOKEEPER-4703 by the server's version).");
   std::vector<prometheus::MetricFamily> simple;
   for (const Simple& s : kSimple) simple.push_back(family(s.name, s.help, s.type));
 
@@ -129,12 +158,16 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
     if (!r.version.empty()) {
       AddSample(&info, 1, {server, {"version", server::ShortVersion(r.version)}, {"build", r.version}});
     }
+    if (o.dirs) {
+      AddSample(&snapshot_dir, o.dirs->snapshot_bytes, {server});
+      AddSample(&txn_log_dir, o.dirs->txn_log_bytes, {server});
+    }
     for (std::size_t i = 0; i < std::size(kSimple); ++i) {
       const std::optional<double>& v = r.*kSimple[i].field;
       if (v) AddSample(&simple[i], *v * kSimple[i].scale, {server});
     }
   }
-  for (auto* f : {&up, &source, &error, &duration, &state, &info, &skipped}) {
+  for (auto* f : {&up, &source, &error, &duration, &state, &info, &skipped, &snapshot_dir, &txn_log_dir}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   for (auto& f : simple) {

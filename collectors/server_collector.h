@@ -24,6 +24,11 @@
 //   _open_file_descriptors, _max_file_descriptors, _uptime_seconds                          gauges
 //   zookeeper_server_packets_received_total, zookeeper_server_packets_sent_total             counters
 //   zookeeper_server_followers, _synced_followers, _pending_syncs                gauges, leader only
+//   zookeeper_server_snapshot_dir_bytes, zookeeper_server_txn_log_dir_bytes      gauges, from the `dirs`
+//       command (server/dirs_parser.h), asked after the monitor answer: on the AdminServer when that
+//       answered, as the `dirs` word when mntr did (never after srvr: a restricted whitelist). The two sizes
+//       are un-swapped by the server's version (ZOOKEEPER-4703); a failure is a probe_error with source
+//       "admin_dirs" or "dirs", and the server stays up.
 // Facts a source does not carry (srvr has no watches, ephemerals, fds...) are simply absent.
 //
 // Deadlines: each server gets min(now + timeout, scrape deadline); Collect returns by the scrape deadline
@@ -42,6 +47,7 @@
 #include "collectors/collector.h"
 #include "collectors/probe_warnings.h"
 #include "server/connect_string.h"
+#include "server/dirs_parser.h"
 #include "server/server_report.h"
 
 namespace zkx::collectors {
@@ -58,6 +64,7 @@ struct ServerObservation {
   std::string source;                          // "admin", "mntr" or "srvr" when report is set
   std::vector<ProbeFailure> failures;
   double duration_seconds = 0;
+  std::optional<server::DirSizes> dirs;  // set when `dirs` answered and the version is known
 };
 
 // Probes one server (blocking, bounded by `deadline` except name resolution).

@@ -37,6 +37,14 @@ double Combine(ValueAggregate aggregate, double a, double b) {
   return b;
 }
 
+// ZooKeeper rewrites a quota's usage znode, /zookeeper/quota/<path>/zookeeper_stats, in place: its
+// DataTree.updateCountBytes assigns the node's data without a transaction, so mzxid and version stay and no
+// data watch fires (seen on 3.8.0: "count=1,bytes=0" became "count=3,bytes=7" under the same mZxid). Its
+// mzxid marks no change: such a znode is read on every pass.
+bool RewrittenInPlace(std::string_view path) {
+  return path.starts_with("/zookeeper/quota/") && path.ends_with("/zookeeper_stats");
+}
+
 bool PatternIsFixed(const ValuePathPattern& p) {
   return p.label_names().empty() && p.text().find_first_of("*?") == std::string::npos;
 }
@@ -90,7 +98,8 @@ void ValueTracker::ReadChanged(zk::ZnodeReader& reader, std::map<std::string, Ca
     Pending& p = pending_[i];
     if (!p.needs_data) continue;
     auto it = cache_.find(p.path);
-    if (it != cache_.end() && it->second.mzxid == p.stat.mzxid && !it->second.vanished) {
+    if (it != cache_.end() && it->second.mzxid == p.stat.mzxid && !it->second.vanished &&
+        !RewrittenInPlace(p.path)) {
       (*next)[p.path] = std::move(it->second);
       continue;
     }

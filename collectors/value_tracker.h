@@ -3,7 +3,9 @@
 //
 // Per pass: Add() every walked znode (only those matching a rule are kept), then Finish() reads the data of
 // the matching znodes whose data changed since the last pass (a znode's mzxid is the change marker: an
-// unchanged znode is never re-read, in poll and in watch mode alike), pipelined with at most
+// unchanged znode is never re-read, in poll and in watch mode alike; the exception is ZooKeeper's quota usage
+// znodes, /zookeeper/quota/**/zookeeper_stats, which the server rewrites without a new mzxid and which are
+// read on every pass), pipelined with at most
 // min(max_in_flight, kMaxDataInFlight) GetData requests outstanding and within the walk's time budget,
 // decodes it (value_rule.h), and builds an immutable ValueSnapshot. Rules whose decoder needs no data
 // (presence, Stat fields) cost no request.

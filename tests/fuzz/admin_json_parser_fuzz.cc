@@ -1,10 +1,12 @@
 // libFuzzer target: the AdminServer's replies -- the HTTP response parser and the JSON parsers of monitor,
-// watch_summary and watches_by_path, fed both the raw input and the body the HTTP parser extracted.
+// watch_summary, watches_by_path and dirs (and the dirs word), fed both the raw input and the body the HTTP
+// parser extracted.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "server/admin_json_parser.h"
+#include "server/dirs_parser.h"
 #include "server/server_probe.h"
 
 namespace {
@@ -14,6 +16,9 @@ void ParseJson(std::string_view json) {
   (void)zkx::server::ParseAdminWatchSummary(json);
   (void)zkx::server::ParseAdminWatchesByPath(
       json, [](std::string_view p) { return !p.empty() && p[0] == '/'; }, 8);
+  (void)zkx::server::ParseAdminDirs(json);  // and the `dirs` word's text, and versions
+  (void)zkx::server::ParseDirsWord(json);
+  (void)zkx::server::DirsSwapped(json);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "collectors/value_tracker.h"
 
 #include <map>
+#include <memory>
+#include <regex>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -100,6 +102,36 @@ TEST(ValueTrackerTest, ReadsOnlyWhatChanged) {
   EXPECT_EQ(reader.reads, 3);  // one changed znode, one read
   EXPECT_EQ(s->series[1].value, 2);
   EXPECT_EQ(s->data_reads_total, 3u);
+}
+
+// ZooKeeper rewrites /zookeeper/quota/**/zookeeper_stats in place (same mzxid): those are read every pass,
+// anything else that changed without a new mzxid is not.
+TEST(ValueTrackerTest, QuotaUsageZnodesAreReadEveryPass) {
+  DataReader reader;
+  reader.Set("/zookeeper/quota/app/a/zookeeper_stats", "count=1,bytes=0");
+  reader.Set("/zookeeper/quota/app/a/zookeeper_limits", "count=10,bytes=-1");
+  ValueRule usage = Rule("count_usage", "/zookeeper/quota/{quota_path:**}/zookeeper_stats",
+                         ValueDecoder::kRegex, "", "quota_count_usage");
+  usage.regex_text = "count=(-?[0-9]+)";
+  usage.regex = std::make_shared<const std::regex>(usage.regex_text);
+  ValueRule limit = Rule("count_limit", "/zookeeper/quota/{quota_path:**}/zookeeper_limits",
+                         ValueDecoder::kRegex, "", "quota_count_limit");
+  limit.regex_text = "count=(-?[0-9]+)";
+  limit.regex = std::make_shared<const std::regex>(limit.regex_text);
+  ValueTracker t(Rules({usage, limit}), 100, 16, std::chrono::seconds(5));
+  auto s = Pass(t, reader);
+  EXPECT_EQ(reader.reads, 2);
+  ASSERT_EQ(s->series.size(), 2u);
+  EXPECT_EQ(s->series[0].value, 1);
+
+  // The server's in-place rewrite: new data, the old Stat.
+  reader.nodes["/zookeeper/quota/app/a/zookeeper_stats"].data = "count=3,bytes=7";
+  reader.nodes["/zookeeper/quota/app/a/zookeeper_limits"].data = "count=99,bytes=-1";  // not ZooKeeper's way
+  s = Pass(t, reader);
+  EXPECT_EQ(reader.reads, 3);  // the usage znode again, the limits znode not (its mzxid is the same)
+  ASSERT_EQ(s->series.size(), 2u);
+  EXPECT_EQ(s->series[0].value, 3);
+  EXPECT_EQ(s->series[1].value, 10);
 }
 
 TEST(ValueTrackerTest, ErrorsAreCountedOncePerChangeAndShownWhileFailing) {

@@ -204,9 +204,13 @@ TEST(ServerCollectorTest, AdminServerOffFallsBackToMntrAndSaysSo) {
                                     Clock::now() + milliseconds(1000));
   ASSERT_TRUE(o.report);
   EXPECT_EQ(o.source, "mntr");
-  ASSERT_EQ(o.failures.size(), 1u);
+  ASSERT_EQ(o.failures.size(), 2u);
   EXPECT_EQ(o.failures[0].source, "admin");
   EXPECT_EQ(o.failures[0].reason, server::ProbeReason::kAdminServerDisabled);
+  // The `dirs` word that follows mntr gets the fake's mntr text again: a parse error, the server still up.
+  EXPECT_EQ(o.failures[1].source, "dirs");
+  EXPECT_EQ(o.failures[1].reason, server::ProbeReason::kParseError);
+  EXPECT_FALSE(o.dirs);
 }
 
 TEST(ServerCollectorTest, AdminServerAnswers) {
@@ -218,8 +222,36 @@ TEST(ServerCollectorTest, AdminServerAnswers) {
                   Clock::now() + milliseconds(1000));
   ASSERT_TRUE(o.report);
   EXPECT_EQ(o.source, "admin");
-  EXPECT_TRUE(o.failures.empty());
   EXPECT_EQ(o.report->znode_count, 778);
+  // The fake answers /commands/dirs with the monitor JSON too: only that follow-up question fails.
+  ASSERT_EQ(o.failures.size(), 1u);
+  EXPECT_EQ(o.failures[0].source, "admin_dirs");
+  EXPECT_EQ(o.failures[0].reason, server::ProbeReason::kParseError);
+}
+
+TEST(ServerCollectorTest, DirsFromTheAdminServerAreUnswappedByVersion) {
+  // monitor and dirs from one fake: a JSON object that carries both (the fake sends one reply to every path).
+  const std::string json =
+      R"({"version":"3.8.0-abc, built on 2023-01-01","server_state":"standalone",)"
+      R"("znode_count":5,"datadir_size":67108880,"logdir_size":457,"command":"x","error":null})";
+  test::FakeServer admin("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(json.size()) + "\r\n\r\n" +
+                         json);
+  ServerObservation o =
+      ProbeServer({"127.0.0.1", test::ClosedPort()}, ServerProbeOptions{admin.port(), milliseconds(1000)},
+                  Clock::now() + milliseconds(1000));
+  ASSERT_TRUE(o.report);
+  EXPECT_TRUE(o.failures.empty());
+  ASSERT_TRUE(o.dirs);
+  EXPECT_EQ(o.dirs->snapshot_bytes, 457);      // 3.8.0 sends the snapshot size as logdir_size
+  EXPECT_EQ(o.dirs->txn_log_bytes, 67108880);  // and the transaction logs as datadir_size
+  const auto s = Samples(BuildServerFamilies({o}));
+  bool snapshot = false, txn = false;
+  for (const auto& [k, v] : s) {
+    snapshot |= k.starts_with("zookeeper_server_snapshot_dir_bytes{") && v == 457;
+    txn |= k.starts_with("zookeeper_server_txn_log_dir_bytes{") && v == 67108880;
+  }
+  EXPECT_TRUE(snapshot);
+  EXPECT_TRUE(txn);
 }
 
 TEST(ServerCollectorTest, NotWhitelistedFallsBackToSrvr) {
