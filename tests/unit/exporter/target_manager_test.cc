@@ -132,8 +132,9 @@ TEST(TargetManagerTest, ThreadsDoNotGrowWithTargets) {
   for (int i = 1; i < 60; ++i) scrape(i);
   EXPECT_EQ(manager.LiveTargets(), 60u);
   EXPECT_EQ(manager.LiveSessions(), 1u);
-  // The shared pools keep a few threads and add some only while tasks wait (scrapes here run one at a time).
-  EXPECT_LE(ProcessThreads(), one + 4) << "threads at 1 target: " << one;
+  // The shared pools keep a few threads and add some only while tasks wait (scrapes here run one at a time,
+  // so a handful at most; before they were shared, 59 more targets were ~700 more threads).
+  EXPECT_LE(ProcessThreads(), one + 16) << "threads at 1 target: " << one;
 }
 
 // Isolation on the shared threads: 40 targets whose server never answers hold their probes until the
