@@ -11,7 +11,8 @@ namespace {
 constexpr std::chrono::milliseconds kPoolFullRetry{5};
 }  // namespace
 
-Scheduler::Scheduler(WorkerPool* pool) : pool_(pool) {
+Scheduler::Scheduler(WorkerPool* pool, std::chrono::milliseconds coalesce)
+    : pool_(pool), coalesce_(coalesce) {
   timer_ = std::thread([this] { Loop(); });
   pthread_setname_np(timer_.native_handle(), "scheduler");
 }
@@ -61,8 +62,9 @@ void Scheduler::Loop() {
     }
     const Clock::time_point due = heap_.top().when;
     if (Clock::now() < due) {
-      cv_.wait_until(lock, due);
-      continue;  // re-check: an earlier task may have arrived, or Shutdown()
+      cv_.wait_until(lock, due + coalesce_);
+      if (stopping_) break;
+      if (Clock::now() < due + coalesce_) continue;  // woken early: an earlier task may have arrived
     }
     // Hand every due task to the pool; stop at the first one the pool refuses.
     bool refused = false;

@@ -10,6 +10,10 @@
 // - Shutdown() (also run by the destructor) joins the timer thread and destroys the tasks still pending,
 //   unrun; it does not shut the pool down. RunAt() after Shutdown() destroys the task and returns false.
 // - Cost: the timer thread sleeps until the earliest due time; idle cost is one wake-up per due task.
+//   With `coalesce` > 0 a task may run up to `coalesce` late: the timer sleeps until the earliest due
+//   time plus `coalesce` and hands over every task due by then in one go, so tasks due close together cost
+//   one wake-up of the timer, and the pool's workers (and whatever the tasks wake) run them as a batch.
+//   On a small machine a context switch costs more than a short task (issue 16: 10,000 subtrees).
 // Lifetime: `pool` must outlive the scheduler. Thread-safety: all methods from any thread.
 
 #include <chrono>
@@ -29,7 +33,7 @@ class Scheduler {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit Scheduler(WorkerPool* pool);
+  explicit Scheduler(WorkerPool* pool, std::chrono::milliseconds coalesce = std::chrono::milliseconds(0));
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -53,6 +57,7 @@ class Scheduler {
   void Loop();
 
   WorkerPool* const pool_;
+  const std::chrono::milliseconds coalesce_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::priority_queue<Item, std::vector<Item>, Later> heap_;  // guarded by mu_

@@ -1,43 +1,147 @@
 #include "base/worker_pool.h"
 
 #include <algorithm>
+#include <system_error>
 #include <utility>
 
 #include <pthread.h>
 
 namespace zkx {
 
-WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_queued)
-    : max_queued_(std::max<std::size_t>(max_queued, 1)) {
+// A lane's budget, shared with its tasks on the shared pool (they may outlive the lane).
+struct WorkerPool::LaneState {
+  explicit LaneState(std::size_t cap) : max_in_flight(cap) {}
+  const std::size_t max_in_flight;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t in_flight = 0;  // guarded by mu: queued or running
+  std::size_t running = 0;    // guarded by mu
+  bool stopping = false;      // guarded by mu
+};
+
+namespace {
+std::string ThreadName(std::string name) {
   if (name.size() > 15) name.resize(15);  // the kernel's limit for a thread name
-  const std::size_t n = std::max<std::size_t>(threads, 1);
-  workers_.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    workers_.emplace_back([this] { Work(); });
-    pthread_setname_np(workers_.back().native_handle(), name.c_str());
-  }
+  return name;
+}
+}  // namespace
+
+WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_queued, std::size_t max_threads,
+                       std::chrono::milliseconds idle_retire)
+    : name_(ThreadName(std::move(name))),
+      min_threads_(std::max<std::size_t>(threads, 1)),
+      max_threads_(std::max(min_threads_, max_threads)),
+      max_queued_(std::max<std::size_t>(max_queued, 1)),
+      idle_retire_(idle_retire) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (std::size_t i = 0; i < min_threads_; ++i) Spawn();
+}
+
+WorkerPool::WorkerPool(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight)
+    : max_queued_(std::max<std::size_t>(max_in_flight, 1)),
+      shared_(std::move(shared)),
+      lane_(std::make_shared<LaneState>(std::max<std::size_t>(max_in_flight, 1))) {}
+
+std::unique_ptr<WorkerPool> WorkerPool::Lane(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight) {
+  return std::unique_ptr<WorkerPool>(new WorkerPool(std::move(shared), max_in_flight));
 }
 
 WorkerPool::~WorkerPool() {
   Shutdown();
 }
 
+void WorkerPool::Spawn() {
+  // Join the threads that retired (they released mu_ when they recorded themselves: joining is quick).
+  for (const std::thread::id id : ended_) {
+    auto it = std::find_if(workers_.begin(), workers_.end(),
+                           [&](const std::thread& t) { return t.get_id() == id; });
+    if (it == workers_.end()) continue;
+    it->join();
+    workers_.erase(it);
+  }
+  ended_.clear();
+  const bool core = live_ < min_threads_;
+  try {
+    workers_.emplace_back([this, core] { Work(core); });
+  } catch (const std::system_error&) {
+    return;  // no thread now: the queued task waits for a running one
+  }
+  ++live_;
+  pthread_setname_np(workers_.back().native_handle(), name_.c_str());
+}
+
 bool WorkerPool::TrySubmit(std::function<void()> task) {
+  if (lane_) {
+    const std::shared_ptr<LaneState> lane = lane_;
+    {
+      std::lock_guard<std::mutex> lock(lane->mu);
+      if (lane->stopping || lane->in_flight >= lane->max_in_flight) return false;
+      ++lane->in_flight;
+    }
+    // Gives the budget back when the task is destroyed: after it ran, or unrun (lane or shared pool stopped).
+    struct Ticket {
+      std::shared_ptr<LaneState> lane;
+      ~Ticket() {
+        if (!lane) return;
+        {
+          std::lock_guard<std::mutex> lock(lane->mu);
+          --lane->in_flight;
+        }
+        lane->cv.notify_all();
+      }
+    };
+    auto ticket = std::make_shared<Ticket>();
+    ticket->lane = lane;
+    return shared_->TrySubmit([ticket, task = std::move(task)] {
+      LaneState& l = *ticket->lane;
+      {
+        std::lock_guard<std::mutex> lock(l.mu);
+        if (l.stopping) return;  // the lane's owner has gone: not run
+        ++l.running;
+      }
+      try {
+        task();
+      } catch (...) {  // a boundary, as on the pool's own threads
+      }
+      {
+        std::lock_guard<std::mutex> lock(l.mu);
+        --l.running;
+      }
+      l.cv.notify_all();
+    });
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
     queue_.push_back(std::move(task));
+    if (idle_ < queue_.size() && live_ < max_threads_) Spawn();
   }
   cv_.notify_one();
   return true;
 }
 
+std::size_t WorkerPool::Threads() const {
+  if (lane_) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  return live_;
+}
+
 std::size_t WorkerPool::Queued() const {
+  if (lane_) {
+    std::lock_guard<std::mutex> lock(lane_->mu);
+    return lane_->in_flight;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
 }
 
 void WorkerPool::Shutdown() {
+  if (lane_) {
+    std::unique_lock<std::mutex> lock(lane_->mu);
+    lane_->stopping = true;
+    lane_->cv.wait(lock, [this] { return lane_->running == 0; });
+    return;
+  }
   std::deque<std::function<void()>> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -47,26 +151,47 @@ void WorkerPool::Shutdown() {
   cv_.notify_all();
   dropped.clear();  // outside the lock: a task's captures may have destructors that take other locks
   std::call_once(joined_, [this] {
-    for (std::thread& t : workers_) {
+    std::list<std::thread> workers;
+    {
+      std::lock_guard<std::mutex> lock(mu_);  // no thread is added once stopping_ is set
+      workers.swap(workers_);
+    }
+    for (std::thread& t : workers) {
       if (t.joinable()) t.join();
     }
   });
 }
 
-void WorkerPool::Work() {
+void WorkerPool::Work(bool core) {
+  std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
+    ++idle_;
+    while (!stopping_ && queue_.empty()) {
+      if (core) {
+        cv_.wait(lock);
+      } else if (cv_.wait_for(lock, idle_retire_) == std::cv_status::timeout && queue_.empty() &&
+                 !stopping_) {
+        // An added thread idle for idle_retire_: it ends; the next Spawn() (or Shutdown()) joins it.
+        --idle_;
+        --live_;
+        ended_.push_back(std::this_thread::get_id());
+        return;
+      }
     }
+    --idle_;
+    if (stopping_) {
+      --live_;
+      return;
+    }
+    std::function<void()> task = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
     try {
       task();
     } catch (...) {  // a boundary: a task that throws loses its own work, never the worker
     }
+    task = nullptr;  // its captures are destroyed outside the lock
+    lock.lock();
   }
 }
 

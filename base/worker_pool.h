@@ -1,22 +1,33 @@
 #pragma once
-// WorkerPool: a fixed set of owned threads that run submitted tasks, first in first out, from a bounded
-// queue.
+// WorkerPool: owned threads that run submitted tasks, first in first out, from a bounded queue; or a lane:
+// a per-owner budget of tasks on another (shared) pool.
 //
 // Contract:
-// - The threads start in the constructor and are joined by Shutdown() (also run by the destructor); the pool
-//   never detaches a thread and never grows: `threads` is the bound on its threads.
+// - A pool's threads are joined by Shutdown() (also run by the destructor); it never detaches a thread.
+//   `threads` start in the constructor and stay; with `max_threads` > `threads` the pool is elastic: when a
+//   task is queued and no thread is idle, a thread is added (up to `max_threads`), and an added thread that
+//   has been idle for `idle_retire` ends. So a pool shared by many owners keeps `threads` threads while idle
+//   and a task never waits behind another owner's slow task while fewer than `max_threads` run.
+// - A lane (Lane()) owns no thread: its tasks run on the shared pool, at most `max_in_flight` of them queued
+//   or running at once (the owner's in-flight budget, so one owner cannot fill the shared queue). Its
+//   Shutdown() drops its tasks that have not started and waits for those running; the shared pool runs on.
 // - TrySubmit() never blocks: it returns false (and destroys the task unrun) when `max_queued` tasks are
-//   already waiting or the pool is shutting down. Callers decide what a refused task means.
+//   already waiting (a lane: `max_in_flight` tasks are in flight, or the shared pool refuses) or the pool is
+//   shutting down. Callers decide what a refused task means.
 // - A task must not throw (an escaping exception is caught and dropped) and should bound its own running
 //   time: Shutdown() waits for the tasks that are running. Tasks still queued at Shutdown() are destroyed
 //   without running.
-// - A task must not call Shutdown() or destroy its own pool.
-// Thread-safety: TrySubmit(), Queued() and Shutdown() may be called from any thread, concurrently.
+// - A task must not call Shutdown() or destroy its own pool (or lane).
+// Thread-safety: TrySubmit(), Queued(), Threads() and Shutdown() may be called from any thread, concurrently.
+// Lifetime: a lane keeps its shared pool alive (shared_ptr).
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,28 +37,48 @@ namespace zkx {
 
 class WorkerPool {
  public:
-  // `threads` and `max_queued` are at least 1. `name` (at most 15 characters are kept) names the threads.
-  WorkerPool(std::string name, std::size_t threads, std::size_t max_queued);
+  // `threads` and `max_queued` are at least 1; `max_threads` below `threads` means `threads` (a fixed pool).
+  // `name` (at most 15 characters are kept) names the threads.
+  WorkerPool(std::string name, std::size_t threads, std::size_t max_queued, std::size_t max_threads = 0,
+             std::chrono::milliseconds idle_retire = std::chrono::seconds(5));
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
+  // A lane over `shared` (not null): at most `max_in_flight` (at least 1) of its tasks queued or running.
+  static std::unique_ptr<WorkerPool> Lane(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight);
+
   [[nodiscard]] bool TrySubmit(std::function<void()> task);
   void Shutdown();
 
-  [[nodiscard]] std::size_t Threads() const { return workers_.size(); }
+  // Threads running now (a lane: 0, it owns none).
+  [[nodiscard]] std::size_t Threads() const;
+  // Tasks waiting for a thread (a lane: its tasks queued or running).
   [[nodiscard]] std::size_t Queued() const;
 
  private:
-  void Work();
+  struct LaneState;
+  explicit WorkerPool(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight);
+  void Spawn();  // requires mu_ held
+  void Work(bool core);
 
+  const std::string name_;
+  const std::size_t min_threads_ = 0;
+  const std::size_t max_threads_ = 0;
   const std::size_t max_queued_;
+  const std::chrono::milliseconds idle_retire_{0};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
-  std::vector<std::thread> workers_;         // written only by the constructor and Shutdown()
+  std::size_t live_ = 0;                     // guarded by mu_: threads in Work()
+  std::size_t idle_ = 0;                     // guarded by mu_: threads waiting for a task
+  std::list<std::thread> workers_;           // guarded by mu_; joined by Shutdown()
+  std::vector<std::thread::id> ended_;       // guarded by mu_: retired threads not yet joined
   std::once_flag joined_;
+  // Lane mode only.
+  const std::shared_ptr<WorkerPool> shared_;
+  const std::shared_ptr<LaneState> lane_;
 };
 
 }  // namespace zkx

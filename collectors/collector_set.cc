@@ -40,7 +40,7 @@ Status RunCollector(Collector& collector, std::chrono::steady_clock::time_point 
 
 }  // namespace
 
-CollectorSet::CollectorSet() = default;
+CollectorSet::CollectorSet(std::shared_ptr<WorkerPool> shared) : shared_(std::move(shared)) {}
 
 CollectorSet::~CollectorSet() {
   Stop();
@@ -64,6 +64,10 @@ std::vector<std::string> CollectorSet::Names() const {
 
 std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_clock::time_point deadline) {
   std::call_once(pool_once_, [this] {
+    if (shared_) {
+      pool_ = WorkerPool::Lane(shared_, 32 * std::max<std::size_t>(entries_.size(), 1));
+      return;
+    }
     const std::size_t threads = std::clamp<std::size_t>(2 * entries_.size(), 1, 32);
     // The queue holds the tasks of up to 32 concurrent scrapes (a task costs a few hundred bytes): /metrics
     // and /probe bound their concurrent scrapes themselves, and a task still queued at its deadline is

@@ -3,7 +3,8 @@
 //
 // Gather() runs each collector as a task on the set's WorkerPool (created at the first Gather(): two workers
 // per collector, so two concurrent scrapes run every collector at once) and waits until all have finished
-// or the deadline passes.
+// or the deadline passes. Given a shared pool (the /probe targets share one), the set runs its collectors
+// on a lane of it instead: no thread of its own, at most 32 scrapes' tasks of this set in flight.
 // It returns their families followed by
 //   zookeeper_exporter_collector_duration_seconds{collector}
 //   zookeeper_exporter_collector_success{collector}
@@ -38,7 +39,8 @@ struct CollectorResult {
 
 class CollectorSet {
  public:
-  CollectorSet();
+  // `shared`: run on a lane of this pool; null: the set's own workers.
+  explicit CollectorSet(std::shared_ptr<WorkerPool> shared = nullptr);
   ~CollectorSet();
   CollectorSet(const CollectorSet&) = delete;
   CollectorSet& operator=(const CollectorSet&) = delete;
@@ -60,6 +62,7 @@ class CollectorSet {
   std::vector<Entry> entries_;  // written only before the first Gather()
   mutable std::mutex mu_;
   std::vector<CollectorResult> last_results_;  // guarded by mu_
+  const std::shared_ptr<WorkerPool> shared_;
   std::once_flag pool_once_;
   std::unique_ptr<WorkerPool> pool_;  // created once (pool_once_) at the first Gather(); joined by Stop()
 };

@@ -27,8 +27,11 @@
 namespace zkx::collectors {
 
 // A pool for one collector's probes: one worker per server (at most 16), room for a few scrapes' tasks.
-inline std::unique_ptr<WorkerPool> MakeProbePool(const char* name, std::size_t servers) {
+// Given `shared` (the /probe targets share one), a lane of it with the same budget and no thread of its own.
+inline std::unique_ptr<WorkerPool> MakeProbePool(const char* name, std::size_t servers,
+                                                 std::shared_ptr<WorkerPool> shared = nullptr) {
   const std::size_t threads = std::clamp<std::size_t>(servers, 1, 16);
+  if (shared) return WorkerPool::Lane(std::move(shared), 4 * threads);
   return std::make_unique<WorkerPool>(name, threads, 4 * threads);
 }
 

@@ -1,67 +1,116 @@
 #include "collectors/refresh_scheduler.h"
 
+#include <condition_variable>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 namespace zkx::collectors {
 
+WalkThreads::WalkThreads(std::size_t workers, std::size_t max_workers, std::size_t max_queued)
+    : pool_("walk", workers, max_queued, max_workers), scheduler_(&pool_, RefreshScheduler::kCoalesce) {}
+
+WalkThreads::~WalkThreads() {
+  Shutdown();
+}
+
+void WalkThreads::Shutdown() {
+  scheduler_.Shutdown();
+  pool_.Shutdown();
+}
+
+struct RefreshScheduler::Waiters {
+  struct Waiter {
+    Clock::time_point give_up;
+    std::function<void(bool)> task;
+  };
+  explicit Waiters(std::function<bool()> c) : connected(std::move(c)) {}
+  const std::function<bool()> connected;
+  std::mutex mu;
+  std::vector<Waiter> waiting;  // guarded by mu
+  bool checking = false;        // guarded by mu: a CheckWaiters is scheduled
+  bool stopping = false;        // guarded by mu
+  bool calling = false;         // guarded by mu: connected() is running (Shutdown waits for it)
+  std::condition_variable called;
+};
+
 RefreshScheduler::RefreshScheduler(std::function<bool()> connected, std::size_t workers)
-    : connected_(std::move(connected)), pool_("walk", workers, kMaxQueued), scheduler_(&pool_) {}
+    : threads_(std::make_shared<WalkThreads>(workers, workers, kMaxQueued)),
+      owns_threads_(true),
+      waiters_(std::make_shared<Waiters>(std::move(connected))) {}
+
+RefreshScheduler::RefreshScheduler(std::function<bool()> connected, std::shared_ptr<WalkThreads> shared)
+    : threads_(std::move(shared)),
+      owns_threads_(false),
+      waiters_(std::make_shared<Waiters>(std::move(connected))) {}
 
 RefreshScheduler::~RefreshScheduler() {
   Shutdown();
 }
 
 void RefreshScheduler::RunAt(Clock::time_point when, std::function<void()> task) {
-  (void)scheduler_.RunAt(when, std::move(task));  // false only after Shutdown: the task is dropped
+  (void)threads_->scheduler().RunAt(when, std::move(task));  // false only after Shutdown: the task is dropped
 }
 
 void RefreshScheduler::WhenConnected(Clock::time_point give_up, std::function<void(bool)> task) {
   bool schedule = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    waiters_.push_back({give_up, std::move(task)});
-    schedule = !std::exchange(checking_, true);
+    std::lock_guard<std::mutex> lock(waiters_->mu);
+    if (waiters_->stopping) return;
+    waiters_->waiting.push_back({give_up, std::move(task)});
+    schedule = !std::exchange(waiters_->checking, true);
   }
-  if (schedule) scheduler_.RunAt(Clock::now() + kReconnectPoll, [this] { CheckWaiters(); });
+  if (schedule) {
+    Scheduler* scheduler = &threads_->scheduler();
+    scheduler->RunAt(Clock::now() + kReconnectPoll,
+                     [waiters = waiters_, scheduler] { CheckWaiters(waiters, scheduler); });
+  }
 }
 
-void RefreshScheduler::CheckWaiters() {
-  const bool up = connected_();
+void RefreshScheduler::CheckWaiters(const std::shared_ptr<Waiters>& waiters, Scheduler* scheduler) {
+  {
+    std::lock_guard<std::mutex> lock(waiters->mu);
+    if (waiters->stopping) return;  // its RefreshScheduler has gone: `connected` may be gone too
+    waiters->calling = true;
+  }
+  const bool up = waiters->connected();
   const auto now = Clock::now();
-  std::vector<Waiter> ready;
+  std::vector<Waiters::Waiter> ready;
   bool again = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    std::vector<Waiter> still;
-    for (Waiter& w : waiters_) {
+    std::lock_guard<std::mutex> lock(waiters->mu);
+    waiters->calling = false;
+    waiters->called.notify_all();
+    if (waiters->stopping) return;
+    std::vector<Waiters::Waiter> still;
+    for (Waiters::Waiter& w : waiters->waiting) {
       if (up || now >= w.give_up) {
         ready.push_back(std::move(w));
       } else {
         still.push_back(std::move(w));
       }
     }
-    waiters_ = std::move(still);
-    again = !waiters_.empty();
-    checking_ = again;
+    waiters->waiting = std::move(still);
+    again = !waiters->waiting.empty();
+    waiters->checking = again;
   }
-  if (again) scheduler_.RunAt(now + kReconnectPoll, [this] { CheckWaiters(); });
+  if (again)
+    scheduler->RunAt(now + kReconnectPoll, [waiters, scheduler] { CheckWaiters(waiters, scheduler); });
   // Each on its own worker turn: a waiter may start a walk.
-  for (Waiter& w : ready) {
-    scheduler_.RunAt(now, [task = std::move(w.task), up] { task(up); });
+  for (Waiters::Waiter& w : ready) {
+    scheduler->RunAt(now, [task = std::move(w.task), up] { task(up); });
   }
 }
 
 void RefreshScheduler::Shutdown() {
-  std::vector<Waiter> dropped;
+  std::vector<Waiters::Waiter> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-    dropped.swap(waiters_);
+    std::unique_lock<std::mutex> lock(waiters_->mu);
+    waiters_->stopping = true;
+    dropped.swap(waiters_->waiting);
+    waiters_->called.wait(lock, [this] { return !waiters_->calling; });
   }
-  scheduler_.Shutdown();
-  pool_.Shutdown();
+  if (owns_threads_) threads_->Shutdown();
 }
 
 }  // namespace zkx::collectors

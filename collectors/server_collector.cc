@@ -178,7 +178,7 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
 
 ServerCollector::ServerCollector(std::vector<server::HostPort> servers, ServerProbeOptions options)
     : servers_(std::move(servers)),
-      probes_(MakeProbePool("server-probe", servers_.size())),
+      probes_(MakeProbePool("server-probe", servers_.size(), options.shared_probes)),
       options_(options) {}
 
 Status ServerCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {

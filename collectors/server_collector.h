@@ -55,6 +55,8 @@ namespace zkx::collectors {
 struct ServerProbeOptions {
   uint16_t admin_port = 8080;               // 0: do not use the AdminServer
   std::chrono::milliseconds timeout{2000};  // per server and scrape
+  // The /probe targets' shared probe threads (a lane of them: probe_runner.h); null: the collector's own.
+  std::shared_ptr<WorkerPool> shared_probes = nullptr;
 };
 
 // What one probe of one server found.

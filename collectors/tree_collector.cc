@@ -11,14 +11,17 @@
 namespace zkx::collectors {
 
 TreeCollector::TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
-                             std::size_t max_watch_bytes, std::size_t chroot_length)
+                             std::size_t max_watch_bytes, std::size_t chroot_length,
+                             std::shared_ptr<WalkThreads> shared_walks)
     : reader_(reader),
       connected_(std::move(connected)),
       budget_(max_watch_bytes, chroot_length),
-      scheduler_(connected_) {}
+      scheduler_(shared_walks ? std::make_unique<RefreshScheduler>(connected_, std::move(shared_walks))
+                              : std::make_unique<RefreshScheduler>(connected_)) {}
 
 TreeCollector::~TreeCollector() {
   Stop();
+  scheduler_->Shutdown();  // its checks use connected_, a member: stopped before the members go
 }
 
 void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
@@ -39,8 +42,8 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
         continue;
       }
       if (++added > kLoggedSubtrees) {
-        auto refresher =
-            std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_, &scheduler_);
+        auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_,
+                                                            scheduler_.get());
         to_start.push_back(refresher);
         next.push_back(std::move(refresher));
         continue;
@@ -50,8 +53,8 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
           RefreshModeName(spec.refresh_mode),
           (spec.refresh_mode == RefreshMode::kWatch ? spec.resync_interval : spec.refresh_interval).count(),
           spec.limits.max_depth, spec.limits.max_znodes);
-      auto refresher =
-          std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_, &scheduler_);
+      auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_,
+                                                          scheduler_.get());
       to_start.push_back(refresher);
       next.push_back(std::move(refresher));
     }

@@ -31,8 +31,10 @@ class TreeCollector final : public Collector {
  public:
   // `max_watch_bytes`: the session-wide budget of watched path bytes shared by watch-mode subtrees;
   // `chroot_length`: the session's chroot, which the client prefixes to every watched path (WatchBudget).
+  // `shared_walks`: walk on these threads (the /probe targets share one set); null: the collector's own.
   TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
-                std::size_t max_watch_bytes = WatchBudget::kDefaultLimit, std::size_t chroot_length = 0);
+                std::size_t max_watch_bytes = WatchBudget::kDefaultLimit, std::size_t chroot_length = 0,
+                std::shared_ptr<WalkThreads> shared_walks = nullptr);
   ~TreeCollector() override;
 
   // Replaces the set of subtrees. Refreshers whose spec is unchanged keep running (and keep their snapshot);
@@ -53,9 +55,9 @@ class TreeCollector final : public Collector {
   zk::ZnodeReader* const reader_;
   const std::function<bool()> connected_;
   WatchBudget budget_;  // outlives every refresher (they are stopped in Stop() / the destructor)
-  // The poll-mode walks of every subtree: a few workers and one timer thread (see refresh_scheduler.h).
-  // Declared after budget_ and before refreshers_: outlives every refresher.
-  RefreshScheduler scheduler_;
+  // The poll-mode walks of every subtree: a few workers and one timer thread (see refresh_scheduler.h),
+  // owned or shared. Declared after budget_ and before refreshers_: outlives every refresher.
+  const std::unique_ptr<RefreshScheduler> scheduler_;
   mutable Mutex mu_;
   std::vector<std::shared_ptr<SubtreeRefresher>> refreshers_ GUARDED_BY(mu_);
 };

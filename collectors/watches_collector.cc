@@ -117,7 +117,7 @@ std::vector<prometheus::MetricFamily> BuildWatchesFamilies(
 
 WatchesCollector::WatchesCollector(std::vector<server::HostPort> servers, WatchesOptions options)
     : servers_(std::move(servers)),
-      probes_(MakeProbePool("watch-probe", servers_.size())),
+      probes_(MakeProbePool("watch-probe", servers_.size(), options.shared_probes)),
       options_(std::move(options)) {}
 
 Status WatchesCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {

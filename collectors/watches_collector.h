@@ -42,6 +42,8 @@ struct WatchesOptions {
   bool per_path = false;
   std::size_t max_paths = 1000;
   std::vector<std::string> roots;  // server-side subtree roots ("/" = everything); used when per_path
+  // The /probe targets' shared probe threads (a lane of them: probe_runner.h); null: the collector's own.
+  std::shared_ptr<WorkerPool> shared_probes = nullptr;
 };
 
 struct WatchesObservation {

@@ -296,6 +296,17 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       collector_options.emplace_back(name, opt);
     }
 
+    // An empty `--name=` followed by more arguments makes CLI11 take the next argument as the value
+    // (`--zookeeper.hosts= --web.listen-address=:9141` set the hosts to "--web.listen-address=:9141"):
+    // refused, like a value that starts with "--" where one is required.
+    for (int i = 1; i + 1 < argc; ++i) {
+      const std::string_view arg = argv[i] != nullptr ? argv[i] : "";
+      if (arg.size() > 3 && arg.rfind("--", 0) == 0 && arg.back() == '=' && arg.find('=') == arg.size() - 1) {
+        const std::string name(arg.substr(0, arg.size() - 1));
+        return Status::InvalidArgument(name + ": empty value (write " + name +
+                                       "=VALUE; an empty value would take the next argument as its value)");
+      }
+    }
     // CLI11 wants the arguments after the program name, in reverse order.
     std::vector<std::string> args;
     for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i] != nullptr ? argv[i] : "");
@@ -318,6 +329,16 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       return Status::InvalidArgument(std::string(e.what()) + " (see --help)");
     }
 
+    // `--zookeeper.hosts --web.listen-address=:9141`: CLI11 takes the next flag as the missing value.
+    for (const CLI::Option* opt : app.get_options()) {
+      if (opt->get_type_size() <= 0 || opt->count() == 0) continue;
+      for (const std::string& value : opt->results()) {
+        if (value.rfind("--", 0) == 0) {
+          return Status::InvalidArgument(opt->get_name() + ": no value given (it would take the next flag, " +
+                                         value.substr(0, value.find('=')) + ", as its value)");
+        }
+      }
+    }
     for (const auto& [name, opt] : collector_options) {
       if (opt->count() > 0) f.collector_overrides[name] = collector_values[name];
     }

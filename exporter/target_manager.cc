@@ -26,17 +26,40 @@ std::string ServersOf(const server::ConnectString& target) {
   return CanonicalTarget(servers_only);
 }
 
+// The shared pools' sizes: threads kept while idle, and the caps while tasks wait for a thread.
+constexpr std::size_t kWalkThreads = 4;
+constexpr std::size_t kMaxWalkThreads = 64;
+constexpr std::size_t kCollectorThreads = 4;
+constexpr std::size_t kMaxCollectorThreads = 128;
+constexpr std::size_t kProbeThreads = 2;
+constexpr std::size_t kMaxProbeThreads = 128;
+constexpr std::size_t kSharedQueue = 16384;
+
 }  // namespace
 
+TargetThreads::TargetThreads()
+    : walks(std::make_shared<collectors::WalkThreads>(kWalkThreads, kMaxWalkThreads, kSharedQueue)),
+      collectors(
+          std::make_shared<WorkerPool>("collector", kCollectorThreads, kSharedQueue, kMaxCollectorThreads)),
+      probes(std::make_shared<WorkerPool>("probe", kProbeThreads, kSharedQueue, kMaxProbeThreads)) {}
+
+std::size_t TargetThreads::Threads() const {
+  return walks->Threads() + collectors->Threads() + probes->Threads();
+}
+
 ProbeTarget::ProbeTarget(std::string key, const server::ConnectString& target, const ModuleConfig& module,
-                         std::shared_ptr<SharedSession> session)
-    : key_(std::move(key)), session_(std::move(session)) {
+                         std::shared_ptr<SharedSession> session, const TargetThreads* threads)
+    : key_(std::move(key)),
+      session_(std::move(session)),
+      collectors_(threads != nullptr ? threads->collectors : nullptr) {
+  std::shared_ptr<WorkerPool> probes = threads != nullptr ? threads->probes : nullptr;
   zk::Session* s = session_->get();
   reader_ = std::make_unique<zk::ChrootReader>(s, target.chroot);
   const bool enabled_tree = module.collectors.count("tree") > 0;
   if (enabled_tree) {
     tree_ = std::make_shared<collectors::TreeCollector>(
-        reader_.get(), [s] { return s->Connected(); }, module.max_watch_bytes);
+        reader_.get(), [s] { return s->Connected(); }, module.max_watch_bytes, 0,
+        threads != nullptr ? threads->walks : nullptr);
     tree_->Configure(module.subtrees);
     collectors_.Add("tree", tree_);
   }
@@ -46,14 +69,16 @@ ProbeTarget::ProbeTarget(std::string key, const server::ConnectString& target, c
                         [s] { return s->Stats(); }, [s] { return s->InFlight(); }}));
   }
   if (module.collectors.count("server") > 0) {
-    collectors_.Add("server", std::make_shared<collectors::ServerCollector>(
-                                  target.servers, collectors::ServerProbeOptions{module.server_admin_port,
-                                                                                 module.server_timeout}));
+    collectors_.Add("server",
+                    std::make_shared<collectors::ServerCollector>(
+                        target.servers, collectors::ServerProbeOptions{module.server_admin_port,
+                                                                       module.server_timeout, probes}));
   }
   if (module.collectors.count("watches") > 0) {
     collectors::WatchesOptions w;
     w.admin_port = module.server_admin_port;
     w.timeout = module.server_timeout;
+    w.shared_probes = probes;
     std::vector<std::string> roots;
     for (const auto& spec : module.subtrees) roots.push_back(spec.root);
     w.roots = collectors::ServerSideRoots(roots, target.chroot);
@@ -140,7 +165,8 @@ Result<TargetManager::Acquired> TargetManager::Acquire(const server::ConnectStri
     session = std::make_shared<SharedSession>(std::move(created).value());
     sessions_[session_key] = session;
   }
-  auto probe_target = std::make_shared<ProbeTarget>(key, target, module->second, std::move(session));
+  auto probe_target =
+      std::make_shared<ProbeTarget>(key, target, module->second, std::move(session), &threads_);
   targets_.emplace(key, probe_target);
   created_.fetch_add(1);
   spdlog::info("new target {} (module {}): {} live", QuoteForMessage(canonical), QuoteForMessage(name),

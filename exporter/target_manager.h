@@ -36,8 +36,10 @@
 #include <prometheus/metric_family.h>
 
 #include "base/status.h"
+#include "base/worker_pool.h"
 #include "collectors/collector.h"
 #include "collectors/collector_set.h"
+#include "collectors/refresh_scheduler.h"
 #include "collectors/tree_collector.h"
 #include "exporter/modules_config.h"
 #include "server/connect_string.h"
@@ -59,11 +61,24 @@ class SharedSession {
   std::unique_ptr<zk::Session> session_;
 };
 
+// The threads every target runs on, so that threads do not grow with targets: one set of walk workers and
+// timer, one collector pool, one server-probe pool, all elastic (a few threads while idle; more, up to a
+// fixed cap, while tasks wait, so a slow target's tasks never queue another's). Each target keeps its own
+// budget on them: its collectors and probes run on lanes (WorkerPool::Lane), its walks are its refreshers'.
+struct TargetThreads {
+  TargetThreads();
+  std::shared_ptr<collectors::WalkThreads> walks;
+  std::shared_ptr<WorkerPool> collectors;
+  std::shared_ptr<WorkerPool> probes;
+  [[nodiscard]] std::size_t Threads() const;
+};
+
 // One (target, module). Thread-safety: Scrape, Connected, Walked are thread-safe.
 class ProbeTarget {
  public:
+  // `threads`: the shared threads (null: the target's own, as before they were shared; for tests).
   ProbeTarget(std::string key, const server::ConnectString& target, const ModuleConfig& module,
-              std::shared_ptr<SharedSession> session);
+              std::shared_ptr<SharedSession> session, const TargetThreads* threads = nullptr);
   ~ProbeTarget();  // stops its refreshers, then lets go of the session
   ProbeTarget(const ProbeTarget&) = delete;
   ProbeTarget& operator=(const ProbeTarget&) = delete;
@@ -107,6 +122,8 @@ class TargetManager final : public collectors::Collector {
 
   [[nodiscard]] std::size_t LiveTargets() const;
   [[nodiscard]] std::size_t LiveSessions() const;
+  // Threads running on the targets' shared pools now (walks + timer, collectors, probes).
+  [[nodiscard]] std::size_t SharedThreads() const { return threads_.Threads(); }
   [[nodiscard]] const MultiTargetConfig& config() const { return config_; }
 
   Status Collect(std::chrono::steady_clock::time_point deadline,
@@ -117,6 +134,8 @@ class TargetManager final : public collectors::Collector {
 
   const MultiTargetConfig config_;
   const std::string static_hosts_;
+  // Declared before targets_: outlives every target (Stop() drops them first).
+  const TargetThreads threads_;
   const std::chrono::milliseconds janitor_interval_;
 
   mutable std::mutex mu_;

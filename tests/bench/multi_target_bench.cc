@@ -237,8 +237,10 @@ int Run(int argc, char** argv) {
       "%.2f ms; failures %d\n",
       rounds, Percentile(all_ms, 0.5), Percentile(all_ms, 0.99), Percentile(all_ms, 1.0),
       Percentile(per_target_p99, 1.0), failures);
-  std::printf("  idle CPU (no scrapes, background walks only) over %.0f s: %.2f%% of one core\n", idle_wall,
-              100.0 * (idle_end.cpu_seconds - idle_start.cpu_seconds) / idle_wall);
+  std::printf(
+      "  idle CPU (no scrapes, background walks only) over %.0f s: %.2f%% of one core; threads after it: "
+      "%ld\n",
+      idle_wall, 100.0 * (idle_end.cpu_seconds - idle_start.cpu_seconds) / idle_wall, idle_end.threads);
   std::fflush(stdout);
   exporter->Signal(SIGTERM);
   exporter->WaitExit(milliseconds(20000));

@@ -3,12 +3,14 @@
 // has at most kExtraThreadsAllowed more threads than the same exporter with one subtree (the walks run on a
 // fixed pool: RefreshScheduler::kWalkWorkers workers and one timer). Reported, with the machine's load: the
 // time from exec until /healthz answers (target < 1 s), idle CPU over 30 s (one refresh interval, so one walk
-// of every subtree; target < 2% of a core) and RSS. The targets are asserted only when
-// ZKX_ASSERT_SCALE_TARGETS is set, since a loaded CI machine makes wall-clock figures noise; their bounds are
-// the issue's.
+// of every subtree; target < 2% of a core), the context switches behind it, and RSS. The targets are asserted
+// only when ZKX_ASSERT_SCALE_TARGETS is set, since a loaded CI machine makes wall-clock figures noise; their
+// bounds are the issue's. The CPU target does not hold yet (5-6% at load 10-16 on the 2-core machine): it is
+// ~7 context switches per walk, 9,000 of them of roots that do not exist (see ContextSwitches below).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -56,6 +58,26 @@ long CpuTicks(pid_t pid) {
     if (i == 15) stime = std::strtol(field.c_str(), nullptr, 10);
   }
   return utime + stime;
+}
+
+// Context switches of every thread of the process (voluntary + involuntary). On the 2-core PVM guests this
+// runs on, about 70% of the exporter's idle CPU is the kernel switching threads (perf: pvm_irq_enable under
+// __schedule), some 7 switches per walk (scheduler, worker, the C client's IO and completion threads): the
+// figure that explains the idle CPU, so it is reported with it.
+long ContextSwitches(pid_t pid) {
+  long total = 0;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& entry : std::filesystem::directory_iterator(
+           tasks, std::filesystem::directory_options::skip_permission_denied)) {
+    std::ifstream status(entry.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.find("ctxt_switches:") != std::string::npos) {
+        total += std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10);
+      }
+    }
+  }
+  return total;
 }
 
 std::string LoadAverage() {
@@ -120,9 +142,11 @@ TEST(SubtreeScaleE2eTest, TenThousandSubtreesRunOnAFixedNumberOfThreads) {
 
   // Idle: no scrapes for one refresh interval (30 s by default: every subtree is walked once in it).
   const long ticks_before = CpuTicks(exporter.pid());
+  const long switches_before = ContextSwitches(exporter.pid());
   const auto idle_from = Clock::now();
   std::this_thread::sleep_for(seconds(30));
   const long ticks_after = CpuTicks(exporter.pid());
+  const long switches = ContextSwitches(exporter.pid()) - switches_before;
   const double idle_s = std::chrono::duration<double>(Clock::now() - idle_from).count();
   const double cpu_fraction =
       static_cast<double>(ticks_after - ticks_before) / static_cast<double>(sysconf(_SC_CLK_TCK)) / idle_s;
@@ -131,9 +155,9 @@ TEST(SubtreeScaleE2eTest, TenThousandSubtreesRunOnAFixedNumberOfThreads) {
 
   std::printf(
       "%d subtrees: /healthz after %.3fs (load %s), all walked after %.1fs, threads %ld (one subtree: "
-      "%ld), idle CPU %.2f%% of a core over %.0fs, RSS %ld kB, load now %s\n",
+      "%ld), idle CPU %.2f%% of a core over %.0fs (%.0f context switches/s), RSS %ld kB, load now %s\n",
       kSubtrees, startup_s, load_at_start.c_str(), ready_s, threads_idle, threads_one, 100.0 * cpu_fraction,
-      idle_s, figures.rss_kb, LoadAverage().c_str());
+      idle_s, static_cast<double>(switches) / idle_s, figures.rss_kb, LoadAverage().c_str());
 
   EXPECT_LE(threads_scale, threads_one + kExtraThreadsAllowed);
   EXPECT_LE(threads_idle, threads_one + kExtraThreadsAllowed);

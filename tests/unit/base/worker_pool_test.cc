@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -114,6 +115,97 @@ TEST(WorkerPoolTest, AThrowingTaskDoesNotKillItsWorker) {
   ASSERT_TRUE(pool.TrySubmit([] { throw std::runtime_error("boom"); }));
   ASSERT_TRUE(pool.TrySubmit([&] { ran = true; }));
   EXPECT_TRUE(WaitUntil([&] { return ran.load(); }));
+}
+
+// Issue 12: the /probe targets share elastic pools. A task waiting while every thread is busy gets a new
+// thread (up to the cap), so one owner's slow tasks never queue another's; the added threads end when idle.
+TEST(WorkerPoolTest, AnElasticPoolAddsThreadsForWaitingTasksAndRetiresThemWhenIdle) {
+  WorkerPool pool("elastic", 1, 100, 4, milliseconds(200));
+  EXPECT_EQ(pool.Threads(), 1u);
+  Gate gate;
+  std::atomic<int> started{0};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(pool.TrySubmit([&] {
+      ++started;
+      gate.Wait();
+    }));
+  }
+  // All three run at once: the pool grew for them.
+  ASSERT_TRUE(WaitUntil([&] { return started.load() == 3; }));
+  EXPECT_GE(pool.Threads(), 3u);  // a thread not yet waiting counts as busy: one more may start
+  // Never past the cap: six blocked tasks run on four threads.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(pool.TrySubmit([&] {
+      ++started;
+      gate.Wait();
+    }));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return started.load() == 4; }));
+  EXPECT_EQ(pool.Threads(), 4u);
+  gate.Open();
+  ASSERT_TRUE(WaitUntil([&] { return started.load() == 6; }));
+  // Idle again: back to the one thread it keeps.
+  ASSERT_TRUE(WaitUntil([&] { return pool.Threads() == 1u; }));
+  std::atomic<bool> ran{false};
+  ASSERT_TRUE(pool.TrySubmit([&] { ran = true; }));
+  ASSERT_TRUE(WaitUntil([&] { return ran.load(); }));
+}
+
+TEST(WorkerPoolTest, ALaneBoundsItsOwnersTasksOnASharedPoolAndOwnsNoThread) {
+  auto shared = std::make_shared<WorkerPool>("shared", 1, 100, 8, milliseconds(200));
+  auto slow = WorkerPool::Lane(shared, 2);
+  auto other = WorkerPool::Lane(shared, 2);
+  EXPECT_EQ(slow->Threads(), 0u);
+  Gate gate;
+  std::atomic<int> slow_started{0};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(slow->TrySubmit([&] {
+      ++slow_started;
+      gate.Wait();
+    }));
+  }
+  EXPECT_FALSE(slow->TrySubmit([] {}));  // its budget of two is in flight
+  EXPECT_EQ(slow->Queued(), 2u);
+  ASSERT_TRUE(WaitUntil([&] { return slow_started.load() == 2; }));
+  // The other lane's task runs while the slow lane's tasks block.
+  std::atomic<bool> other_ran{false};
+  ASSERT_TRUE(other->TrySubmit([&] { other_ran = true; }));
+  ASSERT_TRUE(WaitUntil([&] { return other_ran.load(); }));
+  gate.Open();
+  ASSERT_TRUE(WaitUntil([&] { return slow->Queued() == 0u; }));
+  EXPECT_TRUE(slow->TrySubmit([] {}));  // budget given back
+  // Shutting a lane down leaves the shared pool running.
+  slow->Shutdown();
+  EXPECT_FALSE(slow->TrySubmit([] {}));
+  std::atomic<bool> after{false};
+  ASSERT_TRUE(other->TrySubmit([&] { after = true; }));
+  ASSERT_TRUE(WaitUntil([&] { return after.load(); }));
+}
+
+TEST(WorkerPoolTest, ALaneShutdownWaitsForItsRunningTaskAndDropsItsQueuedOnes) {
+  auto shared = std::make_shared<WorkerPool>("shared", 1, 100);  // one fixed thread: tasks queue
+  auto lane = WorkerPool::Lane(shared, 10);
+  Gate gate;
+  std::atomic<bool> started{false};
+  std::atomic<bool> finished{false};
+  std::atomic<int> queued_ran{0};
+  ASSERT_TRUE(lane->TrySubmit([&] {
+    started = true;
+    gate.Wait();
+    finished = true;
+  }));
+  ASSERT_TRUE(lane->TrySubmit([&] { ++queued_ran; }));
+  ASSERT_TRUE(WaitUntil([&] { return started.load(); }));
+  std::thread opener([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    gate.Open();
+  });
+  lane->Shutdown();
+  EXPECT_TRUE(finished.load());  // waited for the running task
+  opener.join();
+  ASSERT_TRUE(WaitUntil([&] { return shared->Queued() == 0u; }));
+  shared->Shutdown();
+  EXPECT_EQ(queued_ran.load(), 0);  // the queued one was dropped, unrun
 }
 
 TEST(SchedulerTest, RunsTasksInDueOrder) {

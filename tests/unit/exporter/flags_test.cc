@@ -338,5 +338,19 @@ TEST(FlagsWatchTest, WatchBudgetMustFitTheServersDefaultBuffer) {
   EXPECT_FALSE(ParseFlags(2, mebibytes, {}, "v").ok());
 }
 
+// Issue 16: an empty `--zookeeper.hosts=` made CLI11 take the next argument as the hosts.
+TEST(FlagsTest, EmptyValueNeverTakesTheNextArgument) {
+  std::string message = ParseError({"--zookeeper.hosts=", "--web.listen-address=:9141"});
+  EXPECT_THAT(message, HasSubstr("--zookeeper.hosts: empty value"));
+  message = ParseError({"--web.listen-address=:9141", "--web.telemetry-path=", "--log.level=debug"});
+  EXPECT_THAT(message, HasSubstr("--web.telemetry-path: empty value"));
+  // A value-taking flag given without one, before another flag, is refused too (never takes the flag).
+  message = ParseError({"--zookeeper.hosts", "--web.listen-address=:9141"});
+  EXPECT_THAT(message, HasSubstr("--zookeeper.hosts"));
+  // A real value is untouched, also one that merely contains '='.
+  const Flags f = ParseOk({"--zookeeper.hosts=127.0.0.1:2181", "--web.listen-address=:9141"});
+  EXPECT_EQ(f.zookeeper_hosts, "127.0.0.1:2181");
+}
+
 }  // namespace
 }  // namespace zkx::exporter
