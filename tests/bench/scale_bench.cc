@@ -141,7 +141,15 @@ struct WalkRow {
 
 int Run(const Options& opt) {
   std::printf("scale_bench: local 3-node ensemble (loopback; the JVMs share this machine's cores)\n\n");
-  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});
+  test::ZkEnsembleOptions ensemble_options{.servers = 3};
+  // The harness keeps each server at 256 MB of heap; a server holds ~1 KB per znode of these trees.
+  const std::size_t largest = *std::max_element(opt.sizes.begin(), opt.sizes.end());
+  if (largest > 150000) {
+    for (std::string& flag : ensemble_options.jvm_flags) {
+      if (flag.rfind("-Xmx", 0) == 0) flag = "-Xmx" + std::to_string(largest / 1000 * 2 + 256) + "m";
+    }
+  }
+  test::ZkEnsemble ensemble(ensemble_options);
   if (Status s = ensemble.Start(); !s.ok()) {
     std::fprintf(stderr, "ensemble: %s\n", s.ToString().c_str());
     return 1;
