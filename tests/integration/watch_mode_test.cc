@@ -403,8 +403,7 @@ TEST(WatchModeTest, GrowingPastTheBudgetRemovesTheArmedWatches) {
       },
       milliseconds(20000)))
       << "session still holds " << session->Stats().watches << " watches";
-  EXPECT_TRUE(test::WaitFor([&] { return ServerWatches(ensemble) == 111; },
-                            milliseconds(10000)))
+  EXPECT_TRUE(test::WaitFor([&] { return ServerWatches(ensemble) == 111; }, milliseconds(10000)))
       << "the server holds " << ServerWatches(ensemble);
   EXPECT_EQ(budget.used(), quiet.View()->watch.watched_bytes);
   ASSERT_TRUE(Converges(*checker, grow, "/grow"));  // polled from now on
