@@ -335,9 +335,10 @@ int Run(const Options& opt) {
     double walked[2] = {0, 0};
     const char* modes[2] = {"poll", "watch"};
     for (int m = 0; m < 2; ++m) {
-      const std::string config = "subtrees:\n  - root: " + big +
-                                 "\n    refresh_interval: 5m\n    refresh_mode: " + modes[m] +
-                                 "\n    max_znodes: " + std::to_string(2 * size) + "\n";
+      const std::string config =
+          "subtrees:\n  - root: " + big +
+          "\n    refresh_interval: 5m\n    walk_timeout: 30m\n    refresh_mode: " + modes[m] +
+          "\n    max_znodes: " + std::to_string(2 * size) + "\n";
       const auto t0 = Clock::now();
       // The session collector stays on: zookeeper_session_watched_path_bytes must be 0 after the fallback.
       Exporter exporter(ensemble, dir, std::string("first-") + modes[m], config, {});
@@ -471,12 +472,12 @@ int Run(const Options& opt) {
   // ---- /metrics and RSS at the largest tree --------------------------------------------------------------
   if (opt.Has("metrics")) {
     const std::string big = roots.back();
-    const std::string config =
-        "subtrees:\n  - root: " + big +
-        "\n    refresh_interval: 5m\n    max_znodes: " + std::to_string(2 * opt.sizes.back()) +
-        "\n"
-        "    max_znode_series: " +
-        std::to_string(opt.series) + "\n    znode_patterns: [\"" + big + "/**\"]\n";
+    const std::string config = "subtrees:\n  - root: " + big +
+                               "\n    refresh_interval: 5m\n    walk_timeout: 30m\n    max_znodes: " +
+                               std::to_string(2 * opt.sizes.back()) +
+                               "\n"
+                               "    max_znode_series: " +
+                               std::to_string(opt.series) + "\n    znode_patterns: [\"" + big + "/**\"]\n";
     Exporter exporter(ensemble, dir, "metrics", config, {});
     if (!exporter.WaitFor(
             [&](const std::string& body) {
