@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "collectors/acl_audit_pass.h"
+#include "collectors/poll_walk.h"
 #include "collectors/value_tracker.h"
 
 namespace zkx::collectors {
@@ -40,7 +40,7 @@ struct SubtreeRefresher::Core {
   std::condition_variable cv;               // signalled when a task finishes
   bool stopping = false;                    // guarded by mu
   bool busy = false;                        // guarded by mu: a task is running on a worker
-  WatchRefresher* watch = nullptr;          // guarded by mu: set while the watch loop runs
+  std::function<void()> stop_watch;         // guarded by mu: stops the watch loop while it runs
   std::shared_ptr<const SubtreeView> view;  // guarded by mu; replaced, never mutated
   // Value rules: data reads for the znodes a rule needs. Used by one walk at a time (tasks never overlap).
   std::unique_ptr<ValueTracker> values;
@@ -98,7 +98,7 @@ void SubtreeRefresher::Stop() {
   {
     std::unique_lock<std::mutex> lock(c.mu);
     c.stopping = true;
-    if (c.watch != nullptr) c.watch->RequestStop();
+    if (c.stop_watch) c.stop_watch();
     c.cv.wait(lock, [&] { return !c.busy; });
   }
   if (watch_thread_.joinable()) watch_thread_.join();
@@ -111,24 +111,27 @@ std::shared_ptr<const SubtreeView> SubtreeRefresher::View() const {
 
 void SubtreeRefresher::RunWatch() {
   Core& c = *core_;
+  // The watch refresher talks back only through what it is given: a publish function and, the other way,
+  // a stop function that holds its inbox (not the refresher itself).
   WatchRefresher watch(c.spec, &c.patterns, c.reader, c.connected, c.budget,
-                       [&c](std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk,
-                            const WatchState& state) {
-                         c.Publish(std::move(snapshot), std::move(status), full_walk, &state);
+                       [core = core_](std::shared_ptr<const SubtreeSnapshot> snapshot, Status status,
+                                      bool full_walk, const WatchState& state) {
+                         core->Publish(std::move(snapshot), std::move(status), full_walk, &state);
                        });
   {
     std::lock_guard<std::mutex> lock(c.mu);
     if (c.stopping) return;
-    c.watch = &watch;
+    c.stop_watch = watch.StopFunction();
   }
   const WatchRefresher::Outcome outcome = watch.Run();
   std::lock_guard<std::mutex> lock(c.mu);
-  c.watch = nullptr;
+  c.stop_watch = nullptr;
   auto next = std::make_shared<SubtreeView>(*c.view);
   next->watch = watch.state();
   c.view = std::move(next);
-  // After a fallback, poll mode on the shared workers; this thread ends (Stop() joins it).
-  if (outcome != WatchRefresher::Outcome::kStopped) c.ScheduleLocked(core_, Core::Clock::now());
+  // After a fallback, poll mode on the shared workers; this thread ends (Stop() joins it). The first poll
+  // walk is due at once, or one interval after the sizing walk whose snapshot the fallback published.
+  if (outcome != WatchRefresher::Outcome::kStopped) c.ScheduleLocked(core_, watch.first_poll_due());
 }
 
 void SubtreeRefresher::Core::ScheduleLocked(const std::shared_ptr<Core>& self, Clock::time_point next) {
@@ -188,21 +191,11 @@ void SubtreeRefresher::Core::AfterWait(const std::shared_ptr<Core>& self, bool u
 }
 
 void SubtreeRefresher::Core::RefreshOnce() {
-  SnapshotBuilder builder(spec, &patterns);
-  AclAuditPass acl_audit(spec);
-  const zk::WalkSummary summary =
-      zk::WalkSubtree(*reader, spec.root, spec.limits, [&](const zk::WalkedZnode& z) {
-        builder.Visit(z);
-        acl_audit.Add(z.path);
-        if (values) values->Add(z.path, *z.stat);
-      });
-  const auto now = std::chrono::system_clock::now();
-  if (summary.status.ok() || summary.status.code() == StatusCode::kNotFound) {
-    // A missing root is a fact about the tree, not a failure: publish an empty snapshot.
-    SubtreeSnapshot built = std::move(builder).Finish(summary, now);
-    built.acl = acl_audit.Run(*reader);
-    if (values) built.values = values->Finish(*reader);
-    auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
+  PollWalk walk(spec, &patterns, *reader, values.get());
+  const zk::WalkSummary& summary = walk.Walk();
+  std::shared_ptr<const SubtreeSnapshot> snapshot = walk.Finish();
+  if (snapshot) {
+    // A missing root is a fact about the tree, not a failure: an empty snapshot.
     if (snapshot->truncated()) {
       spdlog::warn("subtree {}: walk truncated after {} znodes (depth cap: {}, znode cap: {}, timeout: {})",
                    spec.root, snapshot->znodes, snapshot->truncated_depth, snapshot->truncated_znodes,
@@ -213,7 +206,6 @@ void SubtreeRefresher::Core::RefreshOnce() {
     Publish(std::move(snapshot), Status::Ok());
   } else {
     spdlog::warn("subtree {}: walk failed: {}", spec.root, summary.status.ToString());
-    if (values) values->Abandon();
     Publish(nullptr, summary.status);
   }
 }

@@ -27,6 +27,7 @@
 #include "base/status.h"
 #include "collectors/refresh_scheduler.h"
 #include "collectors/subtree_spec.h"
+#include "collectors/subtree_view.h"
 #include "collectors/tree_snapshot.h"
 #include "collectors/watch_budget.h"
 #include "collectors/watch_refresher.h"
@@ -34,16 +35,6 @@
 #include "zk/znode_reader.h"
 
 namespace zkx::collectors {
-
-struct SubtreeView {
-  std::shared_ptr<const SubtreeSnapshot> last_success;  // null until the first successful walk
-  Status last_status;                                   // outcome of the latest attempt
-  std::chrono::system_clock::time_point last_attempt{};
-  uint64_t refreshes_total = 0;                      // attempts, successful or not
-  uint64_t refresh_failures_total = 0;               // attempts that produced no snapshot
-  RefreshMode configured_mode = RefreshMode::kPoll;  // the spec's mode
-  WatchState watch;                                  // the mode in effect and, in watch mode, change counters
-};
 
 class SubtreeRefresher {
  public:

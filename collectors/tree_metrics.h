@@ -9,7 +9,7 @@
 
 #include <prometheus/metric_family.h>
 
-#include "collectors/subtree_refresher.h"
+#include "collectors/subtree_view.h"
 
 namespace zkx::collectors {
 

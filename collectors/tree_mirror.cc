@@ -122,12 +122,11 @@ SubtreeSnapshot TreeMirror::BuildSnapshot(const SubtreeSpec& spec, const std::ve
   for (const auto& [path, stat] : nodes_) {
     builder.Visit(zk::WalkedZnode{path, Depth(path), &stat});
   }
-  zk::WalkSummary summary;
-  summary.visited = nodes_.size();
-  summary.truncated_depth = caps.truncated_depth;
-  summary.truncated_znodes = caps.truncated_znodes;
-  summary.duration = duration;
-  return std::move(builder).Finish(summary, completed_at);
+  SnapshotOrigin origin;
+  origin.truncated_depth = caps.truncated_depth;
+  origin.truncated_znodes = caps.truncated_znodes;
+  origin.duration = duration;
+  return std::move(builder).Finish(origin, completed_at);
 }
 
 }  // namespace zkx::collectors

@@ -57,17 +57,29 @@ void SnapshotBuilder::KeepSmallestMatches() {
   snapshot_.znode_series_truncated = true;
 }
 
-SubtreeSnapshot SnapshotBuilder::Finish(const zk::WalkSummary& summary,
+SnapshotOrigin SnapshotOrigin::FromWalk(const zk::WalkSummary& summary) {
+  SnapshotOrigin o;
+  o.truncated_depth = summary.truncated_depth;
+  o.truncated_znodes = summary.truncated_znodes;
+  o.truncated_timeout = summary.truncated_timeout;
+  o.skipped_no_node = summary.no_node;
+  o.skipped_no_auth = summary.no_auth;
+  o.skipped_errors = summary.errors;
+  o.duration = summary.duration;
+  return o;
+}
+
+SubtreeSnapshot SnapshotBuilder::Finish(const SnapshotOrigin& origin,
                                         std::chrono::system_clock::time_point completed_at) && {
   SubtreeSnapshot& s = snapshot_;
-  s.truncated_depth = summary.truncated_depth;
-  s.truncated_znodes = summary.truncated_znodes;
-  s.truncated_timeout = summary.truncated_timeout;
-  s.skipped_no_node = summary.no_node;
-  s.skipped_no_auth = summary.no_auth;
-  s.skipped_errors = summary.errors;
+  s.truncated_depth = origin.truncated_depth;
+  s.truncated_znodes = origin.truncated_znodes;
+  s.truncated_timeout = origin.truncated_timeout;
+  s.skipped_no_node = origin.skipped_no_node;
+  s.skipped_no_auth = origin.skipped_no_auth;
+  s.skipped_errors = origin.skipped_errors;
   s.completed_at = completed_at;
-  s.duration = summary.duration;
+  s.duration = origin.duration;
   // Root first, then the matches in path order: a stable exposition, easy to diff.
   if (!matches_.empty()) KeepSmallestMatches();
   std::sort(matches_.begin(), matches_.end(),

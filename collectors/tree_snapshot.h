@@ -60,6 +60,20 @@ struct SubtreeSnapshot {
   [[nodiscard]] bool truncated() const { return truncated_depth || truncated_znodes || truncated_timeout; }
 };
 
+// How a snapshot was made, as far as it shows in the snapshot: the caps that bit and what was skipped. A
+// walk's WalkSummary gives one (FromWalk); a watch-mode mirror states its own (it skips nothing).
+struct SnapshotOrigin {
+  bool truncated_depth = false;
+  bool truncated_znodes = false;
+  bool truncated_timeout = false;
+  uint64_t skipped_no_node = 0;
+  uint64_t skipped_no_auth = 0;
+  uint64_t skipped_errors = 0;
+  std::chrono::nanoseconds duration{0};  // of the walk, or of the last full sync for a mirror
+
+  static SnapshotOrigin FromWalk(const zk::WalkSummary& summary);
+};
+
 // Not thread-safe: one builder per walk, used on the walking thread.
 class SnapshotBuilder {
  public:
@@ -69,8 +83,11 @@ class SnapshotBuilder {
   void Visit(const zk::WalkedZnode& znode);
   // Completes the snapshot with the walk's summary. A walk whose root was NotFound yields an empty snapshot
   // with root_exists = false.
+  SubtreeSnapshot Finish(const SnapshotOrigin& origin, std::chrono::system_clock::time_point completed_at) &&;
   SubtreeSnapshot Finish(const zk::WalkSummary& summary,
-                         std::chrono::system_clock::time_point completed_at) &&;
+                         std::chrono::system_clock::time_point completed_at) && {
+    return std::move(*this).Finish(SnapshotOrigin::FromWalk(summary), completed_at);
+  }
 
  private:
   [[nodiscard]] bool AnyMatch(std::string_view path) const;

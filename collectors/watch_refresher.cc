@@ -17,6 +17,7 @@
 
 #include "base/znode_path.h"
 #include "collectors/acl_audit_pass.h"
+#include "collectors/poll_walk.h"
 #include "zk/subtree_walk.h"
 
 namespace zkx::collectors {
@@ -86,9 +87,15 @@ WatchRefresher::~WatchRefresher() {
 }
 
 void WatchRefresher::RequestStop() {
-  std::lock_guard<std::mutex> lock(inbox_->mu);
-  inbox_->stopping = true;
-  inbox_->cv.notify_all();
+  StopFunction()();
+}
+
+std::function<void()> WatchRefresher::StopFunction() const {
+  return [inbox = inbox_] {
+    std::lock_guard<std::mutex> lock(inbox->mu);
+    inbox->stopping = true;
+    inbox->cv.notify_all();
+  };
 }
 
 WatchRefresher::Outcome WatchRefresher::Run() {
@@ -161,42 +168,75 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   const auto started = std::chrono::steady_clock::now();
   const std::string& root = spec_.root;
 
+  auto over_budget = [&](std::size_t want) {
+    return "watching its " + std::to_string(want) +
+           " bytes of paths would exceed the session's watch budget (" +
+           std::to_string(budget_->used() - held_bytes_) + " of " + std::to_string(budget_->limit()) +
+           " bytes used by other subtrees)";
+  };
   // Size the subtree before leaving a single watch on it: on the first sync, and whenever the mirror is empty
-  // (a root that was missing may come back big). Later syncs use the mirror's size.
+  // (a root that was missing may come back big). Later syncs use the mirror's size. The sizing walk is a
+  // poll walk: over budget, its snapshot is poll mode's first result, so that falling back costs no second
+  // walk, and it counts bytes as it goes instead of copying the tree (memory as poll mode's).
   std::size_t want = budget_->ForMirror(mirror_.WatchBytes(), mirror_.size());
   if (!measured_ || mirror_.empty()) {
-    TreeMirror sizing(root);
-    const zk::WalkSummary s = zk::WalkSubtree(*reader_, root, spec_.limits, [&](const zk::WalkedZnode& z) {
-      sizing.Put(std::string(z.path), *z.stat);
+    PollWalk sizing(spec_, patterns_, *reader_, values_.get());
+    std::size_t path_bytes = 0;
+    std::size_t znodes = 0;
+    const zk::WalkSummary& s = sizing.Walk([&](const zk::WalkedZnode& z) {
+      path_bytes += WatchBytesForPath(z.path.size());
+      ++znodes;
     });
-    if (!s.status.ok() && s.status.code() != StatusCode::kNotFound) {
+    if (!sizing.ok()) {
+      sizing.Abandon();
       PublishFailure(s.status);
       return SyncResult::kFailed;
     }
+    want = budget_->ForMirror(path_bytes, znodes);
+    std::string why;
     if (s.truncated_znodes || s.truncated_timeout) {
-      FallBack(s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout");
+      why = s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout";
+    } else if (!budget_->TryResize(&held_bytes_, std::max(want, held_bytes_))) {
+      why = over_budget(want);
+    }
+    if (!why.empty()) {
+      FallBack(why);
+      std::shared_ptr<const SubtreeSnapshot> snapshot = sizing.Finish();
+      if (snapshot) {
+        publish_(std::move(snapshot), Status::Ok(), /*full_walk=*/true, state_);
+        first_poll_due_ = started + spec_.refresh_interval;
+      }
       return SyncResult::kFallBack;
     }
-    want = budget_->ForMirror(sizing.WatchBytes(), sizing.size());
+    sizing.Abandon();
     measured_ = true;
   }
   if (!budget_->TryResize(&held_bytes_, std::max(want, held_bytes_))) {
-    FallBack("watching its " + std::to_string(want) +
-             " bytes of paths would exceed the session's watch budget (" +
-             std::to_string(budget_->used() - held_bytes_) + " of " + std::to_string(budget_->limit()) +
-             " bytes used by other subtrees)");
+    FallBack(over_budget(want));
     return SyncResult::kFallBack;
   }
 
+  // The watched walk stops the moment its watches outgrow the budget (the subtree grew since it was sized);
+  // FallBack then removes the watches it armed.
   TreeMirror fresh(root);
   AclAuditPass acl_audit(spec_);
-  const zk::WalkSummary s = zk::WalkSubtree(
+  std::size_t outgrown = 0;
+  const zk::WalkSummary s = zk::WalkSubtreeUntil(
       *reader_, root, spec_.limits,
       [&](const zk::WalkedZnode& z) {
         fresh.Put(std::string(z.path), *z.stat);
         acl_audit.Add(z.path);
+        const std::size_t now_want = budget_->ForMirror(fresh.WatchBytes(), fresh.size());
+        if (now_want <= held_bytes_ || outgrown != 0) return true;
+        if (budget_->TryResize(&held_bytes_, now_want)) return true;
+        outgrown = now_want;
+        return false;
       },
       zk::WalkWatches::kSet);
+  if (s.stopped) {
+    FallBack(over_budget(outgrown) + ", found by a sync", &fresh);
+    return SyncResult::kFallBack;
+  }
   if (s.status.code() == StatusCode::kNotFound) {
     fresh.Clear();
     ReadStat(root);  // arms an exists-watch: the root's creation fires kCreated
@@ -205,7 +245,7 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
     return SyncResult::kFailed;
   }
   if (s.truncated_znodes || s.truncated_timeout) {
-    FallBack(s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout");
+    FallBack(s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout", &fresh);
     return SyncResult::kFallBack;
   }
   if (state_.resyncs_total > 0) {
@@ -235,6 +275,7 @@ void WatchRefresher::Apply(Item& item) {
     OnEvent(item.event);
     return;
   }
+  if (auto it = reading_.find(item.path); it != reading_.end() && --it->second <= 0) reading_.erase(it);
   if (item.generation != generation_) return;  // a reply from before the last full sync
   if (!item.status.ok()) {
     if (LostConnection(item.status)) need_sync_ = true;  // the watch it would have set may be missing
@@ -312,6 +353,7 @@ void WatchRefresher::OnEvent(const zk::WatchEvent& event) {
 }
 
 void WatchRefresher::ReadStat(const std::string& path) {
+  ++reading_[path];
   reader_->WatchExists(path, [inbox = inbox_, gen = generation_, path](Status s, zk::ZnodeStat stat) {
     Item item;
     item.kind = Item::Kind::kStat;
@@ -324,6 +366,7 @@ void WatchRefresher::ReadStat(const std::string& path) {
 }
 
 void WatchRefresher::ReadChildren(const std::string& path) {
+  ++reading_[path];
   reader_->WatchChildren2(path, [inbox = inbox_, gen = generation_, path](Status s, zk::ChildrenResult r) {
     Item item;
     item.kind = Item::Kind::kChildren;
@@ -366,13 +409,35 @@ bool WatchRefresher::CheckBudget() {
   return true;
 }
 
-void WatchRefresher::FallBack(const std::string& why) {
+void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_armed) {
   fell_back_ = true;
+  first_poll_due_ = std::chrono::steady_clock::now();
   budget_->Release(&held_bytes_);
   state_.mode = RefreshMode::kPoll;
   state_.watched_bytes = 0;
   spdlog::warn("subtree {}: falling back from watch to poll mode (every {}ms): {}", spec_.root,
                spec_.refresh_interval.count(), why);
+  // Remove what this subtree armed: the mirror's watches, those of an interrupted sync, those of reads still
+  // in flight (a session handles its requests in order, so the removal follows the read that set the watch).
+  // Without this they stay in the session's SetWatches, outside the budget, until each fires.
+  std::size_t removals = 0;
+  auto remove = [&](const std::string& path) {
+    reader_->RemoveWatches(path, [](Status) {});
+    ++removals;
+  };
+  for (const auto& [path, stat] : mirror_.nodes()) remove(path);
+  if (also_armed != nullptr) {
+    for (const auto& [path, stat] : also_armed->nodes()) {
+      if (!mirror_.Contains(path)) remove(path);
+    }
+  }
+  for (const auto& [path, count] : reading_) {
+    if (!mirror_.Contains(path) && (also_armed == nullptr || !also_armed->Contains(path))) remove(path);
+  }
+  if (measured_ && mirror_.empty()) remove(spec_.root);  // the exists-watch on a missing root
+  mirror_.Clear();
+  reading_.clear();
+  spdlog::debug("subtree {}: removing the watches of {} znodes", spec_.root, removals);
 }
 
 void WatchRefresher::Rebuild(bool full_walk, std::chrono::nanoseconds duration) {

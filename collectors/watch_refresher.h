@@ -1,9 +1,10 @@
 #pragma once
 // WatchRefresher: keeps one watch-mode subtree fresh by watches instead of walks (the TreeCache algorithm).
 //
-//  1. A full sync walks the subtree leaving a data watch and a child watch on every znode (the first sync is
-//     preceded by a plain walk that sizes the subtree against the session-wide WatchBudget) and replaces the
-//     TreeMirror with the result.
+//  1. A full sync walks the subtree leaving a data watch and a child watch on every znode and replaces the
+//     TreeMirror with the result. The first sync is preceded by a plain poll walk (PollWalk) that sizes the
+//     subtree against the session-wide WatchBudget before a single watch is armed; a sync that finds the
+//     subtree grew past the budget stops at once.
 //  2. Then only what changed is re-read: a data change re-reads the znode's Stat (re-arming its data watch);
 //     a children change re-lists the znode (re-arming its child watch), removes what vanished and walks what
 //     was added; a deleted znode leaves the mirror with its subtree. A deleted root arms an exists-watch and
@@ -12,7 +13,9 @@
 //  4. A full resync runs every resync_interval, after every reconnect and after a session expiry (the
 //     session's kResync event), and after a read failed because the connection was lost.
 // If the subtree's watches would exceed the budget (or its znode cap), the refresher releases its share,
-// warns once and returns kFellBackToPoll: the caller walks it in poll mode from then on.
+// removes every watch it armed (ZnodeReader::RemoveWatches), warns once and returns kFellBackToPoll: the
+// caller walks it in poll mode from then on. When the sizing walk decided it, that walk's snapshot is
+// published as poll mode's first result (first_poll_due() is then one interval later): no second walk.
 //
 // Threads: Run() on the owner's thread (SubtreeRefresher's); reader callbacks and watch events only push
 // into a shared inbox. RequestStop() from any thread. Lifetime: `reader`, `budget`, `spec`, `patterns` and
@@ -21,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +32,7 @@
 
 #include "base/status.h"
 #include "collectors/subtree_spec.h"
+#include "collectors/subtree_view.h"
 #include "collectors/tree_mirror.h"
 #include "collectors/tree_snapshot.h"
 #include "collectors/watch_budget.h"
@@ -35,17 +40,6 @@
 #include "zk/znode_reader.h"
 
 namespace zkx::collectors {
-
-// The watch-mode side of a SubtreeView.
-struct WatchState {
-  RefreshMode mode = RefreshMode::kPoll;  // the mode in effect (a watch subtree may have fallen back to poll)
-  uint64_t created_total = 0;
-  uint64_t deleted_total = 0;
-  uint64_t data_changed_total = 0;
-  uint64_t children_changed_total = 0;
-  uint64_t resyncs_total = 0;     // full (re)syncs
-  std::size_t watched_bytes = 0;  // this subtree's share of the watch budget
-};
 
 class WatchRefresher {
  public:
@@ -66,6 +60,12 @@ class WatchRefresher {
   // Blocks until RequestStop() (kStopped) or a fallback to poll mode (kFellBackToPoll).
   Outcome Run();
   void RequestStop();
+  // RequestStop() as a function that holds only the refresher's inbox: callable from any thread, also after
+  // Run() returned (it then does nothing).
+  [[nodiscard]] std::function<void()> StopFunction() const;
+  // After kFellBackToPoll: when poll mode's first walk is due (steady clock). Now, unless the fallback
+  // published the sizing walk's snapshot: then one refresh interval after that walk started.
+  [[nodiscard]] std::chrono::steady_clock::time_point first_poll_due() const { return first_poll_due_; }
   // The final state, once Run() has returned (mode is kPoll after a fallback).
   [[nodiscard]] const WatchState& state() const { return state_; }
 
@@ -85,7 +85,9 @@ class WatchRefresher {
   void PublishFailure(Status status);
   // Re-sizes the budget share to the mirror; false (after falling back) when over budget or the znode cap.
   bool CheckBudget();
-  void FallBack(const std::string& why);
+  // Gives up watch mode: releases the budget share and removes every watch this subtree armed (the mirror's,
+  // `also_armed`'s: an interrupted sync's, and those of reads in flight).
+  void FallBack(const std::string& why, const TreeMirror* also_armed = nullptr);
   void MarkDirty();
 
   const SubtreeSpec& spec_;
@@ -113,6 +115,8 @@ class WatchRefresher {
   std::chrono::steady_clock::time_point last_build_{};
   std::chrono::steady_clock::time_point next_resync_{};
   std::chrono::nanoseconds last_sync_duration_{0};
+  std::chrono::steady_clock::time_point first_poll_due_{};
+  std::map<std::string, int> reading_;  // watched reads in flight, by path (removed too on a fallback)
 };
 
 }  // namespace zkx::collectors

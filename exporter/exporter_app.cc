@@ -292,8 +292,8 @@ class Exporter {
               "(--web.max-concurrent-scrapes)\n",
               {}};
     }
-    const auto families = collectors_.Gather(deadline);
-    return ExpositionResponse(families, request.accept_encoding);
+    auto families = collectors_.Gather(deadline);
+    return ExpositionResponse(std::move(families), request.accept_encoding);  // frees them as it writes
   }
 
   HttpResponse ServeReady() const {

@@ -33,6 +33,10 @@ void ChrootReader::WatchExists(const std::string& path, StatCallback done) {
   inner_->WatchExists(Outer(path), std::move(done));
 }
 
+void ChrootReader::RemoveWatches(const std::string& path, std::function<void(Status)> done) {
+  inner_->RemoveWatches(Outer(path), std::move(done));
+}
+
 void ChrootReader::GetAcl(const std::string& path, AclCallback done) {
   inner_->GetAcl(Outer(path), std::move(done));
 }

@@ -42,6 +42,10 @@ void ReaderPool::WatchExists(const std::string& path, StatCallback done) {
   primary_->WatchExists(path, std::move(done));
 }
 
+void ReaderPool::RemoveWatches(const std::string& path, std::function<void(Status)> done) {
+  primary_->RemoveWatches(path, std::move(done));
+}
+
 WatchSubscription ReaderPool::SubscribeWatches(WatchListener listener) {
   return primary_->SubscribeWatches(std::move(listener));
 }

@@ -449,7 +449,11 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
           lost_watch = clobbered;
         }
       }
+      // ZnodeReader::RemoveWatches: the client and the server dropped every watch on the path.
+      const bool removed_all = live && kind == RequestKind::kRemoveAllWatches && rc == ZOK;
+      if (removed_all) RemoveWatchLocked(path, kDataWatch | kChildWatch);
       owned = UnregisterLocked(ctx);
+      if (removed_all && owned) lost_watch = true;  // whoever else relied on those watches re-reads
     }
     if (removal != nullptr) SendInternal(removal_handle, removal);
     if (owned) {
@@ -924,6 +928,10 @@ void Session::WatchChildren2(const std::string& path, ChildrenCallback done) {
 void Session::WatchExists(const std::string& path, StatCallback done) {
   impl_->Submit({RequestKind::kWatchExists, path},
                 Completion(std::in_place_type<StatCallback>, std::move(done)));
+}
+void Session::RemoveWatches(const std::string& path, std::function<void(Status)> done) {
+  impl_->Submit({RequestKind::kRemoveAllWatches, path},
+                Completion(std::in_place_type<DeleteCallback>, std::move(done)));
 }
 void Session::GetAcl(const std::string& path, AclCallback done) {
   impl_->Submit({RequestKind::kGetAcl, path}, Completion(std::in_place_type<AclCallback>, std::move(done)));

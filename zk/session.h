@@ -80,6 +80,9 @@ class Session final : public ZnodeReader, public ZnodeWriter {
   // Stats().watches / watched_path_bytes until it fires or the handle is replaced.
   void WatchChildren2(const std::string& path, ChildrenCallback done) override;
   void WatchExists(const std::string& path, StatCallback done) override;
+  // zoo_aremove_all_watches(ZWATCHTYPE_ANY) on the server too; a removal uncounts the path's watches in
+  // Stats() and dispatches kNotWatching for it.
+  void RemoveWatches(const std::string& path, std::function<void(Status)> done) override;
   // Listeners run on the C client's completion thread, in registration order, and must not block.
   // A kResync event follows every transition into connected (Stats().session_epoch grows).
   WatchSubscription SubscribeWatches(WatchListener listener) override;

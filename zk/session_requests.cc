@@ -155,6 +155,9 @@ int Send(zhandle_t* zh, PendingRequest* pending) {
     case RequestKind::kRemoveDataWatches:
       return zoo_aremove_all_watches(zh, path, ZWATCHTYPE_DATA, /*local=*/0, RemoveWatchesCompletion(),
                                      pending);
+    case RequestKind::kRemoveAllWatches:
+      return zoo_aremove_all_watches(zh, path, ZWATCHTYPE_ANY, /*local=*/0, RemoveWatchesCompletion(),
+                                     pending);
   }
   return ZBADARGUMENTS;
 }

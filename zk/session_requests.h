@@ -33,6 +33,8 @@ enum class RequestKind {
   // zoo_aremove_all_watches(ZWATCHTYPE_DATA, local=0)     -> DeleteCallback. Internal: the session sends it
   // when a kWatchExists found no znode, to drop the exists-watch the client registers anyway (zk/README.md).
   kRemoveDataWatches,
+  // zoo_aremove_all_watches(ZWATCHTYPE_ANY, local=0)      -> DeleteCallback: ZnodeReader::RemoveWatches.
+  kRemoveAllWatches,
 };
 
 // The user's callback: one alternative per callback type. Each RequestKind pairs with the one above.

@@ -51,7 +51,7 @@ struct PendingPath {
 
 class Walker {
  public:
-  Walker(ZnodeReader& reader, const WalkLimits& limits, const std::function<void(const WalkedZnode&)>& visit,
+  Walker(ZnodeReader& reader, const WalkLimits& limits, const std::function<bool(const WalkedZnode&)>& visit,
          WalkWatches watches)
       : reader_(reader),
         watches_(watches),
@@ -73,8 +73,10 @@ class Walker {
  private:
   void RunLoop() {
     for (;;) {
-      if (!IssueRequests()) return;  // timeout
-      if (issued_ >= limits_.max_znodes && !pending_.empty()) summary_.truncated_znodes = true;
+      if (!summary_.stopped && !IssueRequests()) return;  // timeout
+      if (!summary_.stopped && issued_ >= limits_.max_znodes && !pending_.empty()) {
+        summary_.truncated_znodes = true;
+      }
       if (outstanding_ == 0) return;  // done: nothing in flight and nothing more we may issue
 
       std::deque<Reply> batch;
@@ -153,8 +155,14 @@ class Walker {
     }
 
     const WalkedZnode znode{reply.path, reply.depth, &reply.result.stat};
-    visit_(znode);
+    const bool go_on = visit_(znode);
     ++summary_.visited;
+    if (summary_.stopped) return true;  // draining what was in flight: nothing more is read
+    if (!go_on) {
+      summary_.stopped = true;
+      pending_.clear();
+      return true;
+    }
 
     if (reply.depth >= limits_.max_depth) {
       if (reply.result.stat.num_children > 0 || !reply.result.children.empty()) {
@@ -185,7 +193,7 @@ class Walker {
   const WalkWatches watches_;
   const WalkLimits& limits_;
   const std::size_t max_in_flight_;
-  const std::function<void(const WalkedZnode&)>& visit_;
+  const std::function<bool(const WalkedZnode&)>& visit_;
   std::shared_ptr<Channel> channel_;
 
   // Walking thread only.
@@ -205,6 +213,16 @@ WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const Walk
 
 WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
                         const std::function<void(const WalkedZnode&)>& visit, WalkWatches watches) {
+  const std::function<bool(const WalkedZnode&)> always = [&visit](const WalkedZnode& z) {
+    visit(z);
+    return true;
+  };
+  Walker walker(reader, limits, always, watches);
+  return walker.Run(root);
+}
+
+WalkSummary WalkSubtreeUntil(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
+                             const std::function<bool(const WalkedZnode&)>& visit, WalkWatches watches) {
   Walker walker(reader, limits, visit, watches);
   return walker.Run(root);
 }

@@ -41,6 +41,7 @@ struct WalkSummary {
   bool truncated_depth = false;    // a znode at max_depth had children
   bool truncated_znodes = false;   // max_znodes stopped the walk with znodes left to read
   bool truncated_timeout = false;  // the timeout stopped the walk
+  bool stopped = false;            // the visitor stopped the walk (WalkSubtreeUntil)
   std::chrono::nanoseconds duration{0};
   [[nodiscard]] bool truncated() const { return truncated_depth || truncated_znodes || truncated_timeout; }
 };
@@ -56,5 +57,12 @@ WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const Walk
 enum class WalkWatches { kNone, kSet };
 WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
                         const std::function<void(const WalkedZnode&)>& visit, WalkWatches watches);
+
+// Like WalkSubtree, but `visit` returns false to stop the walk (a watch-mode sync that finds the subtree
+// over its watch budget). Nothing more is requested after that; the replies already in flight are still
+// drained, within the timeout, and each successful one is still passed to `visit` (its answer then ignored),
+// so that the caller knows every znode a kSet walk armed watches on. WalkSummary::stopped says it happened.
+WalkSummary WalkSubtreeUntil(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
+                             const std::function<bool(const WalkedZnode&)>& visit, WalkWatches watches);
 
 }  // namespace zkx::zk

@@ -136,6 +136,17 @@ class ZnodeReader {
   virtual void GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) {
     if (done) done(Status::Internal("GetData is not implemented by this reader for " + path), {}, {});
   }
+  // Removes every watch this session holds on `path` (data, exists and child), on the server too
+  // (zoo_aremove_all_watches with ZWATCHTYPE_ANY, local=0): what a watch-mode subtree that falls back to poll
+  // mode does with the watches it armed, so that SetWatches stays within the budget it reports. Status: OK
+  // (removed; listeners then get kNotWatching for the path, so that another subtree relying on the same
+  // watch re-reads it), an error when the session held none (ZNOWATCHER, answered without a round trip),
+  // or the usual connection errors. Same contract as GetChildren2 (backpressure, exactly one call of `done`).
+  // The default fails at once with kInternal ("not implemented"), for readers that set no watches.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): the interface takes callbacks by value
+  virtual void RemoveWatches(const std::string& path, std::function<void(Status)> done) {
+    if (done) done(Status::Internal("RemoveWatches is not implemented by this reader for " + path));
+  }
   // Registers a listener for every watch event and every kResync. Default: no events (an inactive
   // subscription). Thread-safe.
   virtual WatchSubscription SubscribeWatches(WatchListener /*listener*/) { return {}; }

@@ -101,7 +101,8 @@ void PipelineChildrenDone(int rc, const String_vector* strings, const Stat* /*st
 }  // namespace
 
 Result<BaselineResult> PipelinedGetChildren2Walk(const std::string& hosts, const std::string& root,
-                                                 std::size_t in_flight) {
+                                                 std::size_t in_flight, bool with_get) {
+  const std::size_t per_znode = with_get ? 2 : 1;
   PipelineState state;  // declared first: outlives the client, whose close may run completions
   test::ZkTestClient client;
   if (Status st = client.Connect(hosts); !st.ok()) return st;
@@ -112,16 +113,16 @@ Result<BaselineResult> PipelinedGetChildren2Walk(const std::string& hosts, const
   std::size_t done = 0;
   const auto start = Clock::now();
   for (;;) {
-    while (!stack.empty() && (sent - done) / 2 < in_flight) {
+    while (!stack.empty() && (sent - done) / per_znode < in_flight) {
       std::string path = std::move(stack.back());
       stack.pop_back();
       auto* req = new PipelineRequest{&state, path};
-      if (zoo_aget(zh, path.c_str(), 0, &PipelineDataDone, &state) != ZOK ||
+      if ((with_get && zoo_aget(zh, path.c_str(), 0, &PipelineDataDone, &state) != ZOK) ||
           zoo_aget_children2(zh, path.c_str(), 0, &PipelineChildrenDone, req) != ZOK) {
         delete req;
         return Status::Unavailable("zoo_aget failed for " + path);
       }
-      sent += 2;
+      sent += per_znode;
     }
     if (sent == done && stack.empty()) break;
     std::deque<std::pair<std::string, std::vector<std::string>>> batch;

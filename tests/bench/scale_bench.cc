@@ -5,11 +5,19 @@
 //  - the load the exporter puts on ZooKeeper over a quiet window (sum over members of `mntr`
 //    zk_packets_received deltas) in poll mode at a 30 s interval and in watch mode, on the 10,000-znode tree;
 //  - change-to-metric latency in watch mode (p50/p99 over N changes);
-//  - /metrics latency and size, and exporter RSS, with 100,000 tracked znodes and 10,000 per-znode series.
+//  - /metrics latency and size, and exporter RSS, with 100,000 tracked znodes and 10,000 per-znode series;
+//  - a subtree over the watch budget (the largest tree): time to the first metric and peak RSS of an exporter
+//    in watch mode (which falls back to poll) against one in poll mode, started one after the other.
 // No thresholds are asserted.
 //
 //   build/dev/tests/bench/scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100]
 //                                     [--series 10000] [--in-flight 512] [--walk-sessions 4]
+//                                     [--sections walks,shapes,load,latency,metrics,fallback]
+//                                     [--baselines all|pipelined] [--shape-znodes 20000]
+//  - shapes: a wide, a deep and a balanced tree: the exporter's walk at default settings against the bare C
+//    client's get_children2 walk at the best of a sweep of in-flight depths (128-2048), as a ratio.
+// One million znodes (not run in CI; creating the tree takes ~10 minutes here, the sequential baselines far
+// longer, so skip them): scale_bench --sizes 1000000 --baselines pipelined --sections walks,metrics,fallback
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -49,6 +57,12 @@ struct Options {
   std::size_t series = 10000;
   std::size_t in_flight = 512;
   std::size_t walk_sessions = 4;  // the second exporter walk row: a ReaderPool over this many sessions
+  std::string sections = "walks,shapes,load,latency,metrics,fallback";
+  std::size_t shape_znodes = 20000;
+  bool slow_baselines = true;  // the sequential walk and zkCli.sh (minutes at 1,000,000 znodes)
+  [[nodiscard]] bool Has(const std::string& section) const {
+    return ("," + sections + ",").find("," + section + ",") != std::string::npos;
+  }
 };
 
 double Seconds(Clock::duration d) {
@@ -127,7 +141,15 @@ struct WalkRow {
 
 int Run(const Options& opt) {
   std::printf("scale_bench: local 3-node ensemble (loopback; the JVMs share this machine's cores)\n\n");
-  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});
+  test::ZkEnsembleOptions ensemble_options{.servers = 3};
+  // The harness keeps each server at 256 MB of heap; a server holds ~1 KB per znode of these trees.
+  const std::size_t largest = *std::max_element(opt.sizes.begin(), opt.sizes.end());
+  if (largest > 150000) {
+    for (std::string& flag : ensemble_options.jvm_flags) {
+      if (flag.rfind("-Xmx", 0) == 0) flag = "-Xmx" + std::to_string(largest / 1000 * 2 + 256) + "m";
+    }
+  }
+  test::ZkEnsemble ensemble(ensemble_options);
   if (Status s = ensemble.Start(); !s.ok()) {
     std::fprintf(stderr, "ensemble: %s\n", s.ToString().c_str());
     return 1;
@@ -152,17 +174,24 @@ int Run(const Options& opt) {
     std::printf("created %zu znodes under %s in %.1fs\n", size, root.c_str(), Seconds(Clock::now() - c0));
     writer.Close();
 
+    if (!opt.Has("walks")) continue;
     std::vector<WalkRow> rows;
-    auto seq = bench::SequentialGetChildrenWalk(ensemble.ConnectString(), root);
-    auto cli = bench::ZkCliLsR(ensemble.ConnectString(), root);
     auto pipe = bench::PipelinedGetChildren2Walk(ensemble.ConnectString(), root, 1024);
+    Result<bench::BaselineResult> seq = pipe;
+    Result<bench::BaselineResult> cli = pipe;
+    if (opt.slow_baselines) {
+      seq = bench::SequentialGetChildrenWalk(ensemble.ConnectString(), root);
+      cli = bench::ZkCliLsR(ensemble.ConnectString(), root);
+    }
     if (!seq.ok() || !cli.ok() || !pipe.ok()) {
       std::fprintf(stderr, "baseline failed: %s %s %s\n", seq.status().ToString().c_str(),
                    cli.status().ToString().c_str(), pipe.status().ToString().c_str());
       return 1;
     }
-    rows.push_back({"sequential get + get_children (C client, sync)", seq->nodes, seq->seconds});
-    rows.push_back({"zkCli.sh ls -R (JVM start included)", cli->nodes, cli->seconds});
+    if (opt.slow_baselines) {
+      rows.push_back({"sequential get + get_children (C client, sync)", seq->nodes, seq->seconds});
+      rows.push_back({"zkCli.sh ls -R (JVM start included)", cli->nodes, cli->seconds});
+    }
     rows.push_back({"C client pipelined get + get_children2, 1024 in flight", pipe->nodes, pipe->seconds});
 
     // The exporter's walk on one session (the default), then spread over opt.walk_sessions sessions
@@ -216,43 +245,183 @@ int Run(const Options& opt) {
     std::printf("\n");
   }
 
+  char line[768];
+  // ---- tree shapes: the exporter's walk at default settings against the bare C client's best depth
+  // ----------
+  if (opt.Has("shapes")) {
+    const std::size_t n = opt.shape_znodes;
+    struct Shape {
+      std::string name;
+      test::SampleTree tree;
+    };
+    std::vector<Shape> shapes(3);
+    shapes[0].name = "wide";  // one znode with n - 1 children
+    shapes[0].tree.persistent.push_back({"/wide", ""});
+    for (std::size_t i = 1; i < n; ++i)
+      shapes[0].tree.persistent.push_back({"/wide/c" + std::to_string(i), "d"});
+    shapes[1].name = "deep";  // n / 50 chains of 49 znodes each: little breadth to pipeline
+    shapes[1].tree.persistent.push_back({"/deep", ""});
+    for (std::size_t c = 0; c < n / 50; ++c) {
+      std::string path = "/deep/chain" + std::to_string(c);
+      for (int d = 0; d < 49; ++d) {
+        shapes[1].tree.persistent.push_back({path, "d"});
+        path += "/l" + std::to_string(d);
+      }
+    }
+    shapes[2].name = "balanced";  // fan-out 10
+    shapes[2].tree = test::SyntheticTree(n, 10, 32, "/balanced");
+    const std::vector<std::size_t> depths{128, 256, 512, 1024, 2048};
+    for (Shape& shape : shapes) {
+      const std::string root = shape.tree.persistent.front().first;
+      test::ZkTestClient writer;
+      if (!writer.Connect(ensemble.ConnectString()).ok()) return 1;
+      if (Status s = test::CreateSampleTree(writer, shape.tree); !s.ok()) {
+        std::fprintf(stderr, "create %s: %s\n", shape.name.c_str(), s.ToString().c_str());
+        return 1;
+      }
+      writer.Close();
+      double best = 0;
+      std::size_t best_depth = 0;
+      std::string sweep;
+      for (const std::size_t depth : depths) {
+        auto r = bench::PipelinedGetChildren2Walk(ensemble.ConnectString(), root, depth, /*with_get=*/false);
+        if (!r.ok()) return 1;
+        const double rate = static_cast<double>(r->nodes) / r->seconds;
+        sweep += " " + std::to_string(depth) + ":" + std::to_string(static_cast<long>(rate));
+        if (rate > best) {
+          best = rate;
+          best_depth = depth;
+        }
+      }
+      zk::SessionOptions so;  // the exporter's defaults (session cap 1024, walk 512 in flight)
+      so.hosts = ensemble.ConnectString();
+      auto session = std::move(zk::Session::Create(so)).value();
+      session->Start();
+      if (!test::WaitFor([&] { return session->Connected(); }, milliseconds(30000))) return 1;
+      zk::WalkLimits limits;
+      limits.max_znodes = 2 * n;
+      std::vector<double> rates;
+      for (int i = 0; i < 3; ++i) {
+        zk::WalkSummary s = zk::WalkSubtree(*session, root, limits, [](const zk::WalkedZnode&) {});
+        if (!s.status.ok()) return 1;
+        rates.push_back(static_cast<double>(s.visited) / Seconds(s.duration));
+      }
+      session->Stop();
+      const double mine = Percentile(rates, 0.5);
+      std::printf(
+          "shape %-8s %zu znodes: bare get_children2 by depth (znodes/s):%s; best %.0f at %zu; exporter "
+          "default %.0f/s = %.2f of best\n",
+          shape.name.c_str(), shape.tree.size(), sweep.c_str(), best, best_depth, mine, mine / best);
+      std::snprintf(
+          line, sizeof line,
+          "| shape %s, %zu znodes: exporter walk at defaults / best bare C client get_children2 (depth "
+          "%zu) | %.0f / %.0f znodes/s = %.2f |\n",
+          shape.name.c_str(), shape.tree.size(), best_depth, mine, best, mine / best);
+      md << line;
+    }
+    std::printf("\n");
+  }
+
+  // ---- over the watch budget: watch mode (falls back) against poll mode, on the largest tree
+  // ----------------
+  // Every size (the smaller ones are a reference for the walk rate), largest last.
+  for (std::size_t k = 0; opt.Has("fallback") && k < roots.size(); ++k) {
+    const std::string big = roots[k];
+    const std::size_t size = opt.sizes[k];
+    double first[2] = {0, 0};
+    double peak[2] = {0, 0};
+    double watched_bytes = -1;
+    double walk_seconds[2] = {0, 0};
+    double walked[2] = {0, 0};
+    const char* modes[2] = {"poll", "watch"};
+    for (int m = 0; m < 2; ++m) {
+      const std::string config =
+          "subtrees:\n  - root: " + big +
+          "\n    refresh_interval: 5m\n    walk_timeout: 30m\n    refresh_mode: " + modes[m] +
+          "\n    max_znodes: " + std::to_string(2 * size) + "\n";
+      const auto t0 = Clock::now();
+      // The session collector stays on: zookeeper_session_watched_path_bytes must be 0 after the fallback.
+      Exporter exporter(ensemble, dir, std::string("first-") + modes[m], config, {});
+      const std::string series = "zookeeper_subtree_znodes{root=\"" + big + "\"}";
+      std::string last;
+      if (!exporter.WaitFor(
+              [&](const std::string& body) {
+                last = body;
+                return SampleValue(body, series).value_or(0) > 0;
+              },
+              milliseconds(1800000))) {
+        std::fprintf(stderr, "first-metric exporter (%s) not ready\n", modes[m]);
+        return 1;
+      }
+      first[m] = Seconds(Clock::now() - t0);
+      walked[m] = SampleValue(last, series).value_or(0);
+      walk_seconds[m] =
+          SampleValue(last, "zookeeper_subtree_refresh_duration_seconds{root=\"" + big + "\"}").value_or(0);
+      std::this_thread::sleep_for(std::chrono::seconds(2));  // a second walk or a sync would show in the peak
+      peak[m] = exporter.MemoryMb("VmHWM");
+      if (m == 1) {
+        auto r = exporter.Get();
+        if (r.ok()) watched_bytes = SampleValue(r->body, "zookeeper_session_watched_path_bytes").value_or(-1);
+      }
+      std::printf(
+          "%s mode, %zu-znode subtree over the watch budget: first metric after %.2f s (exporter start "
+          "included), peak RSS %.1f MB; its walk: %.0f znodes in %.2f s (%.0f/s)\n",
+          modes[m], size, first[m], peak[m], walked[m], walk_seconds[m],
+          walked[m] / std::max(walk_seconds[m], 1e-9));
+    }
+    std::printf(
+        "watch / poll: first metric %.2fx, peak RSS %.2fx; session watched path bytes after the "
+        "fallback: %.0f\n\n",
+        first[1] / first[0], peak[1] / peak[0], watched_bytes);
+    std::snprintf(
+        line, sizeof line,
+        "| %zu-znode subtree over the watch budget: first metric, watch (falls back) / poll | %.2f s / "
+        "%.2f s (%.2fx); peak RSS %.1f / %.1f MB (%.2fx); watched path bytes after: %.0f; poll walk %.0f "
+        "znodes/s |\n",
+        size, first[1], first[0], first[1] / first[0], peak[1], peak[0], peak[1] / peak[0], watched_bytes,
+        walked[0] / std::max(walk_seconds[0], 1e-9));
+    md << line;
+  }
+
   // ---- quiet load: poll (30 s) vs watch, on the first (smallest) tree ---------------------------------
   const std::string small = roots.front();
-  double load[2] = {0, 0};
-  const char* modes[2] = {"poll", "watch"};
-  for (int m = 0; m < 2; ++m) {
-    const std::string config = "subtrees:\n  - root: " + small +
-                               "\n    refresh_interval: 30s\n    refresh_mode: " + modes[m] +
-                               "\n    max_znodes: 200000\n";
-    Exporter exporter(ensemble, dir, std::string("load-") + modes[m], config, {});
-    const std::string mode_series =
-        "zookeeper_subtree_refresh_mode{mode=\"" + std::string(modes[m]) + "\",root=\"" + small + "\"}";
-    if (!exporter.WaitFor(
-            [&](const std::string& body) {
-              return SampleValue(body, mode_series).value_or(0) == 1 &&
-                     SampleValue(body, "zookeeper_subtree_znodes{root=\"" + small + "\"}").value_or(0) > 0;
-            },
-            milliseconds(120000))) {
-      std::fprintf(stderr, "exporter (%s) not ready\n", modes[m]);
-      return 1;
+  if (opt.Has("load")) {
+    double load[2] = {0, 0};
+    const char* modes[2] = {"poll", "watch"};
+    for (int m = 0; m < 2; ++m) {
+      const std::string config = "subtrees:\n  - root: " + small +
+                                 "\n    refresh_interval: 30s\n    refresh_mode: " + modes[m] +
+                                 "\n    max_znodes: " + std::to_string(2 * opt.sizes.front()) + "\n";
+      Exporter exporter(ensemble, dir, std::string("load-") + modes[m], config, {});
+      const std::string mode_series =
+          "zookeeper_subtree_refresh_mode{mode=\"" + std::string(modes[m]) + "\",root=\"" + small + "\"}";
+      if (!exporter.WaitFor(
+              [&](const std::string& body) {
+                return SampleValue(body, mode_series).value_or(0) == 1 &&
+                       SampleValue(body, "zookeeper_subtree_znodes{root=\"" + small + "\"}").value_or(0) > 0;
+              },
+              milliseconds(120000))) {
+        std::fprintf(stderr, "exporter (%s) not ready\n", modes[m]);
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(2));  // let the first walk's tail settle
+      const double before = PacketsReceived(ensemble);
+      std::this_thread::sleep_for(std::chrono::seconds(opt.quiet_seconds));
+      load[m] = PacketsReceived(ensemble) - before;
+      std::printf("quiet %ds, %s mode on %s: %.0f requests received by the ensemble\n", opt.quiet_seconds,
+                  modes[m], small.c_str(), load[m]);
     }
-    std::this_thread::sleep_for(std::chrono::seconds(2));  // let the first walk's tail settle
-    const double before = PacketsReceived(ensemble);
-    std::this_thread::sleep_for(std::chrono::seconds(opt.quiet_seconds));
-    load[m] = PacketsReceived(ensemble) - before;
-    std::printf("quiet %ds, %s mode on %s: %.0f requests received by the ensemble\n", opt.quiet_seconds,
-                modes[m], small.c_str(), load[m]);
+    std::printf("watch-mode quiet load = %.2f%% of poll mode's\n\n",
+                100.0 * load[1] / std::max(load[0], 1.0));
+    std::snprintf(
+        line, sizeof line,
+        "| quiet load, %s, %d s: poll every 30 s / watch | %.0f / %.0f requests (watch = %.2f%% of poll) |\n",
+        small.c_str(), opt.quiet_seconds, load[0], load[1], 100.0 * load[1] / std::max(load[0], 1.0));
+    md << line;
   }
-  std::printf("watch-mode quiet load = %.2f%% of poll mode's\n\n", 100.0 * load[1] / std::max(load[0], 1.0));
-  char line[512];
-  std::snprintf(
-      line, sizeof line,
-      "| quiet load, %s, %d s: poll every 30 s / watch | %.0f / %.0f requests (watch = %.2f%% of poll) |\n",
-      small.c_str(), opt.quiet_seconds, load[0], load[1], 100.0 * load[1] / std::max(load[0], 1.0));
-  md << line;
 
   // ---- change-to-metric latency in watch mode ---------------------------------------------------------
-  {
+  if (opt.Has("latency")) {
     const std::string sub = small + "/n0";
     const std::string config =
         "subtrees:\n  - root: " + small +
@@ -301,10 +470,12 @@ int Run(const Options& opt) {
   }
 
   // ---- /metrics and RSS at the largest tree --------------------------------------------------------------
-  {
+  if (opt.Has("metrics")) {
     const std::string big = roots.back();
     const std::string config = "subtrees:\n  - root: " + big +
-                               "\n    refresh_interval: 5m\n    max_znodes: 200000\n"
+                               "\n    refresh_interval: 5m\n    walk_timeout: 30m\n    max_znodes: " +
+                               std::to_string(2 * opt.sizes.back()) +
+                               "\n"
                                "    max_znode_series: " +
                                std::to_string(opt.series) + "\n    znode_patterns: [\"" + big + "/**\"]\n";
     Exporter exporter(ensemble, dir, "metrics", config, {});
@@ -312,7 +483,7 @@ int Run(const Options& opt) {
             [&](const std::string& body) {
               return SampleValue(body, "zookeeper_subtree_znodes{root=\"" + big + "\"}").value_or(0) > 0;
             },
-            milliseconds(300000))) {
+            milliseconds(1800000))) {
       std::fprintf(stderr, "metrics exporter not ready\n");
       return 1;
     }
@@ -379,11 +550,19 @@ int main(int argc, char** argv) {
       opt.series = std::strtoul(value.c_str(), nullptr, 10);
     } else if (flag == "--in-flight") {
       opt.in_flight = std::strtoul(value.c_str(), nullptr, 10);
+    } else if (flag == "--shape-znodes") {
+      opt.shape_znodes = std::strtoul(value.c_str(), nullptr, 10);
+    } else if (flag == "--sections") {
+      opt.sections = value;
+    } else if (flag == "--baselines") {
+      opt.slow_baselines = value != "pipelined";
     } else {
       std::fprintf(
           stderr,
           "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] [--series 10000] "
-          "[--in-flight 512] [--walk-sessions 4]\n");
+          "[--in-flight 512] [--walk-sessions 4] [--sections walks,shapes,load,latency,metrics,fallback] "
+          "[--shape-znodes 20000] "
+          "[--baselines all|pipelined]\n");
       return 2;
     }
   }

@@ -1,8 +1,10 @@
 // Watch mode against a real ensemble: the published snapshot stays identical to an independent fresh walk
 // (a second session, no watches) through bursts of creates/deletes/updates, a killed member, a real session
 // expiry, and a deleted and re-created root; above the watch budget the subtree falls back to poll.
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -282,6 +284,170 @@ TEST(WatchModeTest, FallsBackToPollAboveTheBudgetAndTracksARecreatedRoot) {
   Burst(writer, "/small", 1);
   ASSERT_TRUE(Converges(*checker, small, "/small"));
   EXPECT_EQ(small.View()->watch.mode, collectors::RefreshMode::kWatch);
+}
+
+// Forwards to a session, counting reads; `events` false hides znode watch events from the listeners (kResync
+// still passes), so that a mirror cannot follow growth and only a resync finds it.
+class CountingReader final : public zk::ZnodeReader {
+ public:
+  explicit CountingReader(zk::Session* s) : s_(s) {}
+  void GetChildren2(const std::string& p, zk::ChildrenCallback done) override {
+    ++plain;
+    s_->GetChildren2(p, std::move(done));
+  }
+  void WatchChildren2(const std::string& p, zk::ChildrenCallback done) override {
+    ++watched;
+    s_->WatchChildren2(p, std::move(done));
+  }
+  void WatchExists(const std::string& p, zk::StatCallback done) override {
+    ++watched;
+    s_->WatchExists(p, std::move(done));
+  }
+  void RemoveWatches(const std::string& p, std::function<void(Status)> done) override {
+    ++removals;
+    s_->RemoveWatches(p, std::move(done));
+  }
+  void GetAcl(const std::string& p, zk::AclCallback done) override { s_->GetAcl(p, std::move(done)); }
+  zk::WatchSubscription SubscribeWatches(zk::WatchListener listener) override {
+    return s_->SubscribeWatches([this, listener = std::move(listener)](const zk::WatchEvent& e) {
+      if (events || e.type == zk::WatchEventType::kResync) listener(e);
+    });
+  }
+  [[nodiscard]] uint64_t SessionEpoch() const override { return s_->SessionEpoch(); }
+
+  std::atomic<uint64_t> plain{0};
+  std::atomic<uint64_t> watched{0};
+  std::atomic<uint64_t> removals{0};
+  std::atomic<bool> events{true};
+
+ private:
+  zk::Session* s_;
+};
+
+// "Total watches:N" from the server's `wchs` (data and exists watches: the server's summary leaves child
+// watches out); -1 if unreadable.
+long ServerWatches(const test::ZkEnsemble& ensemble) {
+  Result<std::string> wchs = ensemble.FourLetterWord(0, "wchs");
+  if (!wchs.ok()) return -1;
+  const std::size_t at = wchs->find("Total watches:");
+  return at == std::string::npos ? -1 : std::stol(wchs->substr(at + 14));
+}
+
+// An over-budget subtree: one plain walk decides the mode and is published as poll mode's first result; no
+// watch is ever armed, and the next walk waits a whole interval.
+TEST(WatchModeTest, OverBudgetSubtreeIsWalkedOnceAndArmsNoWatch) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 1});
+  ASSERT_TRUE(ensemble.Start().ok());
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+  CreateTree(writer, "/big");
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer.Create("/big/extra-" + std::to_string(i), "").ok());
+  auto session = StartSession(ensemble.ConnectString());
+  auto checker = StartSession(ensemble.ConnectString());
+  ASSERT_TRUE(
+      test::WaitFor([&] { return session->Connected() && checker->Connected(); }, milliseconds(30000)));
+  CountingReader reader(session.get());
+  collectors::WatchBudget budget(8000);
+  collectors::SubtreeSpec spec = WatchSpec("/big");
+  spec.refresh_interval = milliseconds(60000);  // a second walk would show in the counts
+  collectors::SubtreeRefresher big(
+      spec, &reader, [&] { return session->Connected(); }, &budget);
+  big.Start();
+  ASSERT_TRUE(Converges(*checker, big, "/big"));
+  EXPECT_EQ(big.View()->watch.mode, collectors::RefreshMode::kPoll);
+  EXPECT_EQ(big.View()->refreshes_total, 1u);
+  std::this_thread::sleep_for(milliseconds(500));  // nothing more may happen: no second walk, no watch
+  EXPECT_EQ(reader.plain.load(), 311u);            // 111 + 200 znodes, each read once
+  EXPECT_EQ(reader.watched.load(), 0u);
+  EXPECT_EQ(session->Stats().watches, 0u);
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+// A watched subtree that grows past the budget falls back and removes every watch it armed, on the server
+// too: the session's SetWatches shrinks back to what it reports.
+TEST(WatchModeTest, GrowingPastTheBudgetRemovesTheArmedWatches) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 1});
+  ASSERT_TRUE(ensemble.Start().ok());
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+  CreateTree(writer, "/grow");
+  CreateTree(writer, "/quiet");
+  auto session = StartSession(ensemble.ConnectString());
+  auto checker = StartSession(ensemble.ConnectString());
+  ASSERT_TRUE(
+      test::WaitFor([&] { return session->Connected() && checker->Connected(); }, milliseconds(30000)));
+  collectors::WatchBudget budget(8000);
+  collectors::SubtreeRefresher quiet(
+      WatchSpec("/quiet"), session.get(), [&] { return session->Connected(); }, &budget);
+  quiet.Start();
+  ASSERT_TRUE(Converges(*checker, quiet, "/quiet"));
+  const zk::SessionStats quiet_only = session->Stats();
+  ASSERT_EQ(quiet_only.watches, 2 * 111u);
+  ASSERT_EQ(ServerWatches(ensemble), 111);
+  collectors::SubtreeRefresher grow(
+      WatchSpec("/grow"), session.get(), [&] { return session->Connected(); }, &budget);
+  grow.Start();
+  ASSERT_TRUE(Converges(*checker, grow, "/grow"));
+  ASSERT_EQ(grow.View()->watch.mode, collectors::RefreshMode::kWatch);
+  ASSERT_TRUE(test::WaitFor([&] { return session->Stats().watches == 4 * 111u; }, milliseconds(10000)));
+  ASSERT_GT(session->Stats().watched_path_bytes, quiet_only.watched_path_bytes);
+  ASSERT_EQ(ServerWatches(ensemble), 2 * 111);
+
+  for (int i = 0; i < 150; ++i) ASSERT_TRUE(writer.Create("/grow/extra-" + std::to_string(i), "").ok());
+  ASSERT_TRUE(test::WaitFor([&] { return grow.View()->watch.mode == collectors::RefreshMode::kPoll; },
+                            milliseconds(20000)));
+  ASSERT_TRUE(test::WaitFor(
+      [&] {
+        const zk::SessionStats s = session->Stats();
+        return s.watches == quiet_only.watches && s.watched_path_bytes == quiet_only.watched_path_bytes;
+      },
+      milliseconds(20000)))
+      << "session still holds " << session->Stats().watches << " watches";
+  EXPECT_TRUE(test::WaitFor([&] { return ServerWatches(ensemble) == 111; }, milliseconds(10000)))
+      << "the server holds " << ServerWatches(ensemble);
+  EXPECT_EQ(budget.used(), quiet.View()->watch.watched_bytes);
+  ASSERT_TRUE(Converges(*checker, grow, "/grow"));  // polled from now on
+  Burst(writer, "/quiet", 0);                       // the other subtree's watches were left alone
+  ASSERT_TRUE(Converges(*checker, quiet, "/quiet"));
+  EXPECT_EQ(quiet.View()->watch.mode, collectors::RefreshMode::kWatch);
+}
+
+// A resync that finds the subtree grew past the budget (events hidden, so only the sync can see it) stops
+// its walk at once and removes the watches it and the mirror armed.
+TEST(WatchModeTest, ResyncOverBudgetAbortsAndRemovesItsWatches) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 1});
+  ASSERT_TRUE(ensemble.Start().ok());
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+  CreateTree(writer, "/r");
+  auto session = StartSession(ensemble.ConnectString());
+  auto checker = StartSession(ensemble.ConnectString());
+  ASSERT_TRUE(
+      test::WaitFor([&] { return session->Connected() && checker->Connected(); }, milliseconds(30000)));
+  CountingReader reader(session.get());
+  collectors::WatchBudget budget(8000);
+  collectors::SubtreeSpec spec = WatchSpec("/r");
+  spec.resync_interval = milliseconds(1500);
+  spec.limits.max_in_flight = 4;  // so that the sync stops well before the end of the tree
+  collectors::SubtreeRefresher r(
+      spec, &reader, [&] { return session->Connected(); }, &budget);
+  r.Start();
+  ASSERT_TRUE(Converges(*checker, r, "/r"));
+  ASSERT_EQ(r.View()->watch.mode, collectors::RefreshMode::kWatch);
+  reader.events = false;
+  for (int i = 0; i < 600; ++i) ASSERT_TRUE(writer.Create("/r/n0/extra-" + std::to_string(i), "").ok());
+  ASSERT_TRUE(test::WaitFor([&] { return r.View()->watch.mode == collectors::RefreshMode::kPoll; },
+                            milliseconds(20000)));
+  // The sync stopped: far fewer watched reads than the 711-znode tree would take (2 per znode).
+  EXPECT_LT(reader.watched.load(), 2 * 111u * 2 + 2 * 400u);
+  EXPECT_GT(reader.removals.load(), 111u);
+  ASSERT_TRUE(test::WaitFor([&] { return session->Stats().watches == 0; }, milliseconds(20000)))
+      << "session still holds " << session->Stats().watches << " watches";
+  EXPECT_EQ(session->Stats().watched_path_bytes, 0u);
+  EXPECT_TRUE(test::WaitFor([&] { return ServerWatches(ensemble) == 0; }, milliseconds(10000)))
+      << "the server holds " << ServerWatches(ensemble);
+  EXPECT_EQ(budget.used(), 0u);
+  ASSERT_TRUE(Converges(*checker, r, "/r"));
 }
 
 }  // namespace

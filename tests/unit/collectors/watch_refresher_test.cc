@@ -4,6 +4,7 @@
 #include "collectors/watch_refresher.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -126,6 +127,14 @@ class FakeWatchReader final : public zk::ZnodeReader {
       }
     }
     done(std::move(status), stat);
+  }
+  void RemoveWatches(const std::string& path, std::function<void(Status)> done) override {
+    bool had = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      had = data_watches_.erase(path) + child_watches_.erase(path) > 0;
+    }
+    done(had ? Status::Ok() : Status::Internal("no watcher on " + path));
   }
   zk::WatchSubscription SubscribeWatches(zk::WatchListener listener) override {
     std::lock_guard<std::mutex> lock(listeners_mu_);
@@ -354,6 +363,7 @@ TEST(WatchRefresherTest, GrowingPastTheBudgetFallsBack) {
   ASSERT_TRUE(Converges(zk, r, "/r"));
   EXPECT_EQ(r.View()->watch.mode, RefreshMode::kPoll);
   EXPECT_EQ(budget.used(), 0u);
+  EXPECT_EQ(zk.watches(), 0u);  // the fallback removed every watch it had armed
 }
 
 }  // namespace

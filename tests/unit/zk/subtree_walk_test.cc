@@ -372,6 +372,30 @@ std::string ModeName(const ::testing::TestParamInfo<FakeReader::Mode>& param_inf
   return param_info.param == FakeReader::Mode::kSync ? "Sync" : "Async";
 }
 
+// The visitor stops the walk: nothing more is requested, and what was in flight is still drained and visited
+// (a watched sync must know every znode it armed), so visits = requests.
+TEST_P(WalkModes, VisitorStopsTheWalkAndInFlightRepliesAreDrained) {
+  const Tree tree = MakeTree();
+  FakeReader reader(tree, GetParam());
+  WalkLimits limits;
+  limits.max_in_flight = 6;
+  std::set<std::string> seen;
+  const WalkSummary s = WalkSubtreeUntil(
+      reader, "/", limits,
+      [&](const WalkedZnode& z) {
+        seen.insert(std::string(z.path));
+        return seen.size() < 20;
+      },
+      WalkWatches::kNone);
+  ASSERT_TRUE(s.status.ok());
+  EXPECT_TRUE(s.stopped);
+  EXPECT_FALSE(s.truncated_znodes);
+  EXPECT_GE(seen.size(), 20u);
+  EXPECT_LE(seen.size(), 20u + 6u);
+  EXPECT_EQ(reader.requests(), static_cast<int>(seen.size()));
+  EXPECT_EQ(s.visited, seen.size());
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, WalkModes,
                          ::testing::Values(FakeReader::Mode::kSync, FakeReader::Mode::kAsync), ModeName);
 
