@@ -12,6 +12,8 @@
 #include "base/quote.h"
 #include "base/znode_path.h"
 #include "collectors/family_builder.h"
+#include "collectors/registry.h"
+#include "zk/session.h"
 
 namespace zkx::collectors {
 
@@ -399,3 +401,42 @@ std::vector<prometheus::MetricFamily> BuildProbeFamilies(const ProbeSnapshot& sn
 }
 
 }  // namespace zkx::collectors
+
+namespace zkx::collectors {
+namespace {
+
+// The write canary, formerly the "probe" collector (/probe is now the multi-target endpoint): its old flag
+// names stay accepted, deprecated (exporter/exporter_app.cc warns about them).
+CollectorInfo CanaryCollectorInfo() {
+  CollectorInfo info;
+  info.name = "canary";
+  info.enabled_by_default = false;
+  info.old_names = {"probe"};
+  info.flags.push_back(Flag({"--canary.path", "--probe.path"}, "PATH", std::string(ProbeOptions{}.parent),
+                            "Parent znode of the canary collector's ephemeral znode (created, persistent, if "
+                            "missing); --probe.path is deprecated",
+                            [](const FlagValue& v) {
+                              Status s = ValidateProbeParent(std::get<std::string>(v));
+                              return s.ok() ? std::string() : s.message();
+                            }));
+  info.flags.push_back(Flag({"--canary.interval", "--probe.interval"}, "DURATION", ProbeOptions{}.interval,
+                            "How often the canary collector runs; --probe.interval is deprecated"));
+  info.flags.push_back(Flag({"--canary.timeout", "--probe.timeout"}, "DURATION", ProbeOptions{}.timeout,
+                            "Time limit for each canary operation; --probe.timeout is deprecated"));
+  info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> {
+    ProbeOptions p;
+    p.parent = c.flags->String("--canary.path");
+    p.interval = c.flags->Duration("--canary.interval");
+    p.timeout = c.flags->Duration("--canary.timeout");
+    zk::Session* s = c.session;
+    auto canary = std::make_shared<ProbeCollector>(s, std::move(p), [s] { return s->Connected(); });
+    canary->Start();
+    return BuiltCollector{canary, [canary] { canary->Stop(); }};  // before the session: it writes through it
+  };
+  return info;
+}
+
+}  // namespace
+}  // namespace zkx::collectors
+
+ZKX_REGISTER_COLLECTOR(canary, zkx::collectors::CanaryCollectorInfo())

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "collectors/family_builder.h"
+#include "collectors/registry.h"
 
 namespace zkx::collectors {
 namespace {
@@ -106,3 +107,20 @@ Status ProcessCollector::Collect(std::chrono::steady_clock::time_point /*deadlin
 }
 
 }  // namespace zkx::collectors
+
+namespace zkx::collectors {
+namespace {
+
+CollectorInfo ProcessCollectorInfo() {
+  CollectorInfo info;
+  info.name = "process";
+  info.factory = [](const CollectorContext&) -> Result<BuiltCollector> {
+    return BuiltCollector{std::make_shared<ProcessCollector>(), nullptr};
+  };
+  return info;
+}
+
+}  // namespace
+}  // namespace zkx::collectors
+
+ZKX_REGISTER_COLLECTOR(process, zkx::collectors::ProcessCollectorInfo())

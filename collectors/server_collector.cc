@@ -7,6 +7,7 @@
 
 #include "collectors/family_builder.h"
 #include "collectors/per_server.h"
+#include "collectors/registry.h"
 #include "server/admin_json_parser.h"
 #include "server/ask_server.h"
 #include "server/dirs_parser.h"
@@ -193,3 +194,29 @@ Status ServerCollector::Collect(Clock::time_point deadline, std::vector<promethe
 }
 
 }  // namespace zkx::collectors
+
+namespace zkx::collectors {
+namespace {
+
+// --server.admin-port and --server.timeout are read by the watches collector too.
+CollectorInfo ServerCollectorInfo() {
+  CollectorInfo info;
+  info.name = "server";
+  info.per_target = true;
+  info.flags.push_back(Flag({"--server.admin-port"}, "PORT", ServerProbeOptions{}.admin_port,
+                            "AdminServer port of each ZooKeeper server, for /commands/monitor (0: use "
+                            "four-letter words only)"));
+  info.flags.push_back(Flag({"--server.timeout"}, "DURATION", ServerProbeOptions{}.timeout,
+                            "Time limit for probing each ZooKeeper server (server and watches collectors)"));
+  info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> {
+    ServerProbeOptions options{c.flags->Port("--server.admin-port"), c.flags->Duration("--server.timeout"),
+                               c.probe_threads};
+    return BuiltCollector{std::make_shared<ServerCollector>(c.hosts.servers, options), nullptr};
+  };
+  return info;
+}
+
+}  // namespace
+}  // namespace zkx::collectors
+
+ZKX_REGISTER_COLLECTOR(server, zkx::collectors::ServerCollectorInfo())

@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "collectors/family_builder.h"
+#include "collectors/registry.h"
 #include "collectors/security_failures_family.h"
+#include "zk/session.h"
 
 namespace zkx::collectors {
 
@@ -92,3 +94,24 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
 }
 
 }  // namespace zkx::collectors
+
+namespace zkx::collectors {
+namespace {
+
+CollectorInfo SessionCollectorInfo() {
+  CollectorInfo info;
+  info.name = "session";
+  info.per_target = true;
+  info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> {
+    zk::Session* s = c.session;
+    return BuiltCollector{std::make_shared<SessionCollector>(SessionCollector::Source{
+                              [s] { return s->Stats(); }, [s] { return s->InFlight(); }}),
+                          nullptr};
+  };
+  return info;
+}
+
+}  // namespace
+}  // namespace zkx::collectors
+
+ZKX_REGISTER_COLLECTOR(session, zkx::collectors::SessionCollectorInfo())

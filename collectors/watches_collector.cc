@@ -6,6 +6,7 @@
 #include "base/znode_path.h"
 #include "collectors/family_builder.h"
 #include "collectors/per_server.h"
+#include "collectors/registry.h"
 #include "server/admin_json_parser.h"
 #include "server/ask_server.h"
 #include "server/server_probe.h"
@@ -132,3 +133,35 @@ Status WatchesCollector::Collect(Clock::time_point deadline, std::vector<prometh
 }
 
 }  // namespace zkx::collectors
+
+namespace zkx::collectors {
+namespace {
+
+CollectorInfo WatchesCollectorInfo() {
+  CollectorInfo info;
+  info.name = "watches";
+  info.per_target = true;
+  info.flags.push_back(Flag({"--watches.per-path"}, "", false,
+                            "Report per-path watch counts (wchp / watches_by_path) inside the configured "
+                            "subtrees; can be expensive on big servers"));
+  info.flags.push_back(Flag({"--watches.max-paths"}, "N", WatchesOptions{}.max_paths,
+                            "Cap on per-path watch series per server"));
+  info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> {
+    WatchesOptions w;
+    w.admin_port = c.flags->Port("--server.admin-port");  // the server collector's flags
+    w.timeout = c.flags->Duration("--server.timeout");
+    w.per_path = c.flags->Bool("--watches.per-path");
+    w.max_paths = c.flags->Size("--watches.max-paths");
+    w.shared_probes = c.probe_threads;
+    std::vector<std::string> roots;
+    for (const SubtreeSpec& spec : c.subtrees) roots.push_back(spec.root);
+    w.roots = ServerSideRoots(roots, c.hosts.chroot);
+    return BuiltCollector{std::make_shared<WatchesCollector>(c.hosts.servers, std::move(w)), nullptr};
+  };
+  return info;
+}
+
+}  // namespace
+}  // namespace zkx::collectors
+
+ZKX_REGISTER_COLLECTOR(watches, zkx::collectors::WatchesCollectorInfo())

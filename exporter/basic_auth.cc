@@ -152,12 +152,12 @@ Result<std::unique_ptr<BasicAuthenticator>> BasicAuthenticator::Create(
 BasicAuthenticator::~BasicAuthenticator() = default;
 
 bool BasicAuthenticator::CacheContains(const std::string& key) const {
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   return verified_.count(key) > 0;
 }
 
 void BasicAuthenticator::CacheInsert(std::string key) const {
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   if (verified_.size() >= kMaxCachedVerifications) verified_.clear();
   verified_.insert(std::move(key));
 }

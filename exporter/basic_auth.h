@@ -20,7 +20,9 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::exporter {
 
@@ -66,8 +68,8 @@ class BasicAuthenticator {
 
   std::map<std::string, std::string, std::less<>> users_;  // immutable after Create
   std::string dummy_hash_;                                 // immutable after Create
-  mutable std::mutex mu_;
-  mutable std::unordered_set<std::string> verified_;  // GUARDED_BY(mu_): SHA-256 digests of verified triples
+  mutable Mutex mu_;
+  mutable std::unordered_set<std::string> verified_ GUARDED_BY(mu_);  // SHA-256 digests of verified triples
 };
 
 }  // namespace zkx::exporter

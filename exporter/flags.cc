@@ -6,6 +6,7 @@
 #include <limits>
 #include <string_view>
 #include <system_error>
+#include <variant>
 
 // GCC 12 at -O2 reports a false "potential null pointer dereference" inside CLI11's header-only string
 // helpers (CLI::detail::split); the inlined code is not ours, so the warning is silenced for this file.
@@ -16,7 +17,6 @@
 #include <arpa/inet.h>
 
 #include "base/quote.h"
-#include "collectors/probe_collector.h"
 #include "collectors/watch_budget.h"
 #include "exporter/config.h"
 #include "exporter/duration.h"
@@ -120,24 +120,49 @@ Status ValidateTelemetryPath(const std::string& value) {
   return Status::Ok();
 }
 
-// Values that the caller converts after parsing.
+// A duration as the command line writes it: whole seconds as "30s", else milliseconds.
+std::string DurationText(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+}
+
+// Values that the caller converts after parsing; their defaults are the typed ones of Flags, as text.
 struct RawFlags {
-  std::string session_timeout = "30s";
-  std::string max_in_flight = "1024";
-  std::string walk_sessions = "1";
+  explicit RawFlags(const Flags& d)
+      : session_timeout(DurationText(d.session_timeout)),
+        max_in_flight(std::to_string(d.max_in_flight)),
+        walk_sessions(std::to_string(d.walk_sessions)),
+        max_watch_bytes(std::to_string(d.max_watch_bytes)),
+        scrape_timeout(DurationText(d.scrape_timeout)),
+        max_concurrent_scrapes(std::to_string(d.max_concurrent_scrapes)),
+        web_max_connections(std::to_string(d.web_max_connections)),
+        web_read_header_timeout(DurationText(d.web_read_header_timeout)),
+        web_idle_timeout(DurationText(d.web_idle_timeout)) {}
+  std::string session_timeout;
+  std::string max_in_flight;
+  std::string walk_sessions;
   std::string tree_refresh_interval;
-  std::string max_watch_bytes = "524288";
-  std::string scrape_timeout = "10s";
-  std::string max_concurrent_scrapes = "2";
-  std::string server_admin_port = "8080";
-  std::string server_timeout = "2s";
-  std::string watches_max_paths = "1000";
-  std::string probe_interval = "15s";
-  std::string probe_timeout = "5s";
-  std::string web_max_connections = "1024";
-  std::string web_read_header_timeout = "10s";
-  std::string web_idle_timeout = "60s";
+  std::string max_watch_bytes;
+  std::string scrape_timeout;
+  std::string max_concurrent_scrapes;
+  std::string web_max_connections;
+  std::string web_read_header_timeout;
+  std::string web_idle_timeout;
 };
+
+// A collector's flag (collectors/registry.h) as given on the command line: text, or a switch.
+struct RawCollectorFlag {
+  const collectors::FlagSpec* spec = nullptr;
+  std::string text;
+  bool on = false;
+};
+
+std::string FlagValueText(const collectors::FlagValue& v) {
+  if (const auto* d = std::get_if<std::chrono::milliseconds>(&v)) return DurationText(*d);
+  if (const auto* n = std::get_if<std::size_t>(&v)) return std::to_string(*n);
+  if (const auto* p = std::get_if<std::uint16_t>(&v)) return std::to_string(*p);
+  if (const auto* t = std::get_if<std::string>(&v)) return *t;
+  return "";
+}
 
 // 0 (disabled) or 1-65535.
 Status ParsePortFlag(std::string_view flag, const std::string& value, uint16_t* out) {
@@ -150,6 +175,36 @@ Status ParsePortFlag(std::string_view flag, const std::string& value, uint16_t* 
   return Status::Ok();
 }
 
+// Converts by the flag's kind (its default's type), then applies its own check.
+Status ParseCollectorFlag(const RawCollectorFlag& raw, collectors::FlagValues* out) {
+  const collectors::FlagSpec& spec = *raw.spec;
+  const std::string& name = spec.names.front();
+  collectors::FlagValue value;
+  if (std::holds_alternative<bool>(spec.default_value)) {
+    value = raw.on;
+  } else if (std::holds_alternative<std::chrono::milliseconds>(spec.default_value)) {
+    std::chrono::milliseconds d{0};
+    if (Status s = ParseDurationFlag(name, raw.text, &d); !s.ok()) return s;
+    value = d;
+  } else if (std::holds_alternative<std::size_t>(spec.default_value)) {
+    std::size_t n = 0;
+    if (Status s = ParsePositiveSize(name, raw.text, &n); !s.ok()) return s;
+    value = n;
+  } else if (std::holds_alternative<std::uint16_t>(spec.default_value)) {
+    std::uint16_t port = 0;
+    if (Status s = ParsePortFlag(name, raw.text, &port); !s.ok()) return s;
+    value = port;
+  } else {
+    value = raw.text;
+  }
+  if (spec.check) {
+    if (std::string problem = spec.check(value); !problem.empty())
+      return InvalidFlag(name, raw.text, problem);
+  }
+  out->Set(name, std::move(value));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
@@ -157,7 +212,8 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
                                 const std::string& version_text) {
   FlagsOutcome outcome;
   Flags& f = outcome.flags;
-  RawFlags raw;
+  RawFlags raw(f);
+  std::vector<RawCollectorFlag> collector_raw;  // bound by the options below: declared before the app
   // Per-collector values, bound to the --collector.X flags; only names given on the command line end up in
   // collector_overrides. Declared before the app that refers to them.
   std::map<std::string, bool> collector_values;
@@ -252,36 +308,23 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
         ->capture_default_str()
         ->type_name("FORMAT");
 
-    app.add_option(
-           "--server.admin-port", raw.server_admin_port,
-           "AdminServer port of each ZooKeeper server, for /commands/monitor (0: use four-letter words only)")
-        ->capture_default_str()
-        ->type_name("PORT");
-    app.add_option("--server.timeout", raw.server_timeout,
-                   "Time limit for probing each ZooKeeper server (server and watches collectors)")
-        ->capture_default_str()
-        ->type_name("DURATION");
-    app.add_flag(
-        "--watches.per-path", f.watches_per_path,
-        "Report per-path watch counts (wchp / watches_by_path) inside the configured subtrees; can be "
-        "expensive on big servers");
-    app.add_option("--watches.max-paths", raw.watches_max_paths, "Cap on per-path watch series per server")
-        ->capture_default_str()
-        ->type_name("N");
-    app.add_option(
-           "--canary.path,--probe.path", f.probe_path,
-           "Parent znode of the canary collector's ephemeral znode (created, persistent, if missing); "
-           "--probe.path is deprecated")
-        ->capture_default_str()
-        ->type_name("PATH");
-    app.add_option("--canary.interval,--probe.interval", raw.probe_interval,
-                   "How often the canary collector runs; --probe.interval is deprecated")
-        ->capture_default_str()
-        ->type_name("DURATION");
-    app.add_option("--canary.timeout,--probe.timeout", raw.probe_timeout,
-                   "Time limit for each canary operation; --probe.timeout is deprecated")
-        ->capture_default_str()
-        ->type_name("DURATION");
+    // The collectors' own flags (collectors/registry.h), after the exporter's.
+    const std::vector<const collectors::FlagSpec*> specs = collectors::CollectorRegistry::Global().Flags();
+    collector_raw.resize(specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      const collectors::FlagSpec& spec = *specs[i];
+      RawCollectorFlag& raw_flag = collector_raw[i];
+      raw_flag.spec = &spec;
+      std::string names;
+      for (const std::string& n : spec.names) names += (names.empty() ? "" : ",") + n;
+      if (const bool* on = std::get_if<bool>(&spec.default_value)) {
+        raw_flag.on = *on;
+        app.add_flag(names, raw_flag.on, spec.help);
+        continue;
+      }
+      raw_flag.text = FlagValueText(spec.default_value);
+      app.add_option(names, raw_flag.text, spec.help)->capture_default_str()->type_name(spec.type_name);
+    }
 
     std::vector<std::pair<std::string, CLI::Option*>> collector_options;
     for (const auto& [name, enabled] : collector_defaults) {
@@ -414,22 +457,8 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       !s.ok()) {
     return s;
   }
-  if (Status s = ParsePortFlag("--server.admin-port", raw.server_admin_port, &f.server_admin_port); !s.ok()) {
-    return s;
-  }
-  if (Status s = ParseDurationFlag("--server.timeout", raw.server_timeout, &f.server_timeout); !s.ok())
-    return s;
-  if (Status s = ParsePositiveSize("--watches.max-paths", raw.watches_max_paths, &f.watches_max_paths);
-      !s.ok()) {
-    return s;
-  }
-  if (Status s = ParseDurationFlag("--canary.interval", raw.probe_interval, &f.probe_interval); !s.ok()) {
-    return s;
-  }
-  if (Status s = ParseDurationFlag("--canary.timeout", raw.probe_timeout, &f.probe_timeout); !s.ok())
-    return s;
-  if (Status s = collectors::ValidateProbeParent(f.probe_path); !s.ok()) {
-    return Status::InvalidArgument("--canary.path: " + s.message());
+  for (const RawCollectorFlag& raw_flag : collector_raw) {
+    if (Status s = ParseCollectorFlag(raw_flag, &f.collector_flags); !s.ok()) return s;
   }
   if (f.zookeeper_hosts.empty()) {
     return InvalidFlag("--zookeeper.hosts", f.zookeeper_hosts, "must not be empty");

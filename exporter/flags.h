@@ -11,15 +11,19 @@
 #include <vector>
 
 #include "base/status.h"
+#include "collectors/registry.h"
+#include "collectors/watch_budget.h"
 #include "exporter/security_flags.h"
+#include "zk/session.h"
 
 namespace zkx::exporter {
 
 struct Flags {
-  std::string zookeeper_hosts = "127.0.0.1:2181";    // --zookeeper.hosts
-  std::chrono::milliseconds session_timeout{30000};  // --zookeeper.session-timeout
-  std::string auth_file;                             // --zookeeper.auth-file ("" = none)
-  std::size_t max_in_flight = 1024;                  // --zookeeper.max-in-flight
+  std::string zookeeper_hosts = "127.0.0.1:2181";  // --zookeeper.hosts
+  std::chrono::milliseconds session_timeout =
+      zk::SessionOptions{}.session_timeout;                        // --zookeeper.session-timeout
+  std::string auth_file;                                           // --zookeeper.auth-file ("" = none)
+  std::size_t max_in_flight = zk::SessionOptions{}.max_in_flight;  // --zookeeper.max-in-flight
   std::size_t walk_sessions = 1;        // --zookeeper.walk-sessions (sessions sharing the walks' plain reads)
   std::string config_file;              // --config.file ("" = none)
   bool config_check = false;            // --config.check
@@ -28,9 +32,10 @@ struct Flags {
       tree_refresh_interval;  // --tree.refresh-interval (set only if given)
   std::string
       tree_refresh_mode;  // --tree.refresh-mode: "poll" or "watch" ("" = not given: the file's, else poll)
-  std::size_t max_watch_bytes = 512 * 1024;  // --zookeeper.max-watch-bytes (watched path bytes, session-wide)
-  std::string listen_address = ":9141";      // --web.listen-address ([host]:port)
-  std::string telemetry_path = "/metrics";   // --web.telemetry-path
+  std::size_t max_watch_bytes = collectors::WatchBudget::kDefaultLimit;  // --zookeeper.max-watch-bytes
+                                                                         // (watched path bytes, session-wide)
+  std::string listen_address = ":9141";                                  // --web.listen-address ([host]:port)
+  std::string telemetry_path = "/metrics";                               // --web.telemetry-path
   std::chrono::milliseconds scrape_timeout{10000};  // --web.scrape-timeout (collector deadline)
   std::size_t max_concurrent_scrapes =
       2;                        // --web.max-concurrent-scrapes (more wait their turn; bounds memory)
@@ -42,16 +47,11 @@ struct Flags {
   std::chrono::milliseconds web_idle_timeout{60000};         // --web.idle-timeout
   std::string log_level = "info";                            // --log.level: debug|info|warn|error
   std::string log_format = "logfmt";                         // --log.format: logfmt|json
-  uint16_t server_admin_port = 8080;                         // --server.admin-port (0: AdminServer not used)
-  std::chrono::milliseconds server_timeout{2000};            // --server.timeout (per server, per scrape)
-  bool watches_per_path = false;                             // --watches.per-path
-  std::size_t watches_max_paths = 1000;                      // --watches.max-paths (per server)
-  std::string probe_path = "/zookeeper_exporter_probe";      // --probe.path (parent of the probe's znode)
-  std::chrono::milliseconds probe_interval{15000};           // --probe.interval
-  std::chrono::milliseconds probe_timeout{5000};             // --probe.timeout (per operation)
   SecurityFlags security;  // --zookeeper.tls.* and --zookeeper.sasl.* (exporter/security_flags.h)
   // --collector.<name> / --no-collector.<name>: only names given on the command line appear here.
   std::map<std::string, bool> collector_overrides;
+  // The flags the collectors declare (collectors/registry.h: --server.*, --watches.*, --canary.*), parsed.
+  collectors::FlagValues collector_flags = collectors::FlagValues::Defaults();
 };
 
 struct FlagsOutcome {
@@ -61,10 +61,14 @@ struct FlagsOutcome {
   std::string output;  // text to print for kExit (help or version)
 };
 
-// Parses argv. `collector_names` are the known collectors (each gets --collector.X and --no-collector.X,
-// with `collector_defaults[X]` shown in help). Errors are InvalidArgument with CLI11's message naming the
-// flag; durations are validated with ParseDuration, the log level and format against their allowed values,
-// the telemetry path must start with '/'.
+// Each default is written once: in the field initialisers above (the help shows them), or in a collector's
+// registration.
+// Parses argv. `collector_defaults` are the known collectors (each gets --collector.X and --no-collector.X,
+// with `collector_defaults[X]` shown in help; the app passes CollectorRegistry::Defaults()). The flags of
+// every registered collector are parsed into Flags::collector_flags, checked by their kind and their own
+// check. Errors are InvalidArgument with CLI11's message naming the flag; durations are validated with
+// ParseDuration, the log level and format against their allowed values, the telemetry path must start with
+// '/'.
 Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
                                 const std::map<std::string, bool>& collector_defaults,
                                 const std::string& version_text);

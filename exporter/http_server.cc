@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "exporter/login_guard.h"
 #include "exporter/tls_reloader.h"
 #include "exporter/tls_server.h"
@@ -132,11 +134,11 @@ class HttpServer::Dispatcher final : public CivetHandler {
 
   void SetSecurity(HttpSecurity security) {
     auto next = std::make_shared<const HttpSecurity>(std::move(security));
-    const std::lock_guard<std::mutex> lock(mu_);
+    const MutexLock lock(mu_);
     security_ = std::move(next);
   }
   std::shared_ptr<const HttpSecurity> Security() const {
-    const std::lock_guard<std::mutex> lock(mu_);
+    const MutexLock lock(mu_);
     return security_;
   }
 
@@ -265,9 +267,9 @@ class HttpServer::Dispatcher final : public CivetHandler {
   }
 
   const std::map<std::string, HttpHandler> routes_;  // immutable
-  mutable std::mutex mu_;
-  std::shared_ptr<const HttpSecurity> security_;  // GUARDED_BY(mu_): swapped whole by SetSecurity
-  LoginGuard guard_;                              // survives SetSecurity: the failures are the client's
+  mutable Mutex mu_;
+  std::shared_ptr<const HttpSecurity> security_ GUARDED_BY(mu_);  // swapped whole by SetSecurity
+  LoginGuard guard_;  // survives SetSecurity: the failures are the client's
   static constexpr std::chrono::milliseconds kMaxTarpit{1000};
   static constexpr int kMaxTarpitted = 128;
   std::atomic<int> tarpitted_{0};

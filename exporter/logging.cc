@@ -12,6 +12,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "exporter/log_repeat_limiter.h"
 
 namespace zkx::exporter {
@@ -214,8 +216,8 @@ class LineFormatter final : public spdlog::formatter {
 };
 
 // The repeat limiter of the default logger (null before SetupLogging), for FlushLogSummaries().
-std::mutex g_limiter_mu;
-std::shared_ptr<RepeatLimitSink> g_limiter;  // guarded by g_limiter_mu
+Mutex g_limiter_mu;
+std::shared_ptr<RepeatLimitSink> g_limiter GUARDED_BY(g_limiter_mu);
 
 }  // namespace
 
@@ -230,7 +232,7 @@ RepeatLimitOptions DefaultRepeatLimitOptions() {
 void FlushLogSummaries() {
   std::shared_ptr<RepeatLimitSink> limiter;
   {
-    std::lock_guard<std::mutex> lock(g_limiter_mu);
+    const MutexLock lock(g_limiter_mu);
     limiter = g_limiter;
   }
   if (limiter) limiter->FlushSummaries();
@@ -268,7 +270,7 @@ Status SetupLogging(std::string_view level, std::string_view format) {
     sink->set_formatter(MakeLogFormatter(log_format));
     auto limiter = std::make_shared<RepeatLimitSink>(std::move(sink), DefaultRepeatLimitOptions());
     {
-      std::lock_guard<std::mutex> lock(g_limiter_mu);
+      const MutexLock lock(g_limiter_mu);
       g_limiter = limiter;
     }
     auto logger = std::make_shared<spdlog::logger>("", std::move(limiter));

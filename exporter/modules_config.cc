@@ -12,6 +12,7 @@
 
 #include "base/quote.h"
 #include "base/read_file.h"
+#include "collectors/registry.h"
 #include "exporter/config_node.h"
 #include "exporter/duration.h"
 #include "zk/digest_credentials.h"
@@ -20,7 +21,20 @@ namespace zkx::exporter {
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = std::size_t{16} * 1024 * 1024;
-const std::set<std::string> kModuleCollectors = {"tree", "session", "server", "watches"};
+
+// The collectors a module may run: those the registry marks per-target (collectors/registry.h).
+bool IsModuleCollector(const std::string& name) {
+  const collectors::CollectorInfo* info = collectors::CollectorRegistry::Global().Find(name);
+  return info != nullptr && info->per_target;
+}
+
+std::string ModuleCollectorNames() {
+  std::string names;
+  for (const collectors::CollectorInfo* info : collectors::CollectorRegistry::Global().Collectors()) {
+    if (info->per_target) names += (names.empty() ? "" : ", ") + info->name;
+  }
+  return names;
+}
 
 class Parser {
  public:
@@ -113,9 +127,9 @@ class Parser {
           if (!list.ok()) return list.status();
           m.collectors.clear();
           for (const auto& [c, mark] : *list) {
-            if (kModuleCollectors.count(c) == 0) {
-              return Error(mark, "collectors: unknown collector " + QuoteForMessage(c) +
-                                     " (want tree, session, server, watches)");
+            if (!IsModuleCollector(c)) {
+              return Error(mark, "collectors: unknown collector " + QuoteForMessage(c) + " (want " +
+                                     ModuleCollectorNames() + ")");
             }
             m.collectors.insert(c);
           }

@@ -36,8 +36,11 @@
 #include <vector>
 
 #include "base/status.h"
+#include "collectors/server_collector.h"
 #include "collectors/subtree_spec.h"
+#include "collectors/watch_budget.h"
 #include "server/connect_string.h"
+#include "zk/session.h"
 
 namespace zkx::exporter {
 
@@ -46,11 +49,11 @@ struct ModuleConfig {
   std::vector<collectors::SubtreeSpec> subtrees;  // resolved, never empty
   std::set<std::string> collectors{"tree", "session", "server"};
   std::string auth_file;  // "" = no credentials
-  std::chrono::milliseconds session_timeout{30000};
+  std::chrono::milliseconds session_timeout = zk::SessionOptions{}.session_timeout;
   std::size_t max_in_flight = 256;
-  std::size_t max_watch_bytes = 512 * 1024;
-  uint16_t server_admin_port = 8080;
-  std::chrono::milliseconds server_timeout{2000};
+  std::size_t max_watch_bytes = collectors::WatchBudget::kDefaultLimit;
+  uint16_t server_admin_port = collectors::ServerProbeOptions{}.admin_port;  // the --server.* defaults
+  std::chrono::milliseconds server_timeout = collectors::ServerProbeOptions{}.timeout;
 };
 
 struct Cidr {

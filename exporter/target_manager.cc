@@ -6,9 +6,8 @@
 
 #include "base/quote.h"
 #include "collectors/family_builder.h"
-#include "collectors/server_collector.h"
-#include "collectors/session_collector.h"
-#include "collectors/watches_collector.h"
+#include "collectors/registry.h"
+#include "collectors/tree_collector.h"
 #include "zk/digest_credentials.h"
 
 namespace zkx::exporter {
@@ -55,34 +54,32 @@ ProbeTarget::ProbeTarget(std::string key, const server::ConnectString& target, c
   std::shared_ptr<WorkerPool> probes = threads != nullptr ? threads->probes : nullptr;
   zk::Session* s = session_->get();
   reader_ = std::make_unique<zk::ChrootReader>(s, target.chroot);
-  const bool enabled_tree = module.collectors.count("tree") > 0;
-  if (enabled_tree) {
-    tree_ = std::make_shared<collectors::TreeCollector>(
-        reader_.get(), [s] { return s->Connected(); }, module.max_watch_bytes, 0,
-        threads != nullptr ? threads->walks : nullptr);
-    tree_->Configure(module.subtrees);
-    collectors_.Add("tree", tree_);
+  // The module's collectors from the registry (collectors/registry.h): the flags' defaults, with the module's
+  // own settings for the server probes and the watch budget.
+  collectors::FlagValues flags = collectors::FlagValues::Defaults();
+  flags.Set("--server.admin-port", module.server_admin_port);
+  flags.Set("--server.timeout", module.server_timeout);
+  collectors::CollectorContext context;
+  context.session = s;
+  context.reader = reader_.get();
+  context.max_watch_bytes = module.max_watch_bytes;
+  context.hosts = target;
+  context.subtrees = module.subtrees;
+  context.flags = &flags;
+  if (threads != nullptr) {
+    context.walk_threads = threads->walks;
+    context.probe_threads = probes;
   }
-  if (module.collectors.count("session") > 0) {
-    collectors_.Add("session",
-                    std::make_shared<collectors::SessionCollector>(collectors::SessionCollector::Source{
-                        [s] { return s->Stats(); }, [s] { return s->InFlight(); }}));
-  }
-  if (module.collectors.count("server") > 0) {
-    collectors_.Add("server",
-                    std::make_shared<collectors::ServerCollector>(
-                        target.servers, collectors::ServerProbeOptions{module.server_admin_port,
-                                                                       module.server_timeout, probes}));
-  }
-  if (module.collectors.count("watches") > 0) {
-    collectors::WatchesOptions w;
-    w.admin_port = module.server_admin_port;
-    w.timeout = module.server_timeout;
-    w.shared_probes = probes;
-    std::vector<std::string> roots;
-    for (const auto& spec : module.subtrees) roots.push_back(spec.root);
-    w.roots = collectors::ServerSideRoots(roots, target.chroot);
-    collectors_.Add("watches", std::make_shared<collectors::WatchesCollector>(target.servers, std::move(w)));
+  for (const std::string& name : module.collectors) {
+    const collectors::CollectorInfo* info = collectors::CollectorRegistry::Global().Find(name);
+    if (info == nullptr || !info->per_target) continue;  // modules_config.cc accepts only per-target ones
+    Result<collectors::BuiltCollector> built = info->factory(context);
+    if (!built.ok()) {
+      spdlog::warn("target {}: collector {}: {}", key_, name, built.status().message());
+      continue;
+    }
+    if (name == "tree") tree_ = std::dynamic_pointer_cast<collectors::TreeCollector>(built->collector);
+    collectors_.Add(name, std::move(built->collector));
   }
   last_used_ns_ = NowNs();
 }

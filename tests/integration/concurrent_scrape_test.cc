@@ -1,10 +1,10 @@
 // 16 concurrent scrapers while subtrees refresh, the tree is mutated and the session reconnects: the exporter
-// is assembled in-process the way exporter/exporter_app.cc does it (zk::Session, TreeCollector with a poll
-// and a watch subtree, session/server/process collectors in a CollectorSet, HttpServer with a /metrics route
-// serialising with prometheus' TextSerializer), so that the TSan build runs it (integration label).
-// Asserts: every scrape answered 200 with a well-formed exposition holding both subtrees' metrics; the
-// session really reconnected (connects_total grew by one per killed member); afterwards the tree metrics
-// equal a fresh count. Prints scrapes done and latency p50/p99.
+// runs in-process as the binary runs it (exporter/app.h: session and reader pool, the registry's collectors
+// with a poll and a watch subtree, the scrape gate, the HTTP server), so that the TSan build runs it
+// (integration label). Four scrape slots for 16 scrapers: the gate queues them. Asserts: every scrape
+// answered 200 with a well-formed exposition holding both subtrees' metrics; the session really reconnected
+// (connects_total grew by one per killed member); afterwards the tree metrics equal a fresh count. Prints
+// scrapes done and latency p50/p99.
 #include <algorithm>
 #include <atomic>
 #include <cinttypes>
@@ -19,17 +19,11 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
-#include "collectors/collector_set.h"
-#include "collectors/process_collector.h"
-#include "collectors/server_collector.h"
-#include "collectors/session_collector.h"
-#include "collectors/tree_collector.h"
-#include "exporter/http_server.h"
-#include "server/connect_string.h"
+#include "exporter/app.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
+#include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -98,15 +92,7 @@ std::string Malformed(const std::string& body) {
   return "";
 }
 
-int ServerHoldingSession(const test::ZkEnsemble& ensemble, int64_t session_id) {
-  char hex[32];
-  std::snprintf(hex, sizeof hex, "sid=0x%" PRIx64, static_cast<uint64_t>(session_id));
-  for (int i = 0; i < ensemble.size(); ++i) {
-    Result<std::string> cons = ensemble.FourLetterWord(i, "cons");
-    if (cons.ok() && cons->find(hex) != std::string::npos) return i;
-  }
-  return -1;
-}
+using test::ServerHoldingSession;
 
 struct ScrapeStats {
   std::vector<double> latencies_ms;
@@ -123,16 +109,21 @@ TEST(ConcurrentScrapeTest, SixteenScrapersDuringRefreshesMutationsAndReconnects)
   CreateTree(writer, kPollRoot);
   CreateTree(writer, kWatchRoot);
 
-  // The exporter's pieces, as exporter_app.cc wires them.
+  // The exporter, as the binary builds it.
+  exporter::Flags flags;
+  flags.zookeeper_hosts = ensemble.ConnectString();
+  flags.listen_address = "127.0.0.1:0";
+  flags.scrape_timeout = milliseconds(30000);
+  flags.max_concurrent_scrapes = 4;
+  flags.collector_overrides["watches"] = false;
+  flags.collector_flags.Set("--server.admin-port", uint16_t{0});
+  flags.collector_flags.Set("--server.timeout", milliseconds(1000));
   zk::SessionOptions options;
   options.hosts = ensemble.ConnectString();
   options.session_timeout = milliseconds(20000);
-  Result<std::unique_ptr<zk::Session>> created = zk::Session::Create(options);
-  ASSERT_TRUE(created.ok());
-  std::unique_ptr<zk::Session> session = std::move(created).value();
-  session->Start();
-  zk::Session* s = session.get();
-  auto tree = std::make_shared<collectors::TreeCollector>(s, [s] { return s->Connected(); });
+  Result<std::unique_ptr<exporter::App>> created = exporter::App::Create(flags, options);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<exporter::App> app = std::move(created).value();
   collectors::SubtreeSpec poll;
   poll.root = kPollRoot;
   poll.refresh_interval = milliseconds(200);
@@ -142,31 +133,14 @@ TEST(ConcurrentScrapeTest, SixteenScrapersDuringRefreshesMutationsAndReconnects)
   watch.refresh_interval = milliseconds(200);
   watch.refresh_mode = collectors::RefreshMode::kWatch;
   watch.znode_patterns = {"/cs-watch/**"};
-  tree->Configure({poll, watch});
-  Result<server::ConnectString> hosts = server::ParseConnectString(ensemble.ConnectString());
-  ASSERT_TRUE(hosts.ok());
-  collectors::CollectorSet set;
-  set.Add("tree", tree);
-  set.Add("session", std::make_shared<collectors::SessionCollector>(collectors::SessionCollector::Source{
-                         [s] { return s->Stats(); }, [s] { return s->InFlight(); }}));
-  set.Add("server", std::make_shared<collectors::ServerCollector>(
-                        hosts->servers, collectors::ServerProbeOptions{0, milliseconds(1000)}));
-  set.Add("process", std::make_shared<collectors::ProcessCollector>());
-  std::map<std::string, exporter::HttpHandler> routes;
-  routes["/metrics"] = [&set](const exporter::HttpRequest&) {
-    const auto families = set.Gather(Clock::now() + std::chrono::seconds(10));
-    exporter::HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = prometheus::TextSerializer().Serialize(families);
-    return r;
-  };
-  Result<std::unique_ptr<exporter::HttpServer>> started =
-      exporter::HttpServer::Start("127.0.0.1:0", std::move(routes));
-  ASSERT_TRUE(started.ok()) << started.status().message();
-  std::unique_ptr<exporter::HttpServer> http = std::move(started).value();
-  ASSERT_EQ(http->Ports().size(), 1u);
-  const auto port = static_cast<uint16_t>(http->Ports()[0]);
-  ASSERT_TRUE(test::WaitFor([&] { return s->Connected() && tree->AllWalkedOnce(); }, milliseconds(60000)));
+  Status started = app->Start({poll, watch}, exporter::HttpSecurity{});
+  ASSERT_TRUE(started.ok()) << started.message();
+  EXPECT_EQ(app->CollectorNames(),
+            (std::vector<std::string>{"process", "server", "session", "tree", "build_info"}));
+  ASSERT_EQ(app->Ports().size(), 1u);
+  const auto port = static_cast<uint16_t>(app->Ports()[0]);
+  zk::Session* s = &app->session();
+  ASSERT_TRUE(test::WaitFor([&] { return app->Ready(); }, milliseconds(60000)));
 
   // 16 scrapers, back to back, until told to stop.
   std::atomic<bool> stop_scraping{false};
@@ -263,9 +237,7 @@ TEST(ConcurrentScrapeTest, SixteenScrapersDuringRefreshesMutationsAndReconnects)
       << last.substr(0, 3000);
   stop_scraping = true;
   for (auto& t : scrapers) t.join();
-  http->Stop();
-  tree->Stop();
-  session->Stop();
+  app->Shutdown();
 
   std::vector<double> all;
   uint64_t ok = 0;

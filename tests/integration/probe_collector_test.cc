@@ -12,6 +12,7 @@
 #include <prometheus/text_serializer.h>
 #include <sys/wait.h>
 
+#include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -26,17 +27,12 @@ using std::chrono::milliseconds;
 
 constexpr char kParent[] = "/it/probe";
 
+// A short session timeout and quick retries: the tests kill and hang servers.
 std::unique_ptr<zk::Session> StartSession(const std::string& hosts) {
-  zk::SessionOptions o;
-  o.hosts = hosts;
-  o.session_timeout = milliseconds(4000);
+  zk::SessionOptions o = test::TestSessionOptions(hosts, milliseconds(4000));
   o.init_retry_backoff = milliseconds(200);
   o.drain_timeout = milliseconds(1000);
-  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
-  EXPECT_TRUE(s.ok());
-  (*s)->Start();
-  EXPECT_TRUE(test::WaitFor([&] { return (*s)->Connected(); }, milliseconds(30000)));
-  return std::move(s).value();
+  return test::ConnectedSession(std::move(o));
 }
 
 collectors::ProbeOptions FastProbe() {

@@ -16,6 +16,7 @@
 
 #include "collectors/subtree_refresher.h"
 #include "collectors/watch_budget.h"
+#include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -26,17 +27,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::unique_ptr<zk::Session> NewSession(const std::string& hosts,
-                                        std::optional<zk::DigestCredentials> creds = std::nullopt) {
-  zk::SessionOptions o;
-  o.hosts = hosts;
-  o.session_timeout = milliseconds(10000);
-  o.credentials = std::move(creds);
-  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
-  EXPECT_TRUE(s.ok());
-  if (!s.ok()) return nullptr;
-  return std::move(s).value();
-}
+using test::NewSession;
 
 Status ListSync(zk::Session& session, const std::string& path) {
   std::promise<Status> p;

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -19,32 +20,14 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::unique_ptr<zk::Session> StartSession(const std::string& hosts,
-                                          milliseconds timeout = milliseconds(10000)) {
-  zk::SessionOptions o;
-  o.hosts = hosts;
-  o.session_timeout = timeout;
-  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
-  EXPECT_TRUE(s.ok());
-  (*s)->Start();
-  return std::move(s).value();
-}
+using test::StartSession;
 
 std::size_t CountZnodes(zk::Session& session, const std::string& root) {
   zk::WalkSummary summary = zk::WalkSubtree(session, root, {}, [](const zk::WalkedZnode&) {});
   return summary.status.ok() ? summary.visited : 0;
 }
 
-// The member whose `cons` lists our session id, or -1.
-int ServerHoldingSession(const test::ZkEnsemble& ensemble, int64_t session_id) {
-  char hex[32];
-  std::snprintf(hex, sizeof hex, "sid=0x%" PRIx64, static_cast<uint64_t>(session_id));
-  for (int i = 0; i < ensemble.size(); ++i) {
-    Result<std::string> cons = ensemble.FourLetterWord(i, "cons");
-    if (cons.ok() && cons->find(hex) != std::string::npos) return i;
-  }
-  return -1;
-}
+using test::ServerHoldingSession;
 
 TEST(SessionFaultsTest, DownAtStartThenConnectsByItself) {
   test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/sample_trees.h"
+#include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -21,6 +22,7 @@ namespace zkx {
 namespace {
 
 using std::chrono::milliseconds;
+using test::ConnectedSession;
 
 // Every znode below `root` with its data length, read one sync call at a time: the independent reference.
 void ListRecursively(test::ZkTestClient& client, const std::string& path,
@@ -31,20 +33,6 @@ void ListRecursively(test::ZkTestClient& client, const std::string& path,
   Result<std::vector<std::string>> children = client.GetChildren(path);
   ASSERT_TRUE(children.ok()) << children.status().ToString();
   for (const std::string& c : *children) ListRecursively(client, path == "/" ? "/" + c : path + "/" + c, out);
-}
-
-std::unique_ptr<zk::Session> ConnectedSession(const std::string& hosts,
-                                              std::optional<zk::DigestCredentials> creds = std::nullopt) {
-  zk::SessionOptions o;
-  o.hosts = hosts;
-  o.session_timeout = milliseconds(10000);
-  o.credentials = std::move(creds);
-  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
-  EXPECT_TRUE(s.ok());
-  if (!s.ok()) return nullptr;
-  (*s)->Start();
-  EXPECT_TRUE(test::WaitFor([&] { return (*s)->Connected(); }, milliseconds(30000)));
-  return std::move(s).value();
 }
 
 struct Walked {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -18,21 +19,8 @@ namespace zkx {
 namespace {
 
 using std::chrono::milliseconds;
+using test::ConnectedSession;
 constexpr auto kReplyTimeout = std::chrono::seconds(20);
-
-std::unique_ptr<zk::Session> ConnectedSession(const std::string& hosts,
-                                              std::optional<zk::DigestCredentials> creds = std::nullopt) {
-  zk::SessionOptions o;
-  o.hosts = hosts;
-  o.session_timeout = milliseconds(10000);
-  o.credentials = std::move(creds);
-  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
-  EXPECT_TRUE(s.ok());
-  if (!s.ok()) return nullptr;
-  (*s)->Start();
-  EXPECT_TRUE(test::WaitFor([&] { return (*s)->Connected(); }, milliseconds(30000)));
-  return std::move(s).value();
-}
 
 // Synchronous wrappers: each waits (bounded) for the one callback.
 template <typename T>

@@ -15,6 +15,7 @@
 
 #include "collectors/subtree_refresher.h"
 #include "collectors/watch_budget.h"
+#include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -27,16 +28,7 @@ namespace {
 using std::chrono::milliseconds;
 using Tree = std::map<std::string, std::tuple<int32_t, int32_t, int32_t, int32_t>>;
 
-std::unique_ptr<zk::Session> StartSession(const std::string& hosts,
-                                          milliseconds timeout = milliseconds(10000)) {
-  zk::SessionOptions o;
-  o.hosts = hosts;
-  o.session_timeout = timeout;
-  Result<std::unique_ptr<zk::Session>> s = zk::Session::Create(o);
-  EXPECT_TRUE(s.ok());
-  (*s)->Start();
-  return std::move(s).value();
-}
+using test::StartSession;
 
 collectors::SubtreeSpec WatchSpec(const std::string& root) {
   collectors::SubtreeSpec s;
@@ -130,15 +122,7 @@ void CreateTree(test::ZkTestClient& w, const std::string& root) {
   }
 }
 
-int ServerHoldingSession(const test::ZkEnsemble& ensemble, int64_t session_id) {
-  char hex[32];
-  std::snprintf(hex, sizeof hex, "sid=0x%" PRIx64, static_cast<uint64_t>(session_id));
-  for (int i = 0; i < ensemble.size(); ++i) {
-    Result<std::string> cons = ensemble.FourLetterWord(i, "cons");
-    if (cons.ok() && cons->find(hex) != std::string::npos) return i;
-  }
-  return -1;
-}
+using test::ServerHoldingSession;
 
 TEST(WatchModeTest, StaysIdenticalThroughBurstsAndAKilledMember) {
   test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});

@@ -230,20 +230,35 @@ INSTANTIATE_TEST_SUITE_P(
                     BadValueCase{"--web.listen-address=[]:9141", "--web.listen-address"},
                     BadValueCase{"--web.listen-address=[nope]:9141", "--web.listen-address"}));
 
+// The canary collector's flags, declared in its registration (collectors/probe_collector.cc).
 TEST(FlagsTest, ProbeFlags) {
+  auto path = [](const Flags& f) { return f.collector_flags.String("--canary.path"); };
+  auto interval = [](const Flags& f) { return f.collector_flags.Duration("--canary.interval"); };
+  auto timeout = [](const Flags& f) { return f.collector_flags.Duration("--canary.timeout"); };
   Flags f = ParseOk({});
-  EXPECT_EQ(f.probe_path, "/zookeeper_exporter_probe");
-  EXPECT_EQ(f.probe_interval, milliseconds{15000});
-  EXPECT_EQ(f.probe_timeout, milliseconds{5000});
+  EXPECT_EQ(path(f), "/zookeeper_exporter_probe");
+  EXPECT_EQ(interval(f), milliseconds{15000});
+  EXPECT_EQ(timeout(f), milliseconds{5000});
   f = ParseOk({"--probe.path=/ops/probe", "--probe.interval=1m", "--probe.timeout", "250ms"});
-  EXPECT_EQ(f.probe_path, "/ops/probe");
-  EXPECT_EQ(f.probe_interval, milliseconds{60000});
-  EXPECT_EQ(f.probe_timeout, milliseconds{250});
+  EXPECT_EQ(path(f), "/ops/probe");
+  EXPECT_EQ(interval(f), milliseconds{60000});
+  EXPECT_EQ(timeout(f), milliseconds{250});
   // The collector is now "canary"; its flags' new names (the old ones above stay accepted, deprecated).
   f = ParseOk({"--canary.path=/ops/canary", "--canary.interval=2m", "--canary.timeout", "1s"});
-  EXPECT_EQ(f.probe_path, "/ops/canary");
-  EXPECT_EQ(f.probe_interval, milliseconds{120000});
-  EXPECT_EQ(f.probe_timeout, milliseconds{1000});
+  EXPECT_EQ(path(f), "/ops/canary");
+  EXPECT_EQ(interval(f), milliseconds{120000});
+  EXPECT_EQ(timeout(f), milliseconds{1000});
+}
+
+// Help shows each collector flag's one default, as the command line writes it.
+TEST(FlagsTest, HelpShowsCollectorFlagDefaults) {
+  Result<FlagsOutcome> r = Parse({"--help"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const char* text : {"--server.admin-port", "8080", "--canary.interval", "15s", "--server.timeout",
+                           "2s", "--watches.max-paths", "1000", "/zookeeper_exporter_probe",
+                           "--zookeeper.session-timeout", "30s", "60s", "524288"}) {
+    EXPECT_THAT(r->output, HasSubstr(text));
+  }
 }
 
 TEST(FlagsTest, BadProbeFlagsNameTheFlagAndTheProblem) {

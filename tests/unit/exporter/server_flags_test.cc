@@ -1,5 +1,5 @@
 // Flags of the server and watches collectors: --server.admin-port, --server.timeout, --watches.per-path,
-// --watches.max-paths.
+// --watches.max-paths, declared in their registrations (collectors/registry.h).
 #include <string>
 #include <vector>
 
@@ -25,24 +25,24 @@ Result<FlagsOutcome> Parse(const std::vector<std::string>& args) {
 TEST(ServerFlagsTest, Defaults) {
   Result<FlagsOutcome> r = Parse({});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->flags.server_admin_port, 8080);
-  EXPECT_EQ(r->flags.server_timeout, milliseconds(2000));
-  EXPECT_FALSE(r->flags.watches_per_path);
-  EXPECT_EQ(r->flags.watches_max_paths, 1000u);
+  EXPECT_EQ(r->flags.collector_flags.Port("--server.admin-port"), 8080);
+  EXPECT_EQ(r->flags.collector_flags.Duration("--server.timeout"), milliseconds(2000));
+  EXPECT_FALSE(r->flags.collector_flags.Bool("--watches.per-path"));
+  EXPECT_EQ(r->flags.collector_flags.Size("--watches.max-paths"), 1000u);
 }
 
 TEST(ServerFlagsTest, Values) {
   Result<FlagsOutcome> r = Parse({"--server.admin-port=0", "--server.timeout", "500ms", "--watches.per-path",
                                   "--watches.max-paths=50", "--no-collector.watches"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->flags.server_admin_port, 0);
-  EXPECT_EQ(r->flags.server_timeout, milliseconds(500));
-  EXPECT_TRUE(r->flags.watches_per_path);
-  EXPECT_EQ(r->flags.watches_max_paths, 50u);
+  EXPECT_EQ(r->flags.collector_flags.Port("--server.admin-port"), 0);
+  EXPECT_EQ(r->flags.collector_flags.Duration("--server.timeout"), milliseconds(500));
+  EXPECT_TRUE(r->flags.collector_flags.Bool("--watches.per-path"));
+  EXPECT_EQ(r->flags.collector_flags.Size("--watches.max-paths"), 50u);
   EXPECT_EQ(r->flags.collector_overrides.at("watches"), false);
   Result<FlagsOutcome> p = Parse({"--server.admin-port", "65535"});
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p->flags.server_admin_port, 65535);
+  EXPECT_EQ(p->flags.collector_flags.Port("--server.admin-port"), 65535);
 }
 
 TEST(ServerFlagsTest, Errors) {
