@@ -97,9 +97,10 @@ struct CollectorContext {
   server::ConnectString hosts;        // the target's servers and chroot
   std::vector<SubtreeSpec> subtrees;  // the configured subtrees (their roots relative to the chroot)
   const FlagValues* flags = nullptr;  // never null
-  // Threads shared across /probe targets (exporter/target_manager.h TargetThreads); null: the collector's own.
-  std::shared_ptr<WalkThreads> walk_threads;    // the tree collector's walks and timer
-  std::shared_ptr<WorkerPool> probe_threads;    // the server and watches collectors' per-server probes
+  // Threads shared across /probe targets (exporter/target_manager.h TargetThreads); null: the collector's
+  // own.
+  std::shared_ptr<WalkThreads> walk_threads;  // the tree collector's walks and timer
+  std::shared_ptr<WorkerPool> probe_threads;  // the server and watches collectors' per-server probes
 };
 
 // A built collector and how to stop its background work (empty when it has none). The owner calls `stop`
