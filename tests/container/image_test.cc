@@ -194,6 +194,14 @@ TEST_F(ImageTest, RunsAsTheImagesNonRootUserOnAReadOnlyRootFilesystem) {
   EXPECT_NE(Podman({"exec", "--user", "0", name, "/usr/bin/touch", "/probe"}).exit_code, 0);
 }
 
+TEST_F(ImageTest, CarriesTheSaslPluginsForDigestMd5AndKerberos) {
+  // --zookeeper.sasl.mechanism needs Cyrus SASL's client plugins at run time, not only libsasl2.
+  const Output o = Podman({"exec", env_->plain_name(), "/bin/ls", "/usr/lib/x86_64-linux-gnu/sasl2"});
+  ASSERT_EQ(o.exit_code, 0) << o.text;
+  EXPECT_NE(o.text.find("libdigestmd5.so"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("libgssapiv2.so"), std::string::npos) << o.text;
+}
+
 TEST_F(ImageTest, ServesMetricsHealthAndReadinessForItsLiveServer) {
   ASSERT_TRUE(WaitFor(
       [] {
