@@ -3,6 +3,7 @@
 // path.
 #include "exporter/target_manager.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -119,22 +120,39 @@ long ProcessThreads() {
 }
 
 // Issue 12: ~12 threads per target before the targets shared their pools (1,032 -> 2,241 at 100 targets).
+// The shared pools are elastic: while tasks wait they add threads up to their caps (how many depends on
+// how fast this machine runs them: a sanitizer build queues more), and the added threads retire after a
+// few idle seconds. So the bound is checked on the settled count, which per-target threads would never
+// reach, plus a hard ceiling on the peak from the pools' caps.
 TEST(TargetManagerTest, ThreadsDoNotGrowWithTargets) {
   TargetManager manager(Config(200, std::chrono::hours(1)), "");
   const uint16_t closed = test::ClosedPort();
+  long peak = 0;
   auto scrape = [&](int i) {
     auto t = manager.Acquire(Target("127.0.0.1:" + std::to_string(closed) + "/t" + std::to_string(i)), "");
     ASSERT_TRUE(t.ok()) << t.status().message();
     EXPECT_FALSE(t->target->Scrape(std::chrono::steady_clock::now() + milliseconds(2000)).empty());
+    peak = std::max(peak, ProcessThreads());
   };
   scrape(0);
+  // Let the first target's start-up threads retire, so `one` is the idle count for one target.
+  std::this_thread::sleep_for(milliseconds(6000));
   const long one = ProcessThreads();
   for (int i = 1; i < 60; ++i) scrape(i);
   EXPECT_EQ(manager.LiveTargets(), 60u);
   EXPECT_EQ(manager.LiveSessions(), 1u);
-  // The shared pools keep a few threads and add some only while tasks wait (scrapes here run one at a time,
-  // so a handful at most; before they were shared, 59 more targets were ~700 more threads).
-  EXPECT_LE(ProcessThreads(), one + 16) << "threads at 1 target: " << one;
+  // Caps of the shared walk, collector and probe pools (exporter/target_manager.cc): 64 + 128 + 128.
+  EXPECT_LE(peak, one + 320) << "threads at 1 target: " << one;
+  // Settled: back to the pools' kept threads, whatever the number of targets (before they were shared,
+  // 59 more targets were ~700 more threads for good).
+  long now = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        now = ProcessThreads();
+        return now <= one + 8;
+      },
+      milliseconds(30000)))
+      << "threads at 1 target: " << one << ", at 60 targets after settling: " << now << ", peak " << peak;
 }
 
 // Isolation on the shared threads: 40 targets whose server never answers hold their probes until the
