@@ -19,6 +19,12 @@ struct WorkerPool::LaneState {
   bool stopping = false;      // guarded by mu
 };
 
+// A waiting thread's own wake-up, so that TrySubmit can choose which thread runs the task.
+struct WorkerPool::IdleThread {
+  std::condition_variable cv;
+  bool woken = false;  // guarded by the pool's mu_: TrySubmit gave this thread a task to look for
+};
+
 namespace {
 std::string ThreadName(std::string name) {
   if (name.size() > 15) name.resize(15);  // the kernel's limit for a thread name
@@ -34,7 +40,7 @@ WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_qu
       max_queued_(std::max<std::size_t>(max_queued, 1)),
       idle_retire_(idle_retire) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (std::size_t i = 0; i < min_threads_; ++i) Spawn();
+  for (std::size_t i = 0; i < min_threads_; ++i) (void)Spawn();
 }
 
 WorkerPool::WorkerPool(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight)
@@ -50,7 +56,7 @@ WorkerPool::~WorkerPool() {
   Shutdown();
 }
 
-void WorkerPool::Spawn() {
+bool WorkerPool::Spawn(bool waker) {
   // Join the threads that retired (they released mu_ when they recorded themselves: joining is quick).
   for (const std::thread::id id : ended_) {
     auto it = std::find_if(workers_.begin(), workers_.end(),
@@ -62,12 +68,29 @@ void WorkerPool::Spawn() {
   ended_.clear();
   const bool core = live_ < min_threads_;
   try {
-    workers_.emplace_back([this, core] { Work(core); });
+    workers_.emplace_back([this, core, waker] { Work(core, waker); });
   } catch (const std::system_error&) {
-    return;  // no thread now: the queued task waits for a running one
+    return false;  // no thread now: the queued task waits for a running one
   }
   ++live_;
   pthread_setname_np(workers_.back().native_handle(), name_.c_str());
+  return true;
+}
+
+void WorkerPool::WakeOneLocked() {
+  // One thread woken at a time: the woken one wakes the next when it takes a task and more are waiting.
+  if (waking_ || queue_.empty()) return;
+  if (!idle_.empty()) {
+    // The thread idle the shortest time, so that the others stay idle long enough to retire. Notified
+    // under the lock: once `woken` is set the thread may return and its IdleThread go.
+    IdleThread* next = idle_.back();
+    idle_.pop_back();
+    next->woken = true;
+    next->cv.notify_one();
+    waking_ = true;
+  } else if (live_ < max_threads_ && Spawn(/*waker=*/true)) {
+    waking_ = true;
+  }
 }
 
 bool WorkerPool::TrySubmit(std::function<void()> task) {
@@ -114,9 +137,8 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
     queue_.push_back(std::move(task));
-    if (idle_ < queue_.size() && live_ < max_threads_) Spawn();
+    WakeOneLocked();
   }
-  cv_.notify_one();
   return true;
 }
 
@@ -147,8 +169,8 @@ void WorkerPool::Shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     dropped.swap(queue_);
+    for (IdleThread* idle : idle_) idle->cv.notify_one();  // under the lock, as in TrySubmit
   }
-  cv_.notify_all();
   dropped.clear();  // outside the lock: a task's captures may have destructors that take other locks
   std::call_once(joined_, [this] {
     std::list<std::thread> workers;
@@ -162,29 +184,37 @@ void WorkerPool::Shutdown() {
   });
 }
 
-void WorkerPool::Work(bool core) {
+void WorkerPool::Work(bool core, bool waker) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    ++idle_;
-    while (!stopping_ && queue_.empty()) {
-      if (core) {
-        cv_.wait(lock);
-      } else if (cv_.wait_for(lock, idle_retire_) == std::cv_status::timeout && queue_.empty() &&
-                 !stopping_) {
-        // An added thread idle for idle_retire_: it ends; the next Spawn() (or Shutdown()) joins it.
-        --idle_;
-        --live_;
-        ended_.push_back(std::this_thread::get_id());
-        return;
-      }
-    }
-    --idle_;
     if (stopping_) {
       --live_;
       return;
     }
+    if (waker) {
+      waking_ = false;  // this thread takes a task now, or finds none and goes idle
+      waker = false;
+    }
+    if (queue_.empty()) {
+      IdleThread me;
+      idle_.push_back(&me);
+      const auto woken = [&] { return me.woken || stopping_; };
+      if (core) {
+        me.cv.wait(lock, woken);
+      } else if (!me.cv.wait_for(lock, idle_retire_, woken)) {
+        // An added thread idle for idle_retire_: it ends; the next Spawn() (or Shutdown()) joins it.
+        idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+        --live_;
+        ended_.push_back(std::this_thread::get_id());
+        return;
+      }
+      waker = me.woken;
+      if (!me.woken) idle_.erase(std::find(idle_.begin(), idle_.end(), &me));  // stopping: still listed
+      continue;  // the queue may be empty again: a running thread can take the task first
+    }
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
+    WakeOneLocked();  // more tasks waiting: the next thread
     lock.unlock();
     try {
       task();

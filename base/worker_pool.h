@@ -8,6 +8,11 @@
 //   task is queued and no thread is idle, a thread is added (up to `max_threads`), and an added thread that
 //   has been idle for `idle_retire` ends. So a pool shared by many owners keeps `threads` threads while idle
 //   and a task never waits behind another owner's slow task while fewer than `max_threads` run.
+//   Threads are woken one at a time: a woken thread that takes a task wakes (or adds) the next one if tasks
+//   are still waiting, so a batch of short tasks runs on the few threads it needs while a batch of slow ones
+//   still gets a thread each. And the thread woken is the one that became idle last (LIFO), so the threads
+//   a burst added stay idle, and retire, while a steady trickle of tasks goes on (woken in turn, none of them
+//   would ever be idle that long).
 // - A lane (Lane()) owns no thread: its tasks run on the shared pool, at most `max_in_flight` of them queued
 //   or running at once (the owner's in-flight budget, so one owner cannot fill the shared queue). Its
 //   Shutdown() drops its tasks that have not started and waits for those running; the shared pool runs on.
@@ -59,8 +64,11 @@ class WorkerPool {
  private:
   struct LaneState;
   explicit WorkerPool(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight);
-  void Spawn();  // requires mu_ held
-  void Work(bool core);
+  // Both require mu_ held. Spawn: false when no thread could be started. `waker`: the new thread counts as
+  // the one woken for the queued tasks (waking_).
+  bool Spawn(bool waker = false);
+  void WakeOneLocked();
+  void Work(bool core, bool waker);
 
   const std::string name_;
   const std::size_t min_threads_ = 0;
@@ -68,13 +76,14 @@ class WorkerPool {
   const std::size_t max_queued_;
   const std::chrono::milliseconds idle_retire_{0};
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  struct IdleThread;                         // one waiting thread's wake-up (worker_pool.cc)
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
   std::size_t live_ = 0;                     // guarded by mu_: threads in Work()
-  std::size_t idle_ = 0;                     // guarded by mu_: threads waiting for a task
-  std::list<std::thread> workers_;           // guarded by mu_; joined by Shutdown()
-  std::vector<std::thread::id> ended_;       // guarded by mu_: retired threads not yet joined
+  std::vector<IdleThread*> idle_;            // guarded by mu_: threads waiting for a task, last idle last
+  bool waking_ = false;                 // guarded by mu_: a thread was woken and has not taken a task yet
+  std::list<std::thread> workers_;      // guarded by mu_; joined by Shutdown()
+  std::vector<std::thread::id> ended_;  // guarded by mu_: retired threads not yet joined
   std::once_flag joined_;
   // Lane mode only.
   const std::shared_ptr<WorkerPool> shared_;

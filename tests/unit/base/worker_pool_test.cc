@@ -151,6 +151,36 @@ TEST(WorkerPoolTest, AnElasticPoolAddsThreadsForWaitingTasksAndRetiresThemWhenId
   ASSERT_TRUE(WaitUntil([&] { return ran.load(); }));
 }
 
+// The threads a burst added retire even while a steady trickle of short tasks goes on (e.g. sessions
+// polled for reconnection every 200 ms): the trickle goes to the thread idle the shortest time, so the rest
+// stay idle. With the tasks handed round-robin, every added thread was woken often and none ever retired.
+TEST(WorkerPoolTest, AddedThreadsRetireUnderATrickleOfShortTasks) {
+  WorkerPool pool("trickle", 1, 1000, 16, milliseconds(300));
+  Gate gate;
+  std::atomic<int> started{0};
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(pool.TrySubmit([&] {
+      ++started;
+      gate.Wait();
+    }));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return started.load() == 12; }));
+  EXPECT_GE(pool.Threads(), 12u);
+  gate.Open();
+  // A task every 10 ms: each added thread would be woken about every 120 ms if they took turns, well
+  // within the 300 ms they must stay idle to retire.
+  std::atomic<int> ran{0};
+  const auto until = Clock::now() + milliseconds(2000);
+  int submitted = 0;
+  while (Clock::now() < until) {
+    ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }));
+    ++submitted;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_LE(pool.Threads(), 6u) << "the burst's threads stayed while tasks trickled";
+  ASSERT_TRUE(WaitUntil([&] { return ran.load() == submitted; }));
+}
+
 TEST(WorkerPoolTest, ALaneBoundsItsOwnersTasksOnASharedPoolAndOwnsNoThread) {
   auto shared = std::make_shared<WorkerPool>("shared", 1, 100, 8, milliseconds(200));
   auto slow = WorkerPool::Lane(shared, 2);
