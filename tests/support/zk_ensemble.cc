@@ -6,7 +6,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <string>
+#include <system_error>
 #include <thread>
 
 #include <fcntl.h>
@@ -20,6 +23,22 @@
 
 namespace zkx::test {
 namespace {
+
+// True when every thread of `pid` is in the stopped state ('T' in /proc/<pid>/task/<tid>/stat).
+bool AllThreadsStopped(pid_t pid) {
+  std::error_code ec;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  bool any = false;
+  for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos || close + 2 >= text.size()) continue;  // the thread has just ended
+    if (text[close + 2] != 'T' && text[close + 2] != 't') return false;
+    any = true;
+  }
+  return any;
+}
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
@@ -402,6 +421,11 @@ void ZkEnsemble::Pause(int i) {
   if (s.pid <= 0 || s.paused) return;
   ::kill(s.pid, SIGSTOP);
   s.paused = true;
+  // SIGSTOP takes effect asynchronously, thread by thread: wait until every thread of the JVM is stopped, so
+  // that a caller's next request really meets a hung server (on a loaded machine a JVM thread could still
+  // answer one).
+  (void)WaitFor([pid = s.pid] { return AllThreadsStopped(pid); }, std::chrono::seconds(5),
+                std::chrono::milliseconds(5));
 }
 
 void ZkEnsemble::Resume(int i) {

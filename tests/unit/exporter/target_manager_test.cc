@@ -7,8 +7,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -110,6 +112,20 @@ TEST(TargetManagerTest, IdleTargetsAreDroppedButNotWhileInUse) {
   EXPECT_TRUE(back->created);
 }
 
+// "name xN, ..." for the process's threads: which pool holds them, when a bound fails.
+std::string ThreadNames() {
+  std::map<std::string, int> count;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    ++count[name];
+  }
+  std::string out;
+  for (const auto& [name, n] : count) out += (out.empty() ? "" : ", ") + name + " x" + std::to_string(n);
+  return out;
+}
+
 long ProcessThreads() {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -152,7 +168,8 @@ TEST(TargetManagerTest, ThreadsDoNotGrowWithTargets) {
         return now <= one + 8;
       },
       milliseconds(30000)))
-      << "threads at 1 target: " << one << ", at 60 targets after settling: " << now << ", peak " << peak;
+      << "threads at 1 target: " << one << ", at 60 targets after settling: " << now << ", peak " << peak
+      << "; threads now: " << ThreadNames();
 }
 
 // Isolation on the shared threads: 40 targets whose server never answers hold their probes until the
