@@ -198,36 +198,21 @@ void FakeZnodeTree::ReleaseHeld() {
 }
 
 void FakeZnodeTree::GetChildren2(const std::string& path, zk::ChildrenCallback done) {
-  Submit(Op::kGetChildren, path, [this, path, done = std::move(done)] {
-    Status status;
-    zk::ChildrenResult result;
-    {
-      MutexLock lock(mu_);
-      const Node* node = nullptr;
-      status = Find(path, &node);
-      if (status.ok()) {
-        result.stat = node->stat;
-        result.children.assign(node->children.begin(), node->children.end());
-      }
-    }
-    Answered();
-    done(std::move(status), std::move(result));
-  });
+  ListChildren(Op::kGetChildren, path, std::move(done));
 }
 
 void FakeZnodeTree::WatchChildren2(const std::string& path, zk::ChildrenCallback done) {
-  Submit(Op::kWatchChildren, path, [this, path, done = std::move(done)] {
-    Status status;
+  ListChildren(Op::kWatchChildren, path, std::move(done));
+}
+
+void FakeZnodeTree::ListChildren(Op op, const std::string& path, zk::ChildrenCallback done) {
+  Submit(op, path, [this, op, path, done = std::move(done)] {
+    Node node;
+    Status status = Read(path, op == Op::kWatchChildren ? Watch::kChild : Watch::kNone, &node);
     zk::ChildrenResult result;
-    {
-      MutexLock lock(mu_);
-      const Node* node = nullptr;
-      status = Find(path, &node);
-      if (status.ok()) {
-        result.stat = node->stat;
-        result.children.assign(node->children.begin(), node->children.end());
-        child_watches_.insert(path);
-      }
+    if (status.ok()) {
+      result.stat = node.stat;
+      result.children.assign(node.children.begin(), node.children.end());
     }
     Answered();
     done(std::move(status), std::move(result));
@@ -236,58 +221,29 @@ void FakeZnodeTree::WatchChildren2(const std::string& path, zk::ChildrenCallback
 
 void FakeZnodeTree::WatchExists(const std::string& path, zk::StatCallback done) {
   Submit(Op::kWatchExists, path, [this, path, done = std::move(done)] {
-    Status status;
-    zk::ZnodeStat stat;
-    {
-      MutexLock lock(mu_);
-      const Node* node = nullptr;
-      status = Find(path, &node);
-      if (status.ok()) stat = node->stat;
-      if (status.ok() || (status.code() == StatusCode::kNotFound && failures_.count(path) == 0)) {
-        data_watches_.insert(path);  // on a missing znode: the exists-watch that fires kCreated
-      }
-    }
+    Node node;
+    Status status = Read(path, Watch::kExists, &node);
     Answered();
-    done(std::move(status), stat);
+    done(std::move(status), node.stat);
   });
 }
 
 void FakeZnodeTree::GetAcl(const std::string& path, zk::AclCallback done) {
   Submit(Op::kGetAcl, path, [this, path, done = std::move(done)] {
-    Status status;
-    std::vector<zk::AclEntry> acl;
-    zk::ZnodeStat stat;
-    {
-      MutexLock lock(mu_);
-      const Node* node = nullptr;
-      status = Find(path, &node);
-      if (status.ok()) {
-        acl = node->acl;
-        stat = node->stat;
-      }
-    }
+    Node node;
+    Status status = Read(path, Watch::kNone, &node);
     Answered();
-    done(std::move(status), std::move(acl), stat);
+    done(std::move(status), std::move(node.acl), node.stat);
   });
 }
 
 void FakeZnodeTree::GetData(const std::string& path,
                             std::function<void(Status, std::string, zk::ZnodeStat)> done) {
   Submit(Op::kGetData, path, [this, path, done = std::move(done)] {
-    Status status;
-    std::string data;
-    zk::ZnodeStat stat;
-    {
-      MutexLock lock(mu_);
-      const Node* node = nullptr;
-      status = Find(path, &node);
-      if (status.ok()) {
-        data = node->data;
-        stat = node->stat;
-      }
-    }
+    Node node;
+    Status status = Read(path, Watch::kNone, &node);
     Answered();
-    done(std::move(status), std::move(data), stat);
+    done(std::move(status), std::move(node.data), node.stat);
   });
 }
 
@@ -344,11 +300,14 @@ void FakeZnodeTree::Submit(Op op, const std::string& path, std::function<void()>
   }
 }
 
-Status FakeZnodeTree::Find(const std::string& path, const Node** node) const {
+Status FakeZnodeTree::Read(const std::string& path, Watch watch, Node* copy) {
+  MutexLock lock(mu_);
   if (auto failure = failures_.find(path); failure != failures_.end()) return failure->second;
+  if (watch == Watch::kExists) data_watches_.insert(path);  // also on a missing znode: it fires kCreated
   auto it = tree_.find(path);
   if (it == tree_.end()) return Status::NotFound("no node " + path);
-  *node = &it->second;
+  if (watch == Watch::kChild) child_watches_.insert(path);
+  *copy = it->second;
   return Status::Ok();
 }
 

@@ -119,10 +119,16 @@ class FakeZnodeTree final : public zk::ZnodeReader {
 
   // Counts the request, then answers it (`answer` runs it and calls the caller's callback) as `answer_` says.
   void Submit(Op op, const std::string& path, std::function<void()> answer);
+  // GetChildren2 and WatchChildren2 (which leaves a child watch).
+  void ListChildren(Op op, const std::string& path, zk::ChildrenCallback done);
   // What every answer does just before calling back.
   void Answered() { in_flight_.fetch_sub(1); }
-  // The node at `path`, or the injected failure / kNotFound.
-  Status Find(const std::string& path, const Node** node) const REQUIRES(mu_);
+  // Which watch a read leaves: none, a child watch (on an existing znode), a data watch (also on a missing
+  // one).
+  enum class Watch { kNone, kChild, kExists };
+  // Copies the znode at `path` into `*copy` and leaves `watch`, or returns the injected failure (no watch)
+  // or kNotFound.
+  Status Read(const std::string& path, Watch watch, Node* copy) EXCLUDES(mu_);
   void CreateOne(const std::string& path, std::string data, std::vector<zk::AclEntry> acl);
   void DeleteOne(const std::string& path);
   void Fire(std::set<std::string>* watches, const std::string& path, zk::WatchEventType type,
