@@ -94,7 +94,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   [[nodiscard]] std::vector<std::string> requested_paths() const;  // in the order asked, every Op
   [[nodiscard]] int in_flight() const { return in_flight_.load(); }
   [[nodiscard]] int max_in_flight() const { return max_in_flight_.load(); }
-  [[nodiscard]] std::size_t held() const;  // kHold: requests waiting for ReleaseHeld
+  [[nodiscard]] std::size_t held() const;  // queued, not yet answered (kHold: until ReleaseHeld)
   // kHold: answers every held request now, on this thread, in the order they were made.
   void ReleaseHeld();
 

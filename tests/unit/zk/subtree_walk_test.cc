@@ -189,30 +189,21 @@ TEST_P(WalkModes, PermissionDeniedBelowRootIsCountedAndSkipped) {
 }
 
 TEST_P(WalkModes, RootErrorsFailTheWalk) {
-  {
+  struct Case {
+    std::string root;
+    Status failure;  // of the root; OK: none (the root is missing)
+    StatusCode want;
+  };
+  for (const Case& c : {Case{"/missing", Status::Ok(), StatusCode::kNotFound},
+                        Case{"/n1", Status::PermissionDenied("no auth"), StatusCode::kPermissionDenied},
+                        Case{"/", Status::Internal("boom"), StatusCode::kInternal}}) {
     FakeZnodeTree reader(GetParam());
     MakeTree(reader);
+    if (!c.failure.ok()) reader.FailWith(c.root, c.failure);
     Visited v;
-    const WalkSummary s = Walk(reader, "/missing", WalkLimits{}, &v);
-    EXPECT_EQ(s.status.code(), StatusCode::kNotFound);
-    EXPECT_EQ(s.visited, 0u);
-  }
-  {
-    FakeZnodeTree reader(GetParam());
-    MakeTree(reader);
-    reader.FailWith("/n1", Status::PermissionDenied("no auth"));
-    Visited v;
-    const WalkSummary s = Walk(reader, "/n1", WalkLimits{}, &v);
-    EXPECT_EQ(s.status.code(), StatusCode::kPermissionDenied);
-    EXPECT_EQ(s.visited, 0u);
-  }
-  {
-    FakeZnodeTree reader(GetParam());
-    MakeTree(reader);
-    reader.FailWith("/", Status::Internal("boom"));
-    Visited v;
-    const WalkSummary s = Walk(reader, "/", WalkLimits{}, &v);
-    EXPECT_EQ(s.status.code(), StatusCode::kInternal);
+    const WalkSummary s = Walk(reader, c.root, WalkLimits{}, &v);
+    EXPECT_EQ(s.status.code(), c.want) << c.root;
+    EXPECT_EQ(s.visited, 0u) << c.root;
   }
 }
 
