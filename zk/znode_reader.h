@@ -1,6 +1,7 @@
 #pragma once
 // ZnodeReader: the asynchronous read seam between the walk (and collectors) and a ZooKeeper session.
-// zk::Session implements it against the real C client; unit tests implement it with an in-memory fake.
+// zk::Session implements it against the real C client (zk::ChrootReader and zk::ReaderPool forward to
+// sessions); unit tests use tests/support/fake_znode_tree.h, an in-memory tree.
 
 #include <cstdint>
 #include <functional>
@@ -115,23 +116,17 @@ class ZnodeReader {
   // Watched reads (same contract as GetChildren2). WatchChildren2 is zoo_aget_children2 with a child watch
   // (fires kChildrenChanged, or kDeleted when the znode goes). WatchExists is zoo_aexists with a data watch
   // (fires kDataChanged / kDeleted); on kNotFound the server still keeps an exists-watch that fires kCreated.
-  // Watch events reach the listeners of SubscribeWatches. The defaults read without watching (for fakes).
-  virtual void WatchChildren2(const std::string& path, ChildrenCallback done) {
-    GetChildren2(path, std::move(done));
-  }
-  virtual void WatchExists(const std::string& path, StatCallback done) {
-    GetChildren2(path, [done = std::move(done)](Status s, ChildrenResult r) { done(std::move(s), r.stat); });
-  }
+  // Watch events reach the listeners of SubscribeWatches.
+  virtual void WatchChildren2(const std::string& path, ChildrenCallback done) = 0;
+  virtual void WatchExists(const std::string& path, StatCallback done) = 0;
   // Reads `path`'s ACL and Stat (zoo_aget_acl). Same contract as GetChildren2 (backpressure, exactly one
-  // call of `done`). The default fails at once with kInternal ("not implemented"), for fakes that need no
-  // ACLs.
-  // NOLINTNEXTLINE(performance-unnecessary-value-param): the interface takes callbacks by value
-  virtual void GetAcl(const std::string& path, AclCallback done) {
-    if (done) done(Status::Internal("GetAcl is not implemented by this reader for " + path), {}, {});
-  }
-  // Reads `path`'s data and Stat (zoo_aget, no watch), for value rules. Same contract as GetChildren2. The
-  // default fails at once with kInternal ("not implemented"), for fakes that hold no data. zk::Session's
-  // ZnodeWriter::GetData has the same signature and implements both.
+  // call of `done`).
+  virtual void GetAcl(const std::string& path, AclCallback done) = 0;
+  // Reads `path`'s data and Stat (zoo_aget, no watch), for value rules. Same contract as GetChildren2.
+  // zk::Session's ZnodeWriter::GetData has the same signature and implements both.
+  // The default fails at once with kInternal ("not implemented"). It is not for fakes: zk::ChrootReader does
+  // not override it yet, so value rules read through a /probe target's chroot fail with read_error. Make it
+  // pure once ChrootReader forwards GetData.
   // NOLINTNEXTLINE(performance-unnecessary-value-param): the interface takes callbacks by value
   virtual void GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) {
     if (done) done(Status::Internal("GetData is not implemented by this reader for " + path), {}, {});
@@ -142,16 +137,11 @@ class ZnodeReader {
   // (removed; listeners then get kNotWatching for the path, so that another subtree relying on the same
   // watch re-reads it), an error when the session held none (ZNOWATCHER, answered without a round trip),
   // or the usual connection errors. Same contract as GetChildren2 (backpressure, exactly one call of `done`).
-  // The default fails at once with kInternal ("not implemented"), for readers that set no watches.
-  // NOLINTNEXTLINE(performance-unnecessary-value-param): the interface takes callbacks by value
-  virtual void RemoveWatches(const std::string& path, std::function<void(Status)> done) {
-    if (done) done(Status::Internal("RemoveWatches is not implemented by this reader for " + path));
-  }
-  // Registers a listener for every watch event and every kResync. Default: no events (an inactive
-  // subscription). Thread-safe.
-  virtual WatchSubscription SubscribeWatches(WatchListener /*listener*/) { return {}; }
+  virtual void RemoveWatches(const std::string& path, std::function<void(Status)> done) = 0;
+  // Registers a listener for every watch event and every kResync. Thread-safe.
+  virtual WatchSubscription SubscribeWatches(WatchListener listener) = 0;
   // Increases each time the session becomes connected (first connect, reconnect, new session after expiry).
-  [[nodiscard]] virtual uint64_t SessionEpoch() const { return 0; }
+  [[nodiscard]] virtual uint64_t SessionEpoch() const = 0;
 };
 
 }  // namespace zkx::zk

@@ -8,45 +8,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/fake_znode_tree.h"
+
 namespace zkx::collectors {
 namespace {
 
 using testing::ElementsAre;
 using testing::Pair;
 
-// An in-memory tree answering GetData; counts the reads.
-class DataReader final : public zk::ZnodeReader {
- public:
-  struct Node {
-    std::string data;
-    zk::ZnodeStat stat;
-  };
-  std::map<std::string, Node> nodes;
-  int reads = 0;
+using test::FakeZnodeTree;
 
-  void Set(const std::string& path, std::string data) {
-    Node& n = nodes[path];
-    n.data = std::move(data);
-    n.stat.mzxid = ++zxid_;
-    n.stat.data_length = static_cast<int32_t>(n.data.size());
-  }
-  void GetChildren2(const std::string& /*path*/, zk::ChildrenCallback done) override {
-    done(Status::Internal("unused"), {});
-  }
-  void GetData(const std::string& path,
-               std::function<void(Status, std::string, zk::ZnodeStat)> done) override {
-    ++reads;
-    auto it = nodes.find(path);
-    if (it == nodes.end()) {
-      done(Status::NotFound(path), {}, {});
-      return;
-    }
-    done(Status::Ok(), it->second.data, it->second.stat);
-  }
-
- private:
-  int64_t zxid_ = 0;
-};
+// GetData requests answered so far.
+int Reads(const FakeZnodeTree& zk) {
+  return zk.requests(FakeZnodeTree::Op::kGetData);
+}
 
 ValueRule Rule(std::string name, std::string pattern, ValueDecoder decoder, std::string field,
                std::string metric) {
@@ -66,8 +41,9 @@ std::shared_ptr<const ValueRuleSet> Rules(std::vector<ValueRule> rules) {
   return set;
 }
 
-std::shared_ptr<const ValueSnapshot> Pass(ValueTracker& t, DataReader& r) {
-  for (const auto& [path, node] : r.nodes) t.Add(path, node.stat);
+// A walk's pass: every znode of the tree added, then the changed ones read.
+std::shared_ptr<const ValueSnapshot> Pass(ValueTracker& t, FakeZnodeTree& r) {
+  for (const auto& [path, stat] : r.Stats()) t.Add(path, stat);
   return t.Finish(r);
 }
 
@@ -79,27 +55,27 @@ uint64_t Failing(const ValueSnapshot& s, std::size_t rule, ValueErrorReason reas
 }
 
 TEST(ValueTrackerTest, ReadsOnlyWhatChanged) {
-  DataReader reader;
-  reader.Set("/brokers/topics/a/partitions/0/state", R"({"leader":1,"isr":[1,2]})");
-  reader.Set("/brokers/topics/a/partitions/1/state", R"({"leader":-1,"isr":[]})");
-  reader.Set("/brokers/topics/a", R"({"partitions":{"0":[1,2],"1":[2,1]}})");
+  FakeZnodeTree reader;
+  reader.Create("/brokers/topics/a", R"({"partitions":{"0":[1,2],"1":[2,1]}})");
+  reader.Create("/brokers/topics/a/partitions/0/state", R"({"leader":1,"isr":[1,2]})");
+  reader.Create("/brokers/topics/a/partitions/1/state", R"({"leader":-1,"isr":[]})");
   ValueTracker t(Rules({Rule("leader", "/brokers/topics/{topic}/partitions/{partition}/state",
                              ValueDecoder::kJson, "/leader", "kafka_partition_leader")}),
                  100, 16, std::chrono::seconds(5));
   auto s = Pass(t, reader);
-  EXPECT_EQ(reader.reads, 2);  // /brokers/topics/a matches no rule: never read
+  EXPECT_EQ(Reads(reader), 2);  // /brokers/topics/a matches no rule: never read
   ASSERT_EQ(s->series.size(), 2u);
   EXPECT_THAT(s->series[0].labels, ElementsAre(Pair("topic", "a"), Pair("partition", "0")));
   EXPECT_EQ(s->series[0].value, 1);
   EXPECT_EQ(s->series[1].value, -1);
 
   s = Pass(t, reader);
-  EXPECT_EQ(reader.reads, 2);  // nothing changed: no read
+  EXPECT_EQ(Reads(reader), 2);  // nothing changed: no read
   EXPECT_EQ(s->series.size(), 2u);
 
   reader.Set("/brokers/topics/a/partitions/1/state", R"({"leader":2,"isr":[2]})");
   s = Pass(t, reader);
-  EXPECT_EQ(reader.reads, 3);  // one changed znode, one read
+  EXPECT_EQ(Reads(reader), 3);  // one changed znode, one read
   EXPECT_EQ(s->series[1].value, 2);
   EXPECT_EQ(s->data_reads_total, 3u);
 }
@@ -107,9 +83,9 @@ TEST(ValueTrackerTest, ReadsOnlyWhatChanged) {
 // ZooKeeper rewrites /zookeeper/quota/**/zookeeper_stats in place (same mzxid): those are read every pass,
 // anything else that changed without a new mzxid is not.
 TEST(ValueTrackerTest, QuotaUsageZnodesAreReadEveryPass) {
-  DataReader reader;
-  reader.Set("/zookeeper/quota/app/a/zookeeper_stats", "count=1,bytes=0");
-  reader.Set("/zookeeper/quota/app/a/zookeeper_limits", "count=10,bytes=-1");
+  FakeZnodeTree reader;
+  reader.Create("/zookeeper/quota/app/a/zookeeper_stats", "count=1,bytes=0");
+  reader.Create("/zookeeper/quota/app/a/zookeeper_limits", "count=10,bytes=-1");
   ValueRule usage = Rule("count_usage", "/zookeeper/quota/{quota_path:**}/zookeeper_stats",
                          ValueDecoder::kRegex, "", "quota_count_usage");
   usage.regex_text = "count=(-?[0-9]+)";
@@ -120,24 +96,25 @@ TEST(ValueTrackerTest, QuotaUsageZnodesAreReadEveryPass) {
   limit.regex = std::make_shared<const std::regex>(limit.regex_text);
   ValueTracker t(Rules({usage, limit}), 100, 16, std::chrono::seconds(5));
   auto s = Pass(t, reader);
-  EXPECT_EQ(reader.reads, 2);
+  EXPECT_EQ(Reads(reader), 2);
   ASSERT_EQ(s->series.size(), 2u);
   EXPECT_EQ(s->series[0].value, 1);
 
   // The server's in-place rewrite: new data, the old Stat.
-  reader.nodes["/zookeeper/quota/app/a/zookeeper_stats"].data = "count=3,bytes=7";
-  reader.nodes["/zookeeper/quota/app/a/zookeeper_limits"].data = "count=99,bytes=-1";  // not ZooKeeper's way
+  reader.RewriteInPlace("/zookeeper/quota/app/a/zookeeper_stats", "count=3,bytes=7");
+  reader.RewriteInPlace("/zookeeper/quota/app/a/zookeeper_limits",
+                        "count=99,bytes=-1");  // not ZooKeeper's way
   s = Pass(t, reader);
-  EXPECT_EQ(reader.reads, 3);  // the usage znode again, the limits znode not (its mzxid is the same)
+  EXPECT_EQ(Reads(reader), 3);  // the usage znode again, the limits znode not (its mzxid is the same)
   ASSERT_EQ(s->series.size(), 2u);
   EXPECT_EQ(s->series[0].value, 3);
   EXPECT_EQ(s->series[1].value, 10);
 }
 
 TEST(ValueTrackerTest, ErrorsAreCountedOncePerChangeAndShownWhileFailing) {
-  DataReader reader;
-  reader.Set("/c/x", "not json");
-  reader.Set("/c/y", R"({"v":3})");
+  FakeZnodeTree reader;
+  reader.Create("/c/x", "not json");
+  reader.Create("/c/y", R"({"v":3})");
   ValueTracker t(Rules({Rule("v", "/c/{name}", ValueDecoder::kJson, "/v", "c_v")}), 100, 16,
                  std::chrono::seconds(5));
   auto s = Pass(t, reader);
@@ -155,12 +132,12 @@ TEST(ValueTrackerTest, ErrorsAreCountedOncePerChangeAndShownWhileFailing) {
 }
 
 TEST(ValueTrackerTest, VanishedBetweenWalkAndReadIsNeither) {
-  DataReader reader;
-  reader.Set("/c/x", "1");
+  FakeZnodeTree reader;
+  reader.Create("/c/x", "1");
   ValueTracker t(Rules({Rule("n", "/c/{n}", ValueDecoder::kNumber, "", "c_n")}), 100, 16,
                  std::chrono::seconds(5));
   t.Add("/c/gone", zk::ZnodeStat{});
-  for (const auto& [path, node] : reader.nodes) t.Add(path, node.stat);
+  for (const auto& [path, stat] : reader.Stats()) t.Add(path, stat);
   auto s = t.Finish(reader);
   ASSERT_EQ(s->series.size(), 1u);
   EXPECT_THAT(s->series[0].labels, ElementsAre(Pair("n", "x")));
@@ -171,11 +148,11 @@ TEST(ValueTrackerTest, VanishedBetweenWalkAndReadIsNeither) {
 }
 
 TEST(ValueTrackerTest, AggregatesDuplicatesAndCapsSeries) {
-  DataReader reader;
+  FakeZnodeTree reader;
   for (int i = 0; i < 5; ++i) {
-    reader.nodes["/locks/jobs/_c_u" + std::to_string(i) + "-lock-000000000" + std::to_string(i)] = {};
+    reader.Create("/locks/jobs/_c_u" + std::to_string(i) + "-lock-000000000" + std::to_string(i));
   }
-  reader.nodes["/locks/other/_c_u-lock-0000000001"] = {};
+  reader.Create("/locks/other/_c_u-lock-0000000001");
   ValueRule count =
       Rule("lock", "/locks/{lock}/_c_*-lock-*", ValueDecoder::kNone, "", "curator_lock_participants");
   count.aggregate = ValueAggregate::kCount;
@@ -184,7 +161,7 @@ TEST(ValueTrackerTest, AggregatesDuplicatesAndCapsSeries) {
   absent.absent_value = 0;
   ValueTracker t(Rules({count, dup, absent}), 100, 16, std::chrono::seconds(5));
   auto s = Pass(t, reader);
-  EXPECT_EQ(reader.reads, 0);  // presence needs no data
+  EXPECT_EQ(Reads(reader), 0);  // presence needs no data
   ASSERT_EQ(s->series.size(), 4u);
   EXPECT_THAT(s->series[0].labels, ElementsAre(Pair("lock", "jobs")));
   EXPECT_EQ(s->series[0].value, 5);
@@ -201,13 +178,10 @@ TEST(ValueTrackerTest, AggregatesDuplicatesAndCapsSeries) {
 }
 
 TEST(ValueTrackerTest, ReaderWithoutDataIsAReadError) {
-  // The ZnodeReader default (no GetData): read_error, counted; the next pass retries.
-  class NoData final : public zk::ZnodeReader {
-   public:
-    void GetChildren2(const std::string&, zk::ChildrenCallback done) override {
-      done(Status::Internal("x"), {});
-    }
-  } reader;
+  // A reader that cannot read the data (kInternal): read_error, counted; the next pass retries.
+  FakeZnodeTree reader;
+  reader.Create("/c", "1");
+  reader.FailWith("/c", Status::Internal("x"));
   ValueTracker t(Rules({Rule("n", "/c", ValueDecoder::kNumber, "", "c_n")}), 100, 16,
                  std::chrono::seconds(5));
   t.Add("/c", zk::ZnodeStat{});
@@ -216,6 +190,7 @@ TEST(ValueTrackerTest, ReaderWithoutDataIsAReadError) {
   t.Add("/c", zk::ZnodeStat{});
   s = t.Finish(reader);
   EXPECT_EQ(Errors(*s, 0, ValueErrorReason::kReadError), 2u);
+  EXPECT_EQ(Reads(reader), 2);
   EXPECT_TRUE(s->series.empty());
 }
 

@@ -1,5 +1,5 @@
 // The request plumbing shared by every Session request: each callback type gets its part of the reply,
-// errors deliver empty values, a throwing callback never escapes, and ZnodeReader's default GetAcl.
+// errors deliver empty values, and a throwing callback never escapes.
 #include "zk/session_requests.h"
 
 #include <stdexcept>
@@ -91,22 +91,6 @@ TEST(SessionRequestsTest, ThrowingCallbackIsContained) {
 TEST(SessionRequestsTest, HasCallback) {
   EXPECT_FALSE(HasCallback(Completion(std::in_place_type<CreateCallback>)));
   EXPECT_TRUE(HasCallback(Completion(std::in_place_type<CreateCallback>, [](Status, std::string) {})));
-}
-
-class ListOnlyReader final : public ZnodeReader {
- public:
-  void GetChildren2(const std::string& /*path*/, ChildrenCallback done) override { done(Status::Ok(), {}); }
-};
-
-TEST(SessionRequestsTest, DefaultGetAclFailsInternal) {
-  ListOnlyReader reader;
-  bool called = false;
-  reader.GetAcl("/x", [&](Status s, std::vector<AclEntry> acl, ZnodeStat) {
-    called = true;
-    EXPECT_EQ(s.code(), StatusCode::kInternal);
-    EXPECT_TRUE(acl.empty());
-  });
-  EXPECT_TRUE(called);
 }
 
 }  // namespace

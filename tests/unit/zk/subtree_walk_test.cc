@@ -1,65 +1,44 @@
-// WalkSubtree against an in-memory fake ZnodeReader: synchronous, asynchronous (worker threads, random
-// delays, out-of-order completions) and "never completes until told" variants.
+// WalkSubtree against the in-memory FakeZnodeTree: answered inline, by worker threads (random delays,
+// out-of-order completions) and "never until told".
 #include "zk/subtree_walk.h"
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <map>
-#include <mutex>
-#include <random>
+#include <memory>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "base/znode_path.h"
+#include "tests/support/fake_znode_tree.h"
 
 namespace zkx::zk {
 namespace {
 
 using std::chrono::milliseconds;
+using test::FakeZnodeTree;
+using Answer = FakeZnodeTree::Answer;
+using Stats = std::map<std::string, ZnodeStat>;
 
-struct FakeNode {
-  ZnodeStat stat;
-  std::vector<std::string> children;
-};
-using Tree = std::map<std::string, FakeNode>;
-
-std::string Join(const std::string& parent, const std::string& name) {
-  return parent == "/" ? "/" + name : parent + "/" + name;
-}
-
-// Adds `path` and a full subtree of `fanout` children per node, `levels` levels deep below it.
-void Grow(Tree& tree, const std::string& path, int fanout, int levels, int64_t& zxid) {
-  FakeNode& node = tree[path];
-  node.stat.czxid = ++zxid;
-  if (levels > 0) {
-    for (int i = 0; i < fanout; ++i) {
-      const std::string name = "n" + std::to_string(i);
-      tree[path].children.push_back(name);
-      Grow(tree, Join(path, name), fanout, levels - 1, zxid);
-    }
+// Adds a full subtree of `fanout` children per node, `levels` levels deep, below `path`.
+void Grow(FakeZnodeTree& tree, const std::string& path, int fanout, int levels) {
+  if (levels == 0) return;
+  for (int i = 0; i < fanout; ++i) {
+    const std::string child = JoinZnodePath(path, "n" + std::to_string(i));
+    tree.Create(child);
+    Grow(tree, child, fanout, levels - 1);
   }
-  tree[path].stat.num_children = static_cast<int32_t>(tree[path].children.size());
 }
 
 // "/" with 4 children, 4 levels deep (341 znodes), plus a chain "/deep/d/d/.../d" 10 levels below the root.
-Tree MakeTree() {
-  Tree tree;
-  int64_t zxid = 0;
-  Grow(tree, "/", 4, 4, zxid);
-  tree["/"].children.emplace_back("deep");
-  tree["/"].stat.num_children += 1;
+// Returns every znode's Stat.
+Stats MakeTree(FakeZnodeTree& tree) {
+  Grow(tree, "/", 4, 4);
   std::string path = "/deep";
-  for (int i = 0; i < 9; ++i) {
-    tree[path].children = {"d"};
-    tree[path].stat.num_children = 1;
-    tree[path].stat.czxid = ++zxid;
-    path += "/d";
-  }
-  tree[path].stat.czxid = ++zxid;
-  return tree;
+  for (int i = 0; i < 9; ++i) path += "/d";
+  tree.Create(path);  // and its 9 ancestors below "/"
+  return tree.Stats();
 }
 
 int DepthBelow(const std::string& root, const std::string& path) {
@@ -68,116 +47,12 @@ int DepthBelow(const std::string& root, const std::string& path) {
   return static_cast<int>(std::count(rest.begin(), rest.end(), '/'));
 }
 
-class FakeReader final : public ZnodeReader {
- public:
-  enum class Mode { kSync, kAsync, kHold };
-
-  FakeReader(Tree tree, Mode mode) : tree_(std::move(tree)), mode_(mode) {
-    if (mode_ == Mode::kAsync) {
-      for (unsigned i = 0; i < 3; ++i) workers_.emplace_back([this, i] { Work(i); });
-    }
-  }
-  ~FakeReader() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& w : workers_) w.join();
-    // kHold: complete whatever is still queued now, long after the walk returned.
-    std::deque<Request> rest;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      rest.swap(queue_);
-    }
-    for (auto& r : rest) Complete(r);
-  }
-
-  // Makes `path` fail with `status` (an error) when read.
-  void SetError(const std::string& path, Status status) { errors_[path] = std::move(status); }
-
-  void GetChildren2(const std::string& path, ChildrenCallback done) override {
-    const int now = in_flight_.fetch_add(1) + 1;
-    int prev = max_in_flight_.load();
-    while (now > prev && !max_in_flight_.compare_exchange_weak(prev, now)) {
-    }
-    requests_.fetch_add(1);
-    if (mode_ == Mode::kSync) {
-      Request r{path, std::move(done)};
-      Complete(r);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back({path, std::move(done)});
-    }
-    cv_.notify_one();
-  }
-
-  int max_in_flight() const { return max_in_flight_.load(); }
-  int requests() const { return requests_.load(); }
-  int in_flight() const { return in_flight_.load(); }
-
- private:
-  struct Request {
-    std::string path;
-    ChildrenCallback done;
-  };
-
-  void Complete(Request& r) {
-    Status status;
-    ChildrenResult result;
-    if (auto e = errors_.find(r.path); e != errors_.end()) {
-      status = e->second;
-    } else if (auto it = tree_.find(r.path); it != tree_.end()) {
-      result.stat = it->second.stat;
-      result.children = it->second.children;
-    } else {
-      status = Status::NotFound("no node " + r.path);
-    }
-    in_flight_.fetch_sub(1);  // before the callback: the walker may issue again as soon as it sees this
-    r.done(std::move(status), std::move(result));
-  }
-
-  void Work(unsigned seed) {
-    std::mt19937 rng(seed * 7919u + 1u);
-    for (;;) {
-      Request r;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
-        // Pick a random queued request: completions arrive out of order.
-        std::uniform_int_distribution<std::size_t> pick(0, queue_.size() - 1);
-        auto it = queue_.begin() + static_cast<std::ptrdiff_t>(pick(rng));
-        r = std::move(*it);
-        queue_.erase(it);
-      }
-      std::uniform_int_distribution<int> delay_us(0, 300);
-      std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
-      Complete(r);
-    }
-  }
-
-  const Tree tree_;
-  const Mode mode_;
-  std::map<std::string, Status> errors_;  // set before the walk
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Request> queue_;  // guarded by mu_
-  bool stop_ = false;          // guarded by mu_
-  std::vector<std::thread> workers_;
-  std::atomic<int> in_flight_{0};
-  std::atomic<int> max_in_flight_{0};
-  std::atomic<int> requests_{0};
-};
-
 struct Visited {
   std::map<std::string, int> depth;  // path -> depth
   std::map<std::string, int64_t> czxid;
 };
 
-WalkSummary Walk(FakeReader& reader, const std::string& root, const WalkLimits& limits, Visited* visited) {
+WalkSummary Walk(ZnodeReader& reader, const std::string& root, const WalkLimits& limits, Visited* visited) {
   return WalkSubtree(reader, root, limits, [&](const WalkedZnode& z) {
     EXPECT_TRUE(visited->depth.emplace(std::string(z.path), z.depth).second) << "visited twice: " << z.path;
     ASSERT_NE(z.stat, nullptr);
@@ -185,10 +60,10 @@ WalkSummary Walk(FakeReader& reader, const std::string& root, const WalkLimits& 
   });
 }
 
-std::set<std::string> Keys(const Tree& tree, const std::string& root) {
+std::set<std::string> Keys(const Stats& tree, const std::string& root) {
   std::set<std::string> keys;
-  for (const auto& [path, node] : tree) {
-    if (path == root || root == "/" || path.rfind(root + "/", 0) == 0) keys.insert(path);
+  for (const auto& [path, stat] : tree) {
+    if (ZnodePathInside(path, root)) keys.insert(path);
   }
   return keys;
 }
@@ -199,11 +74,11 @@ std::set<std::string> Keys(const Visited& v) {
   return keys;
 }
 
-class WalkModes : public ::testing::TestWithParam<FakeReader::Mode> {};
+class WalkModes : public ::testing::TestWithParam<Answer> {};
 
 TEST_P(WalkModes, VisitsTheWholeTree) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
   WalkLimits limits;
   limits.max_in_flight = 8;
   Visited v;
@@ -216,15 +91,15 @@ TEST_P(WalkModes, VisitsTheWholeTree) {
   EXPECT_GT(s.duration.count(), 0);
   for (const auto& [path, depth] : v.depth) {
     EXPECT_EQ(depth, DepthBelow("/", path)) << path;
-    EXPECT_EQ(v.czxid[path], tree.at(path).stat.czxid) << path;
+    EXPECT_EQ(v.czxid[path], tree.at(path).czxid) << path;
   }
   EXPECT_LE(reader.max_in_flight(), 8);
   EXPECT_EQ(reader.requests(), static_cast<int>(tree.size()));
 }
 
 TEST_P(WalkModes, VisitsASubtree) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
   Visited v;
   const WalkSummary s = Walk(reader, "/n2", WalkLimits{}, &v);
   ASSERT_TRUE(s.status.ok());
@@ -234,8 +109,8 @@ TEST_P(WalkModes, VisitsASubtree) {
 }
 
 TEST_P(WalkModes, DepthCap) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
   WalkLimits limits;
   limits.max_depth = 2;
   Visited v;
@@ -250,7 +125,8 @@ TEST_P(WalkModes, DepthCap) {
   EXPECT_EQ(Keys(v), expected);
 
   // A cap at the tree's own depth does not bite.
-  FakeReader reader2(tree, GetParam());
+  FakeZnodeTree reader2(GetParam());
+  MakeTree(reader2);
   limits.max_depth = 10;
   Visited v2;
   const WalkSummary s2 = Walk(reader2, "/", limits, &v2);
@@ -259,8 +135,8 @@ TEST_P(WalkModes, DepthCap) {
 }
 
 TEST_P(WalkModes, ZnodeCap) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
   WalkLimits limits;
   limits.max_znodes = 37;
   limits.max_in_flight = 5;
@@ -272,7 +148,8 @@ TEST_P(WalkModes, ZnodeCap) {
   EXPECT_EQ(reader.requests(), 37);
 
   // Exactly the tree's size: everything read, nothing truncated.
-  FakeReader reader2(tree, GetParam());
+  FakeZnodeTree reader2(GetParam());
+  MakeTree(reader2);
   limits.max_znodes = tree.size();
   Visited v2;
   const WalkSummary s2 = Walk(reader2, "/", limits, &v2);
@@ -281,11 +158,11 @@ TEST_P(WalkModes, ZnodeCap) {
 }
 
 TEST_P(WalkModes, VanishedZnodesAreCountedAndSkipped) {
-  Tree tree = MakeTree();
+  FakeZnodeTree reader(GetParam());
+  MakeTree(reader);
   // Deleted between the parent's listing and the read: listed, but gone.
-  tree.erase("/n1/n3");
-  tree.erase("/deep/d/d");
-  FakeReader reader(tree, GetParam());
+  reader.FailWith("/n1/n3", Status::NotFound("no node /n1/n3"));
+  reader.FailWith("/deep/d/d", Status::NotFound("no node /deep/d/d"));
   Visited v;
   const WalkSummary s = Walk(reader, "/", WalkLimits{}, &v);
   ASSERT_TRUE(s.status.ok()) << s.status.ToString();
@@ -295,10 +172,10 @@ TEST_P(WalkModes, VanishedZnodesAreCountedAndSkipped) {
 }
 
 TEST_P(WalkModes, PermissionDeniedBelowRootIsCountedAndSkipped) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
-  reader.SetError("/n3", Status::PermissionDenied("no auth"));
-  reader.SetError("/n0/n0/n0", Status::Internal("weird"));
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
+  reader.FailWith("/n3", Status::PermissionDenied("no auth"));
+  reader.FailWith("/n0/n0/n0", Status::Internal("weird"));
   Visited v;
   const WalkSummary s = Walk(reader, "/", WalkLimits{}, &v);
   ASSERT_TRUE(s.status.ok());
@@ -312,35 +189,28 @@ TEST_P(WalkModes, PermissionDeniedBelowRootIsCountedAndSkipped) {
 }
 
 TEST_P(WalkModes, RootErrorsFailTheWalk) {
-  const Tree tree = MakeTree();
-  {
-    FakeReader reader(tree, GetParam());
+  struct Case {
+    std::string root;
+    Status failure;  // of the root; OK: none (the root is missing)
+    StatusCode want;
+  };
+  for (const Case& c : {Case{"/missing", Status::Ok(), StatusCode::kNotFound},
+                        Case{"/n1", Status::PermissionDenied("no auth"), StatusCode::kPermissionDenied},
+                        Case{"/", Status::Internal("boom"), StatusCode::kInternal}}) {
+    FakeZnodeTree reader(GetParam());
+    MakeTree(reader);
+    if (!c.failure.ok()) reader.FailWith(c.root, c.failure);
     Visited v;
-    const WalkSummary s = Walk(reader, "/missing", WalkLimits{}, &v);
-    EXPECT_EQ(s.status.code(), StatusCode::kNotFound);
-    EXPECT_EQ(s.visited, 0u);
-  }
-  {
-    FakeReader reader(tree, GetParam());
-    reader.SetError("/n1", Status::PermissionDenied("no auth"));
-    Visited v;
-    const WalkSummary s = Walk(reader, "/n1", WalkLimits{}, &v);
-    EXPECT_EQ(s.status.code(), StatusCode::kPermissionDenied);
-    EXPECT_EQ(s.visited, 0u);
-  }
-  {
-    FakeReader reader(tree, GetParam());
-    reader.SetError("/", Status::Internal("boom"));
-    Visited v;
-    const WalkSummary s = Walk(reader, "/", WalkLimits{}, &v);
-    EXPECT_EQ(s.status.code(), StatusCode::kInternal);
+    const WalkSummary s = Walk(reader, c.root, WalkLimits{}, &v);
+    EXPECT_EQ(s.status.code(), c.want) << c.root;
+    EXPECT_EQ(s.visited, 0u) << c.root;
   }
 }
 
 TEST_P(WalkModes, LostConnectionFailsTheWalk) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
-  reader.SetError("/n2/n2", Status::Unavailable("connection loss"));
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
+  reader.FailWith("/n2/n2", Status::Unavailable("connection loss"));
   WalkLimits limits;
   limits.max_in_flight = 4;
   Visited v;
@@ -350,15 +220,16 @@ TEST_P(WalkModes, LostConnectionFailsTheWalk) {
   EXPECT_LT(s.visited, tree.size());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 
-  FakeReader reader2(tree, GetParam());
-  reader2.SetError("/n1", Status::Cancelled("closing"));
+  FakeZnodeTree reader2(GetParam());
+  MakeTree(reader2);
+  reader2.FailWith("/n1", Status::Cancelled("closing"));
   Visited v2;
   EXPECT_EQ(Walk(reader2, "/", limits, &v2).status.code(), StatusCode::kCancelled);
 }
 
 TEST_P(WalkModes, InFlightLimitOfOne) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
   WalkLimits limits;
   limits.max_in_flight = 1;
   Visited v;
@@ -368,15 +239,15 @@ TEST_P(WalkModes, InFlightLimitOfOne) {
   EXPECT_EQ(reader.max_in_flight(), 1);
 }
 
-std::string ModeName(const ::testing::TestParamInfo<FakeReader::Mode>& param_info) {
-  return param_info.param == FakeReader::Mode::kSync ? "Sync" : "Async";
+std::string ModeName(const ::testing::TestParamInfo<Answer>& param_info) {
+  return param_info.param == Answer::kInline ? "Sync" : "Async";
 }
 
 // The visitor stops the walk: nothing more is requested, and what was in flight is still drained and visited
 // (a watched sync must know every znode it armed), so visits = requests.
 TEST_P(WalkModes, VisitorStopsTheWalkAndInFlightRepliesAreDrained) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, GetParam());
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
   WalkLimits limits;
   limits.max_in_flight = 6;
   std::set<std::string> seen;
@@ -396,12 +267,11 @@ TEST_P(WalkModes, VisitorStopsTheWalkAndInFlightRepliesAreDrained) {
   EXPECT_EQ(s.visited, seen.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, WalkModes,
-                         ::testing::Values(FakeReader::Mode::kSync, FakeReader::Mode::kAsync), ModeName);
+INSTANTIATE_TEST_SUITE_P(Modes, WalkModes, ::testing::Values(Answer::kInline, Answer::kWorkers), ModeName);
 
 TEST(SubtreeWalkTest, AsyncPipelineFillsTheWindow) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, FakeReader::Mode::kAsync);
+  FakeZnodeTree reader(Answer::kWorkers);
+  MakeTree(reader);
   WalkLimits limits;
   limits.max_in_flight = 16;
   Visited v;
@@ -412,8 +282,8 @@ TEST(SubtreeWalkTest, AsyncPipelineFillsTheWindow) {
 }
 
 TEST(SubtreeWalkTest, TimeoutReturnsAtOnceAndLateCompletionsAreHarmless) {
-  const Tree tree = MakeTree();
-  auto reader = std::make_unique<FakeReader>(tree, FakeReader::Mode::kHold);  // never completes by itself
+  auto reader = std::make_unique<FakeZnodeTree>(Answer::kHold);  // never answers by itself
+  MakeTree(*reader);
   WalkLimits limits;
   limits.timeout = milliseconds(50);
   Visited v;
@@ -429,8 +299,8 @@ TEST(SubtreeWalkTest, TimeoutReturnsAtOnceAndLateCompletionsAreHarmless) {
 }
 
 TEST(SubtreeWalkTest, ZeroTimeoutReadsNothing) {
-  const Tree tree = MakeTree();
-  FakeReader reader(tree, FakeReader::Mode::kSync);
+  FakeZnodeTree reader(Answer::kInline);
+  MakeTree(reader);
   WalkLimits limits;
   limits.timeout = milliseconds(0);
   Visited v;
