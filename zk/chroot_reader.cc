@@ -41,6 +41,11 @@ void ChrootReader::GetAcl(const std::string& path, AclCallback done) {
   inner_->GetAcl(Outer(path), std::move(done));
 }
 
+void ChrootReader::GetData(const std::string& path,
+                           std::function<void(Status, std::string, ZnodeStat)> done) {
+  inner_->GetData(Outer(path), std::move(done));
+}
+
 WatchSubscription ChrootReader::SubscribeWatches(WatchListener listener) {
   return inner_->SubscribeWatches([this, listener = std::move(listener)](const WatchEvent& event) {
     if (event.type == WatchEventType::kResync) {

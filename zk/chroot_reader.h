@@ -27,6 +27,7 @@ class ChrootReader final : public ZnodeReader {
   void WatchChildren2(const std::string& path, ChildrenCallback done) override;
   void WatchExists(const std::string& path, StatCallback done) override;
   void GetAcl(const std::string& path, AclCallback done) override;
+  void GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) override;
   void RemoveWatches(const std::string& path, std::function<void(Status)> done) override;
   WatchSubscription SubscribeWatches(WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;

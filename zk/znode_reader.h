@@ -124,13 +124,8 @@ class ZnodeReader {
   virtual void GetAcl(const std::string& path, AclCallback done) = 0;
   // Reads `path`'s data and Stat (zoo_aget, no watch), for value rules. Same contract as GetChildren2.
   // zk::Session's ZnodeWriter::GetData has the same signature and implements both.
-  // The default fails at once with kInternal ("not implemented"). It is not for fakes: zk::ChrootReader does
-  // not override it yet, so value rules read through a /probe target's chroot fail with read_error. Make it
-  // pure once ChrootReader forwards GetData.
   // NOLINTNEXTLINE(performance-unnecessary-value-param): the interface takes callbacks by value
-  virtual void GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) {
-    if (done) done(Status::Internal("GetData is not implemented by this reader for " + path), {}, {});
-  }
+  virtual void GetData(const std::string& path, std::function<void(Status, std::string, ZnodeStat)> done) = 0;
   // Removes every watch this session holds on `path` (data, exists and child), on the server too
   // (zoo_aremove_all_watches with ZWATCHTYPE_ANY, local=0): what a watch-mode subtree that falls back to poll
   // mode does with the watches it armed, so that SetWatches stays within the budget it reports. Status: OK

@@ -292,6 +292,9 @@ class CountingReader final : public zk::ZnodeReader {
     s_->RemoveWatches(p, std::move(done));
   }
   void GetAcl(const std::string& p, zk::AclCallback done) override { s_->GetAcl(p, std::move(done)); }
+  void GetData(const std::string& p, std::function<void(Status, std::string, zk::ZnodeStat)> done) override {
+    s_->GetData(p, std::move(done));
+  }
   zk::WatchSubscription SubscribeWatches(zk::WatchListener listener) override {
     return s_->SubscribeWatches([this, listener = std::move(listener)](const zk::WatchEvent& e) {
       if (events || e.type == zk::WatchEventType::kResync) listener(e);

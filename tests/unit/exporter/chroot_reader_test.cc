@@ -22,6 +22,24 @@ TEST(ChrootReaderTest, PrefixesRequests) {
   EXPECT_EQ(reader.SessionEpoch(), 7u);
 }
 
+// Value rules read data through a /probe target's chroot: the read goes to the chrooted path and answers
+// with that znode's data (before, ChrootReader did not forward GetData and every read failed).
+TEST(ChrootReaderTest, ReadsDataUnderTheChroot) {
+  FakeZnodeTree inner;
+  inner.Create("/kafka/controller", R"({"brokerid":2})");
+  inner.Create("/controller", "elsewhere");
+  ChrootReader reader(&inner, "/kafka");
+  Status status = Status::Internal("not called");
+  std::string data;
+  reader.GetData("/controller", [&](Status s, std::string d, ZnodeStat) {
+    status = std::move(s);
+    data = std::move(d);
+  });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(data, R"({"brokerid":2})");
+  EXPECT_EQ(inner.requested_paths(), (std::vector<std::string>{"/kafka/controller"}));
+}
+
 TEST(ChrootReaderTest, NoChrootIsIdentity) {
   FakeZnodeTree inner;
   ChrootReader reader(&inner, "");
