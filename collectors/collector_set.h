@@ -24,6 +24,8 @@
 
 #include <prometheus/metric_family.h>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "base/worker_pool.h"
 #include "collectors/collector.h"
 
@@ -60,8 +62,8 @@ class CollectorSet {
     std::shared_ptr<Collector> collector;
   };
   std::vector<Entry> entries_;  // written only before the first Gather()
-  mutable std::mutex mu_;
-  std::vector<CollectorResult> last_results_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<CollectorResult> last_results_ GUARDED_BY(mu_);
   const std::shared_ptr<WorkerPool> shared_;
   std::once_flag pool_once_;
   std::unique_ptr<WorkerPool> pool_;  // created once (pool_once_) at the first Gather(); joined by Stop()

@@ -9,7 +9,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/mutex.h"
 #include "base/quote.h"
+#include "base/thread_annotations.h"
 #include "base/znode_path.h"
 #include "collectors/family_builder.h"
 #include "collectors/registry.h"
@@ -20,17 +22,17 @@ namespace zkx::collectors {
 // One request's reply. The writer's callback may run after the run thread gave up waiting (timeout, Stop):
 // it then only touches this shared object.
 struct ProbeCollector::Waiter {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;       // guarded by mu
-  bool cancelled = false;  // guarded by mu: Stop()
-  Status status;           // guarded by mu
-  std::string data;        // guarded by mu
+  Mutex mu;
+  std::condition_variable_any cv;  // waits on mu
+  bool done GUARDED_BY(mu) = false;
+  bool cancelled GUARDED_BY(mu) = false;  // Stop()
+  Status status GUARDED_BY(mu);
+  std::string data GUARDED_BY(mu);
 
   // Called from the writer's callback: never blocks for long, never throws.
   void Finish(Status s, std::string d = {}) noexcept {
     try {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(mu);
       if (done) return;
       done = true;
       status = std::move(s);
@@ -122,7 +124,7 @@ ProbeCollector::~ProbeCollector() {
 }
 
 void ProbeCollector::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (started_ || stopping_) return;
   started_ = true;
   spdlog::info("probe: every {}ms on {} (timeout {}ms per operation)", options_.interval.count(), node_path_,
@@ -132,10 +134,10 @@ void ProbeCollector::Start() {
 
 void ProbeCollector::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     if (current_) {
-      std::lock_guard<std::mutex> waiter_lock(current_->mu);
+      MutexLock waiter_lock(current_->mu);
       current_->cancelled = true;
       current_->cv.notify_all();
     }
@@ -145,12 +147,12 @@ void ProbeCollector::Stop() {
 }
 
 bool ProbeCollector::stopping() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return stopping_;
 }
 
 std::shared_ptr<const ProbeSnapshot> ProbeCollector::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return snapshot_;
 }
 
@@ -161,8 +163,9 @@ Status ProbeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*
 }
 
 bool ProbeCollector::SleepUntil(std::chrono::steady_clock::time_point until) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_until(lock, until, [this] { return stopping_; });
+  MutexLock lock(mu_);
+  while (!stopping_ && cv_.wait_until(mu_, until) != std::cv_status::timeout) {
+  }
   return !stopping_;
 }
 
@@ -188,7 +191,7 @@ template <typename Issue>
 ProbeCollector::Reply ProbeCollector::Await(Issue&& issue) {
   auto waiter = std::make_shared<Waiter>();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return {Status::Cancelled("probe stopping"), {}, {}};
     current_ = waiter;
   }
@@ -196,8 +199,11 @@ ProbeCollector::Reply ProbeCollector::Await(Issue&& issue) {
   issue(waiter);  // may call back on this thread (e.g. not connected)
   Reply reply;
   {
-    std::unique_lock<std::mutex> lock(waiter->mu);
-    waiter->cv.wait_until(lock, start + options_.timeout, [&] { return waiter->done || waiter->cancelled; });
+    MutexLock lock(waiter->mu);
+    const auto until = start + options_.timeout;
+    while (!waiter->done && !waiter->cancelled &&
+           waiter->cv.wait_until(waiter->mu, until) != std::cv_status::timeout) {
+    }
     if (waiter->done) {
       reply.status = waiter->status;
       reply.data = waiter->data;
@@ -209,7 +215,7 @@ ProbeCollector::Reply ProbeCollector::Await(Issue&& issue) {
     }
   }
   reply.elapsed = std::chrono::steady_clock::now() - start;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   current_.reset();
   return reply;
 }
@@ -336,7 +342,7 @@ void ProbeCollector::RunOnce() {
   stats_.last_status = failure;
   stats_.last_seconds = seconds;
   auto published = std::make_shared<const ProbeSnapshot>(stats_);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   snapshot_ = std::move(published);
 }
 

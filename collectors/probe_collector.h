@@ -48,7 +48,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "collectors/collector.h"
 #include "zk/znode_writer.h"
 
@@ -141,12 +143,12 @@ class ProbeCollector final : public Collector {
   bool leftover_ = false;  // the znode may still exist after the last run
   uint64_t run_number_ = 0;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;                     // Stop()
-  bool started_ = false;                           // guarded by mu_
-  bool stopping_ = false;                          // guarded by mu_
-  std::shared_ptr<Waiter> current_;                // guarded by mu_: the request being waited for
-  std::shared_ptr<const ProbeSnapshot> snapshot_;  // guarded by mu_; replaced, never mutated
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;  // Stop(); waits on mu_
+  bool started_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::shared_ptr<Waiter> current_ GUARDED_BY(mu_);                // the request being waited for
+  std::shared_ptr<const ProbeSnapshot> snapshot_ GUARDED_BY(mu_);  // replaced, never mutated
   std::thread thread_;
 };
 

@@ -17,11 +17,12 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "base/worker_pool.h"
 
 namespace zkx::collectors {
@@ -39,13 +40,13 @@ template <typename T>
 std::vector<std::optional<T>> RunConcurrently(WorkerPool& pool, std::vector<std::function<T()>> tasks,
                                               std::chrono::steady_clock::time_point deadline) {
   struct State {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<std::optional<T>> results;  // guarded by mu
-    std::size_t done = 0;                   // guarded by mu
+    explicit State(std::size_t n) : results(n) {}
+    Mutex mu;
+    std::condition_variable_any cv;  // waits on mu
+    std::vector<std::optional<T>> results GUARDED_BY(mu);
+    std::size_t done GUARDED_BY(mu) = 0;
   };
-  auto state = std::make_shared<State>();
-  state->results.resize(tasks.size());
+  auto state = std::make_shared<State>(tasks.size());
   std::size_t submitted = 0;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const bool accepted = pool.TrySubmit([state, i, deadline, task = std::move(tasks[i])]() mutable {
@@ -56,15 +57,16 @@ std::vector<std::optional<T>> RunConcurrently(WorkerPool& pool, std::vector<std:
         } catch (...) {  // a boundary: nothing escapes a probe task
         }
       }
-      std::lock_guard<std::mutex> lock(state->mu);
+      MutexLock lock(state->mu);
       state->results[i] = std::move(value);
       ++state->done;
       state->cv.notify_all();
     });
     if (accepted) ++submitted;  // refused: this server's result stays nullopt
   }
-  std::unique_lock<std::mutex> lock(state->mu);
-  state->cv.wait_until(lock, deadline, [&] { return state->done >= submitted; });
+  MutexLock lock(state->mu);
+  while (state->done < submitted && state->cv.wait_until(state->mu, deadline) != std::cv_status::timeout) {
+  }
   std::vector<std::optional<T>> out;
   out.reserve(state->results.size());
   for (auto& r : state->results) out.push_back(r);  // copy: abandoned tasks may still write later

@@ -1,9 +1,11 @@
 #include "collectors/refresh_scheduler.h"
 
 #include <condition_variable>
-#include <mutex>
 #include <utility>
 #include <vector>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::collectors {
 
@@ -26,12 +28,12 @@ struct RefreshScheduler::Waiters {
   };
   explicit Waiters(std::function<bool()> c) : connected(std::move(c)) {}
   const std::function<bool()> connected;
-  std::mutex mu;
-  std::vector<Waiter> waiting;  // guarded by mu
-  bool checking = false;        // guarded by mu: a CheckWaiters is scheduled
-  bool stopping = false;        // guarded by mu
-  bool calling = false;         // guarded by mu: connected() is running (Shutdown waits for it)
-  std::condition_variable called;
+  Mutex mu;
+  std::vector<Waiter> waiting GUARDED_BY(mu);
+  bool checking GUARDED_BY(mu) = false;  // a CheckWaiters is scheduled
+  bool stopping GUARDED_BY(mu) = false;
+  bool calling GUARDED_BY(mu) = false;  // connected() is running (Shutdown waits for it)
+  std::condition_variable_any called;   // waits on mu
 };
 
 RefreshScheduler::RefreshScheduler(std::function<bool()> connected, std::size_t workers)
@@ -55,7 +57,7 @@ void RefreshScheduler::RunAt(Clock::time_point when, std::function<void()> task)
 void RefreshScheduler::WhenConnected(Clock::time_point give_up, std::function<void(bool)> task) {
   bool schedule = false;
   {
-    std::lock_guard<std::mutex> lock(waiters_->mu);
+    MutexLock lock(waiters_->mu);
     if (waiters_->stopping) return;
     waiters_->waiting.push_back({give_up, std::move(task)});
     schedule = !std::exchange(waiters_->checking, true);
@@ -69,7 +71,7 @@ void RefreshScheduler::WhenConnected(Clock::time_point give_up, std::function<vo
 
 void RefreshScheduler::CheckWaiters(const std::shared_ptr<Waiters>& waiters, Scheduler* scheduler) {
   {
-    std::lock_guard<std::mutex> lock(waiters->mu);
+    MutexLock lock(waiters->mu);
     if (waiters->stopping) return;  // its RefreshScheduler has gone: `connected` may be gone too
     waiters->calling = true;
   }
@@ -78,7 +80,7 @@ void RefreshScheduler::CheckWaiters(const std::shared_ptr<Waiters>& waiters, Sch
   std::vector<Waiters::Waiter> ready;
   bool again = false;
   {
-    std::lock_guard<std::mutex> lock(waiters->mu);
+    MutexLock lock(waiters->mu);
     waiters->calling = false;
     waiters->called.notify_all();
     if (waiters->stopping) return;
@@ -105,10 +107,10 @@ void RefreshScheduler::CheckWaiters(const std::shared_ptr<Waiters>& waiters, Sch
 void RefreshScheduler::Shutdown() {
   std::vector<Waiters::Waiter> dropped;
   {
-    std::unique_lock<std::mutex> lock(waiters_->mu);
+    MutexLock lock(waiters_->mu);
     waiters_->stopping = true;
     dropped.swap(waiters_->waiting);
-    waiters_->called.wait(lock, [this] { return !waiters_->calling; });
+    while (waiters_->calling) waiters_->called.wait(waiters_->mu);
   }
   if (owns_threads_) threads_->Shutdown();
 }

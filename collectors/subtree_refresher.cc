@@ -1,33 +1,54 @@
 #include "collectors/subtree_refresher.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "collectors/poll_walk.h"
 #include "collectors/value_tracker.h"
 
 namespace zkx::collectors {
+namespace {
+
+// What View() shows before the first walk.
+std::shared_ptr<const SubtreeView> InitialView(const SubtreeSpec& spec, const WatchBudget* budget) {
+  auto view = std::make_shared<SubtreeView>();
+  view->configured_mode = spec.refresh_mode;
+  view->watch.mode = spec.refresh_mode == RefreshMode::kWatch && budget != nullptr ? RefreshMode::kWatch
+                                                                                   : RefreshMode::kPoll;
+  return view;
+}
+
+}  // namespace
 
 struct SubtreeRefresher::Core {
   Core(SubtreeSpec s, zk::ZnodeReader* r, std::function<bool()> c, WatchBudget* b, RefreshScheduler* sch)
-      : spec(std::move(s)), reader(r), connected(std::move(c)), budget(b), scheduler(sch) {}
+      : spec(std::move(s)),
+        reader(r),
+        connected(std::move(c)),
+        budget(b),
+        scheduler(sch),
+        view(InitialView(spec, budget)) {}
   using Clock = std::chrono::steady_clock;
 
   // Poll mode, on a worker: the walk due at `due` (or, when the session is down, a wait for it).
   void PollDue(const std::shared_ptr<Core>& self, Clock::time_point due);
   void AfterWait(const std::shared_ptr<Core>& self, bool up, Clock::time_point give_up);
   // Marks a task running; false when stopping (the task then does nothing).
-  bool Enter();
+  bool Enter() EXCLUDES(mu);
   // Marks it done and, unless stopping, schedules the next walk at `next` (under the lock, so that Stop()
   // cannot return in between and let the scheduler go away).
-  void Leave(const std::shared_ptr<Core>& self, Clock::time_point next);
-  void ScheduleLocked(const std::shared_ptr<Core>& self, Clock::time_point next);
+  void Leave(const std::shared_ptr<Core>& self, Clock::time_point next) EXCLUDES(mu);
+  // Unless stopping, schedules the walk due at `next`.
+  void ScheduleLocked(const std::shared_ptr<Core>& self, Clock::time_point next) REQUIRES(mu);
   void RefreshOnce();
   // `full_walk`: counts as a refresh attempt. `watch`: the watch-mode state to show (null: keep it).
   void Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk = true,
-               const WatchState* watch_state = nullptr);
+               const WatchState* watch_state = nullptr) EXCLUDES(mu);
 
   const SubtreeSpec spec;
   std::vector<ZnodePattern> patterns;  // written only by the constructor
@@ -36,12 +57,13 @@ struct SubtreeRefresher::Core {
   WatchBudget* const budget;
   RefreshScheduler* const scheduler;
 
-  std::mutex mu;
-  std::condition_variable cv;               // signalled when a task finishes
-  bool stopping = false;                    // guarded by mu
-  bool busy = false;                        // guarded by mu: a task is running on a worker
-  std::function<void()> stop_watch;         // guarded by mu: stops the watch loop while it runs
-  std::shared_ptr<const SubtreeView> view;  // guarded by mu; replaced, never mutated
+  Mutex mu;
+  std::condition_variable_any cv;         // signalled when a task finishes; waits on mu
+  bool start_ran GUARDED_BY(mu) = false;  // Start() was called
+  bool stopping GUARDED_BY(mu) = false;
+  bool busy GUARDED_BY(mu) = false;                        // a task is running on a worker
+  std::function<void()> stop_watch GUARDED_BY(mu);         // stops the watch loop while it runs
+  std::shared_ptr<const SubtreeView> view GUARDED_BY(mu);  // replaced, never mutated
   // Value rules: data reads for the znodes a rule needs. Used by one walk at a time (tasks never overlap).
   std::unique_ptr<ValueTracker> values;
 };
@@ -54,11 +76,6 @@ SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, st
   }
   core_ = std::make_shared<Core>(std::move(spec), reader, std::move(connected), budget, scheduler);
   Core& c = *core_;
-  auto view = std::make_shared<SubtreeView>();
-  view->configured_mode = c.spec.refresh_mode;
-  view->watch.mode = c.spec.refresh_mode == RefreshMode::kWatch && c.budget != nullptr ? RefreshMode::kWatch
-                                                                                       : RefreshMode::kPoll;
-  c.view = std::move(view);
   if (c.spec.value_rules) {
     c.values = std::make_unique<ValueTracker>(c.spec.value_rules, c.spec.max_znode_series,
                                               c.spec.limits.max_in_flight, c.spec.limits.timeout);
@@ -83,9 +100,9 @@ const SubtreeSpec& SubtreeRefresher::spec() const {
 
 void SubtreeRefresher::Start() {
   Core& c = *core_;
-  std::lock_guard<std::mutex> lock(c.mu);
-  if (started_ || c.stopping) return;
-  started_ = true;
+  MutexLock lock(c.mu);
+  if (c.start_ran || c.stopping) return;
+  c.start_ran = true;
   if (c.spec.refresh_mode == RefreshMode::kWatch && c.budget != nullptr) {
     watch_thread_ = std::thread([this] { RunWatch(); });
   } else {
@@ -96,16 +113,16 @@ void SubtreeRefresher::Start() {
 void SubtreeRefresher::Stop() {
   Core& c = *core_;
   {
-    std::unique_lock<std::mutex> lock(c.mu);
+    MutexLock lock(c.mu);
     c.stopping = true;
     if (c.stop_watch) c.stop_watch();
-    c.cv.wait(lock, [&] { return !c.busy; });
+    while (c.busy) c.cv.wait(c.mu);
   }
   if (watch_thread_.joinable()) watch_thread_.join();
 }
 
 std::shared_ptr<const SubtreeView> SubtreeRefresher::View() const {
-  std::lock_guard<std::mutex> lock(core_->mu);
+  MutexLock lock(core_->mu);
   return core_->view;
 }
 
@@ -119,12 +136,12 @@ void SubtreeRefresher::RunWatch() {
                          core->Publish(std::move(snapshot), std::move(status), full_walk, &state);
                        });
   {
-    std::lock_guard<std::mutex> lock(c.mu);
+    MutexLock lock(c.mu);
     if (c.stopping) return;
     c.stop_watch = watch.StopFunction();
   }
   const WatchRefresher::Outcome outcome = watch.Run();
-  std::lock_guard<std::mutex> lock(c.mu);
+  MutexLock lock(c.mu);
   c.stop_watch = nullptr;
   auto next = std::make_shared<SubtreeView>(*c.view);
   next->watch = watch.state();
@@ -140,7 +157,7 @@ void SubtreeRefresher::Core::ScheduleLocked(const std::shared_ptr<Core>& self, C
 }
 
 bool SubtreeRefresher::Core::Enter() {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(mu);
   if (stopping) return false;
   busy = true;
   return true;
@@ -148,7 +165,7 @@ bool SubtreeRefresher::Core::Enter() {
 
 void SubtreeRefresher::Core::Leave(const std::shared_ptr<Core>& self, Clock::time_point next) {
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     busy = false;
     ScheduleLocked(self, next);
   }
@@ -161,7 +178,7 @@ void SubtreeRefresher::Core::PollDue(const std::shared_ptr<Core>& self, Clock::t
     // Walk as soon as the session is back; a whole interval without it counts as one failed refresh.
     const auto give_up = due + spec.refresh_interval;
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(mu);
       busy = false;
       if (!stopping) {
         scheduler->WhenConnected(give_up, [self, give_up](bool up) { self->AfterWait(self, up, give_up); });
@@ -212,7 +229,7 @@ void SubtreeRefresher::Core::RefreshOnce() {
 
 void SubtreeRefresher::Core::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status,
                                      bool full_walk, const WatchState* watch_state) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(mu);
   auto next = std::make_shared<SubtreeView>(*view);
   if (watch_state != nullptr) next->watch = *watch_state;
   if (full_walk) {

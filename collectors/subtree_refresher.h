@@ -16,11 +16,9 @@
 // scheduled task finds the refresher stopped and does nothing.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -56,13 +54,13 @@ class SubtreeRefresher {
 
  private:
   // Everything a scheduled task touches, shared with the tasks so that a task still pending after Stop()
-  // (or after the refresher is gone) finds `stopping` and returns.
+  // (or after the refresher is gone) finds `stopping` and returns. Its mutable state, and whether Start()
+  // ran, are GUARDED_BY its mutex (in the .cc, where the analysis can check them).
   struct Core;
   void RunWatch();
 
   std::unique_ptr<RefreshScheduler> own_scheduler_;  // only when none was given
   std::shared_ptr<Core> core_;
-  bool started_ = false;      // guarded by core_->mu
   std::thread watch_thread_;  // watch mode only
 };
 

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <utility>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::collectors {
 namespace {
@@ -21,9 +23,9 @@ struct DataReply {
 
 // Completions -> the reading thread; outlives Finish() when callbacks still hold it.
 struct DataChannel {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<DataReply> replies;  // guarded by mu
+  Mutex mu;
+  std::condition_variable_any cv;  // waits on mu
+  std::deque<DataReply> replies GUARDED_BY(mu);
 };
 
 double Combine(ValueAggregate aggregate, double a, double b) {
@@ -165,7 +167,7 @@ void ValueTracker::ReadChanged(zk::ZnodeReader& reader, std::map<std::string, Ca
       reader.GetData(pending_[todo[index]].path,
                      [channel, index](Status s, std::string data, zk::ZnodeStat stat) {
                        try {
-                         std::lock_guard<std::mutex> lock(channel->mu);
+                         MutexLock lock(channel->mu);
                          channel->replies.push_back({index, std::move(s), std::move(data), stat});
                          channel->cv.notify_one();
                        } catch (...) {
@@ -176,8 +178,11 @@ void ValueTracker::ReadChanged(zk::ZnodeReader& reader, std::map<std::string, Ca
     }
     std::deque<DataReply> batch;
     {
-      std::unique_lock<std::mutex> lock(channel->mu);
-      if (!channel->cv.wait_until(lock, deadline, [&] { return !channel->replies.empty(); })) {
+      MutexLock lock(channel->mu);
+      while (channel->replies.empty() &&
+             channel->cv.wait_until(channel->mu, deadline) != std::cv_status::timeout) {
+      }
+      if (channel->replies.empty()) {
         *incomplete = true;
         break;
       }

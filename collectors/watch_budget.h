@@ -12,7 +12,9 @@
 // Thread-safety: all methods are thread-safe.
 
 #include <cstddef>
-#include <mutex>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::collectors {
 
@@ -43,7 +45,7 @@ class WatchBudget {
   // Changes a holder's share from *held to `want`. False (and *held unchanged) if the total would exceed
   // the limit; shrinking always succeeds.
   bool TryResize(std::size_t* held, std::size_t want) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     const std::size_t others = used_ - *held;
     if (want > *held && others + want > limit_) return false;
     used_ = others + want;
@@ -51,12 +53,12 @@ class WatchBudget {
     return true;
   }
   void Release(std::size_t* held) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     used_ -= *held;
     *held = 0;
   }
   [[nodiscard]] std::size_t used() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return used_;
   }
   [[nodiscard]] std::size_t limit() const { return limit_; }
@@ -65,8 +67,8 @@ class WatchBudget {
  private:
   const std::size_t limit_;
   const std::size_t chroot_length_;
-  mutable std::mutex mu_;
-  std::size_t used_ = 0;  // guarded by mu_
+  mutable Mutex mu_;
+  std::size_t used_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace zkx::collectors

@@ -9,12 +9,13 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "base/znode_path.h"
 #include "collectors/acl_audit_pass.h"
 #include "collectors/poll_walk.h"
@@ -47,15 +48,15 @@ struct WatchRefresher::Item {
 };
 
 struct WatchRefresher::Inbox {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Item> items;  // guarded by mu
-  bool stopping = false;   // guarded by mu
+  Mutex mu;
+  std::condition_variable_any cv;  // waits on mu
+  std::deque<Item> items GUARDED_BY(mu);
+  bool stopping GUARDED_BY(mu) = false;
 
   // From callbacks: never throws, never blocks beyond the brief lock.
   void Push(Item item) noexcept {
     try {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(mu);
       items.push_back(std::move(item));
       cv.notify_one();
     } catch (...) {
@@ -92,7 +93,7 @@ void WatchRefresher::RequestStop() {
 
 std::function<void()> WatchRefresher::StopFunction() const {
   return [inbox = inbox_] {
-    std::lock_guard<std::mutex> lock(inbox->mu);
+    MutexLock lock(inbox->mu);
     inbox->stopping = true;
     inbox->cv.notify_all();
   };
@@ -116,8 +117,10 @@ WatchRefresher::Outcome WatchRefresher::Run() {
     return outcome;
   };
   auto wait = [&](std::chrono::steady_clock::time_point until, std::deque<Item>* out) {
-    std::unique_lock<std::mutex> lock(inbox_->mu);
-    inbox_->cv.wait_until(lock, until, [&] { return inbox_->stopping || !inbox_->items.empty(); });
+    MutexLock lock(inbox_->mu);
+    while (!inbox_->stopping && inbox_->items.empty() &&
+           inbox_->cv.wait_until(inbox_->mu, until) != std::cv_status::timeout) {
+    }
     if (out != nullptr) out->swap(inbox_->items);
     return !inbox_->stopping;
   };

@@ -4,6 +4,10 @@
 #include <utility>
 
 #include <spdlog/details/log_msg.h>
+#include <spdlog/sinks/base_sink-inl.h>
+
+// The definitions behind the extern template in the header (see there).
+template class spdlog::sinks::base_sink<zkx::Mutex>;
 
 namespace zkx::exporter {
 namespace {
@@ -108,7 +112,7 @@ void RepeatLimitSink::flush_() {
 }
 
 void RepeatLimitSink::FlushSummaries() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   Sweep(Now(), /*all=*/true);
   inner_->flush();
 }

@@ -7,14 +7,14 @@ namespace zkx::exporter {
 LoginGuard::LoginGuard(LoginGuardOptions options) : options_(options) {}
 
 std::chrono::milliseconds LoginGuard::Backoff(const std::string& address, Clock::time_point now) {
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   auto it = entries_.find(address);
   if (it == entries_.end() || it->second.blocked_until <= now) return std::chrono::milliseconds(0);
   return std::chrono::ceil<std::chrono::milliseconds>(it->second.blocked_until - now);
 }
 
 void LoginGuard::Record(const std::string& address, bool success, Clock::time_point now) {
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   if (success) {
     entries_.erase(address);
     return;
@@ -50,11 +50,12 @@ void LoginGuard::MakeRoom(Clock::time_point now) {
 }
 
 LoginGuard::Slot LoginGuard::AcquireSlot() {
-  std::unique_lock<std::mutex> lock(slot_mu_);
-  const bool got = slot_cv_.wait_for(lock, options_.slot_wait, [this] {
-    return in_use_ < std::max<std::size_t>(1, options_.max_concurrent);
-  });
-  if (!got) return Slot();
+  const std::size_t limit = std::max<std::size_t>(1, options_.max_concurrent);
+  const MutexLock lock(slot_mu_);
+  const auto until = Clock::now() + options_.slot_wait;
+  while (in_use_ >= limit && slot_cv_.wait_until(slot_mu_, until) != std::cv_status::timeout) {
+  }
+  if (in_use_ >= limit) return Slot();
   ++in_use_;
   max_in_use_ = std::max(max_in_use_, in_use_);
   return Slot(this);
@@ -62,7 +63,7 @@ LoginGuard::Slot LoginGuard::AcquireSlot() {
 
 void LoginGuard::Release() {
   {
-    const std::lock_guard<std::mutex> lock(slot_mu_);
+    const MutexLock lock(slot_mu_);
     --in_use_;
   }
   slot_cv_.notify_one();
@@ -73,12 +74,12 @@ LoginGuard::Slot::~Slot() {
 }
 
 std::size_t LoginGuard::Addresses() const {
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   return entries_.size();
 }
 
 std::size_t LoginGuard::MaxInUse() const {
-  const std::lock_guard<std::mutex> lock(slot_mu_);
+  const MutexLock lock(slot_mu_);
   return max_in_use_;
 }
 

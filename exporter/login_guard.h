@@ -15,8 +15,10 @@
 #include <condition_variable>
 #include <cstddef>
 #include <map>
-#include <mutex>
 #include <string>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::exporter {
 
@@ -66,15 +68,15 @@ class LoginGuard {
     Clock::time_point last_seen{};
   };
   void Release();
-  void MakeRoom(Clock::time_point now);  // REQUIRES(mu_)
+  void MakeRoom(Clock::time_point now) REQUIRES(mu_);
 
   const LoginGuardOptions options_;
-  mutable std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
-  mutable std::mutex slot_mu_;
-  std::condition_variable slot_cv_;
-  std::size_t in_use_ = 0;      // GUARDED_BY(slot_mu_)
-  std::size_t max_in_use_ = 0;  // GUARDED_BY(slot_mu_)
+  mutable Mutex mu_;
+  std::map<std::string, Entry> entries_ GUARDED_BY(mu_);
+  mutable Mutex slot_mu_;
+  std::condition_variable_any slot_cv_;  // waits on slot_mu_
+  std::size_t in_use_ GUARDED_BY(slot_mu_) = 0;
+  std::size_t max_in_use_ GUARDED_BY(slot_mu_) = 0;
 };
 
 }  // namespace zkx::exporter

@@ -125,7 +125,7 @@ Result<TargetManager::Acquired> TargetManager::Acquire(const server::ConnectStri
   const std::string key = canonical + "|" + name;
   const std::string session_key = ServersOf(target) + "|" + name;
 
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (stopping_) return Status::Unavailable("shutting down");
   if (auto it = targets_.find(key); it != targets_.end()) {
     it->second->last_used_ns_ = NowNs();
@@ -174,7 +174,7 @@ Result<TargetManager::Acquired> TargetManager::Acquire(const server::ConnectStri
 void TargetManager::DropIdle() {
   std::vector<std::shared_ptr<ProbeTarget>> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     const int64_t cutoff =
         NowNs() - std::chrono::duration_cast<std::chrono::nanoseconds>(config_.idle_timeout).count();
     for (auto it = targets_.begin(); it != targets_.end();) {
@@ -195,27 +195,29 @@ void TargetManager::DropIdle() {
                  std::chrono::duration_cast<std::chrono::seconds>(config_.idle_timeout).count());
   dropped_.fetch_add(dropped.size());
   dropped.clear();  // stops refreshers, and the last target of a session closes it: here, not on a scrape
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     it = it->second.expired() ? sessions_.erase(it) : std::next(it);
   }
 }
 
 void TargetManager::RunJanitor() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lock, janitor_interval_, [this] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
-    DropIdle();
-    lock.lock();
+  for (;;) {
+    {
+      MutexLock lock(mu_);
+      const auto until = std::chrono::steady_clock::now() + janitor_interval_;
+      while (!stopping_ && cv_.wait_until(mu_, until) != std::cv_status::timeout) {
+      }
+      if (stopping_) return;
+    }
+    DropIdle();  // without the lock: it takes mu_ itself
   }
 }
 
 void TargetManager::Stop() {
   std::map<std::string, std::shared_ptr<ProbeTarget>> targets;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     targets.swap(targets_);
   }
@@ -225,12 +227,12 @@ void TargetManager::Stop() {
 }
 
 std::size_t TargetManager::LiveTargets() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return targets_.size();
 }
 
 std::size_t TargetManager::LiveSessions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::size_t n = 0;
   for (const auto& [key, session] : sessions_) {
     if (!session.expired()) ++n;

@@ -28,14 +28,15 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <prometheus/metric_family.h>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "base/worker_pool.h"
 #include "collectors/collector.h"
 #include "collectors/collector_set.h"
@@ -117,7 +118,7 @@ class TargetManager final : public collectors::Collector {
   Result<Acquired> Acquire(const server::ConnectString& target, const std::string& module);
 
   // Drops targets idle for longer than idle_timeout now (the janitor calls it; tests may too).
-  void DropIdle();
+  void DropIdle() EXCLUDES(mu_);
   void Stop();
 
   [[nodiscard]] std::size_t LiveTargets() const;
@@ -138,12 +139,12 @@ class TargetManager final : public collectors::Collector {
   const TargetThreads threads_;
   const std::chrono::milliseconds janitor_interval_;
 
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<ProbeTarget>> targets_;   // guarded by mu_; key: target|module
-  std::map<std::string, std::weak_ptr<SharedSession>> sessions_;  // guarded by mu_; key: servers|module
-  bool stopping_ = false;                                         // guarded by mu_
-  std::chrono::steady_clock::time_point last_limit_log_{};        // guarded by mu_
-  std::condition_variable cv_;
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<ProbeTarget>> targets_ GUARDED_BY(mu_);   // key: target|module
+  std::map<std::string, std::weak_ptr<SharedSession>> sessions_ GUARDED_BY(mu_);  // key: servers|module
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point last_limit_log_ GUARDED_BY(mu_) = {};
+  std::condition_variable_any cv_;  // waits on mu_
   std::atomic<uint64_t> created_{0};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> refused_limit_{0};

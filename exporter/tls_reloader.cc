@@ -105,16 +105,22 @@ int CertCallback(SSL* ssl, void* arg) {
 
 Result<std::unique_ptr<CertificateReloader>> CertificateReloader::Create(
     const std::string& cert_file, const std::string& key_file, std::chrono::milliseconds check_interval) {
-  std::unique_ptr<CertificateReloader> r(new CertificateReloader());
-  r->check_interval_ = check_interval;
-  r->cert_stamp_ = Stamp(cert_file);
-  r->key_stamp_ = Stamp(key_file);
+  const FileStamp cs = Stamp(cert_file);
+  const FileStamp ks = Stamp(key_file);
   Result<std::shared_ptr<const Pair>> pair = LoadPair(cert_file, key_file);
   if (!pair.ok()) return pair.status();
-  r->pair_ = std::move(pair).value();
-  r->cert_file_ = cert_file;
-  r->key_file_ = key_file;
-  r->next_check_ = std::chrono::steady_clock::now() + check_interval;
+  std::unique_ptr<CertificateReloader> r(new CertificateReloader());
+  r->check_interval_ = check_interval;
+  {
+    // Not shared yet, but every access to a guarded member is checked; the lock costs nothing here.
+    const MutexLock lock(r->mu_);
+    r->cert_stamp_ = cs;
+    r->key_stamp_ = ks;
+    r->pair_ = std::move(pair).value();
+    r->cert_file_ = cert_file;
+    r->key_file_ = key_file;
+    r->next_check_ = std::chrono::steady_clock::now() + check_interval;
+  }
   return r;
 }
 
@@ -132,7 +138,7 @@ bool CertificateReloader::UseOn(void* ssl) const {
 }
 
 std::shared_ptr<const CertificateReloader::Pair> CertificateReloader::Current() const {
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   return pair_;
 }
 
@@ -141,7 +147,7 @@ Status CertificateReloader::SetFiles(const std::string& cert_file, const std::st
   const FileStamp ks = Stamp(key_file);
   Result<std::shared_ptr<const Pair>> pair = LoadPair(cert_file, key_file);
   if (!pair.ok()) return pair.status();
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   cert_file_ = cert_file;
   key_file_ = key_file;
   cert_stamp_ = cs;
@@ -157,7 +163,7 @@ void CertificateReloader::MaybeReload(bool force) {
   FileStamp cs;
   FileStamp ks;
   {
-    const std::lock_guard<std::mutex> lock(mu_);
+    const MutexLock lock(mu_);
     const auto now = std::chrono::steady_clock::now();
     if (!force && now < next_check_) return;
     next_check_ = now + check_interval_;
@@ -178,7 +184,7 @@ void CertificateReloader::MaybeReload(bool force) {
     return;
   }
   {
-    const std::lock_guard<std::mutex> lock(mu_);
+    const MutexLock lock(mu_);
     if (cert_file != cert_file_ || key_file != key_file_) return;  // SetFiles won meanwhile
     pair_ = std::move(pair).value();
     ++reloads_;
@@ -187,7 +193,7 @@ void CertificateReloader::MaybeReload(bool force) {
 }
 
 uint64_t CertificateReloader::Reloads() const {
-  const std::lock_guard<std::mutex> lock(mu_);
+  const MutexLock lock(mu_);
   return reloads_;
 }
 

@@ -16,10 +16,11 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::exporter {
 
@@ -56,13 +57,14 @@ class CertificateReloader {
   std::shared_ptr<const Pair> Current() const;
 
   std::chrono::milliseconds check_interval_{1000};
-  mutable std::mutex mu_;
-  std::string cert_file_;                               // GUARDED_BY(mu_)
-  std::string key_file_;                                // GUARDED_BY(mu_)
-  FileStamp cert_stamp_, key_stamp_;                    // GUARDED_BY(mu_): of the files last tried
-  std::chrono::steady_clock::time_point next_check_{};  // GUARDED_BY(mu_)
-  std::shared_ptr<const Pair> pair_;                    // GUARDED_BY(mu_)
-  uint64_t reloads_ = 0;                                // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::string cert_file_ GUARDED_BY(mu_);
+  std::string key_file_ GUARDED_BY(mu_);
+  FileStamp cert_stamp_ GUARDED_BY(mu_);  // of the files last tried
+  FileStamp key_stamp_ GUARDED_BY(mu_);   // of the files last tried
+  std::chrono::steady_clock::time_point next_check_ GUARDED_BY(mu_) = {};
+  std::shared_ptr<const Pair> pair_ GUARDED_BY(mu_);
+  uint64_t reloads_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace zkx::exporter
