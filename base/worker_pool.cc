@@ -12,11 +12,11 @@ namespace zkx {
 struct WorkerPool::LaneState {
   explicit LaneState(std::size_t cap) : max_in_flight(cap) {}
   const std::size_t max_in_flight;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t in_flight = 0;  // guarded by mu: queued or running
-  std::size_t running = 0;    // guarded by mu
-  bool stopping = false;      // guarded by mu
+  Mutex mu;
+  std::condition_variable_any cv;
+  std::size_t in_flight GUARDED_BY(mu) = 0;  // queued or running
+  std::size_t running GUARDED_BY(mu) = 0;
+  bool stopping GUARDED_BY(mu) = false;
 };
 
 namespace {
@@ -33,7 +33,7 @@ WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_qu
       max_threads_(std::max(min_threads_, max_threads)),
       max_queued_(std::max<std::size_t>(max_queued, 1)),
       idle_retire_(idle_retire) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (std::size_t i = 0; i < min_threads_; ++i) Spawn();
 }
 
@@ -74,7 +74,7 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
   if (lane_) {
     const std::shared_ptr<LaneState> lane = lane_;
     {
-      std::lock_guard<std::mutex> lock(lane->mu);
+      MutexLock lock(lane->mu);
       if (lane->stopping || lane->in_flight >= lane->max_in_flight) return false;
       ++lane->in_flight;
     }
@@ -84,7 +84,7 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
       ~Ticket() {
         if (!lane) return;
         {
-          std::lock_guard<std::mutex> lock(lane->mu);
+          MutexLock lock(lane->mu);
           --lane->in_flight;
         }
         lane->cv.notify_all();
@@ -95,7 +95,7 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
     return shared_->TrySubmit([ticket, task = std::move(task)] {
       LaneState& l = *ticket->lane;
       {
-        std::lock_guard<std::mutex> lock(l.mu);
+        MutexLock lock(l.mu);
         if (l.stopping) return;  // the lane's owner has gone: not run
         ++l.running;
       }
@@ -104,14 +104,14 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
       } catch (...) {  // a boundary, as on the pool's own threads
       }
       {
-        std::lock_guard<std::mutex> lock(l.mu);
+        MutexLock lock(l.mu);
         --l.running;
       }
       l.cv.notify_all();
     });
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
     queue_.push_back(std::move(task));
     if (idle_ < queue_.size() && live_ < max_threads_) Spawn();
@@ -122,29 +122,29 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
 
 std::size_t WorkerPool::Threads() const {
   if (lane_) return 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return live_;
 }
 
 std::size_t WorkerPool::Queued() const {
   if (lane_) {
-    std::lock_guard<std::mutex> lock(lane_->mu);
+    MutexLock lock(lane_->mu);
     return lane_->in_flight;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return queue_.size();
 }
 
 void WorkerPool::Shutdown() {
   if (lane_) {
-    std::unique_lock<std::mutex> lock(lane_->mu);
+    MutexLock lock(lane_->mu);
     lane_->stopping = true;
-    lane_->cv.wait(lock, [this] { return lane_->running == 0; });
+    lane_->cv.wait(lane_->mu, [this]() REQUIRES(lane_->mu) { return lane_->running == 0; });
     return;
   }
   std::deque<std::function<void()>> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     dropped.swap(queue_);
   }
@@ -153,7 +153,7 @@ void WorkerPool::Shutdown() {
   std::call_once(joined_, [this] {
     std::list<std::thread> workers;
     {
-      std::lock_guard<std::mutex> lock(mu_);  // no thread is added once stopping_ is set
+      MutexLock lock(mu_);  // no thread is added once stopping_ is set
       workers.swap(workers_);
     }
     for (std::thread& t : workers) {
@@ -163,14 +163,13 @@ void WorkerPool::Shutdown() {
 }
 
 void WorkerPool::Work(bool core) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     ++idle_;
     while (!stopping_ && queue_.empty()) {
       if (core) {
-        cv_.wait(lock);
-      } else if (cv_.wait_for(lock, idle_retire_) == std::cv_status::timeout && queue_.empty() &&
-                 !stopping_) {
+        cv_.wait(mu_);
+      } else if (cv_.wait_for(mu_, idle_retire_) == std::cv_status::timeout && queue_.empty() && !stopping_) {
         // An added thread idle for idle_retire_: it ends; the next Spawn() (or Shutdown()) joins it.
         --idle_;
         --live_;
@@ -185,13 +184,13 @@ void WorkerPool::Work(bool core) {
     }
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
-    lock.unlock();
+    mu_.unlock();  // `lock` still owns mu_: it is locked again below, before the loop goes on
     try {
       task();
     } catch (...) {  // a boundary: a task that throws loses its own work, never the worker
     }
     task = nullptr;  // its captures are destroyed outside the lock
-    lock.lock();
+    mu_.lock();
   }
 }
 

@@ -33,6 +33,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+
 namespace zkx {
 
 class WorkerPool {
@@ -59,22 +62,22 @@ class WorkerPool {
  private:
   struct LaneState;
   explicit WorkerPool(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight);
-  void Spawn();  // requires mu_ held
-  void Work(bool core);
+  void Spawn() REQUIRES(mu_);
+  void Work(bool core) EXCLUDES(mu_);
 
   const std::string name_;
   const std::size_t min_threads_ = 0;
   const std::size_t max_threads_ = 0;
   const std::size_t max_queued_;
   const std::chrono::milliseconds idle_retire_{0};
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
-  std::size_t live_ = 0;                     // guarded by mu_: threads in Work()
-  std::size_t idle_ = 0;                     // guarded by mu_: threads waiting for a task
-  std::list<std::thread> workers_;           // guarded by mu_; joined by Shutdown()
-  std::vector<std::thread::id> ended_;       // guarded by mu_: retired threads not yet joined
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::size_t live_ GUARDED_BY(mu_) = 0;                // threads in Work()
+  std::size_t idle_ GUARDED_BY(mu_) = 0;                // threads waiting for a task
+  std::list<std::thread> workers_ GUARDED_BY(mu_);      // joined by Shutdown()
+  std::vector<std::thread::id> ended_ GUARDED_BY(mu_);  // retired threads not yet joined
   std::once_flag joined_;
   // Lane mode only.
   const std::shared_ptr<WorkerPool> shared_;
