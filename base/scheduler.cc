@@ -23,7 +23,7 @@ Scheduler::~Scheduler() {
 
 bool Scheduler::RunAt(Clock::time_point when, std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return false;
     const bool earliest = heap_.empty() || when < heap_.top().when;
     heap_.push(Item{when, next_seq_++, std::move(task)});
@@ -34,35 +34,35 @@ bool Scheduler::RunAt(Clock::time_point when, std::function<void()> task) {
 }
 
 std::size_t Scheduler::Pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return heap_.size();
 }
 
 void Scheduler::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
   if (timer_.joinable()) timer_.join();
   std::priority_queue<Item, std::vector<Item>, Later> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     dropped.swap(heap_);
   }
   // The tasks' captures are destroyed here, unrun, outside the lock.
 }
 
 void Scheduler::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
     if (heap_.empty()) {
-      cv_.wait(lock, [this] { return stopping_ || !heap_.empty(); });
+      cv_.wait(mu_, [this]() REQUIRES(mu_) { return stopping_ || !heap_.empty(); });
       continue;
     }
     const Clock::time_point due = heap_.top().when;
     if (Clock::now() < due) {
-      cv_.wait_until(lock, due + coalesce_);
+      cv_.wait_until(mu_, due + coalesce_);
       if (stopping_) break;
       if (Clock::now() < due + coalesce_) continue;  // woken early: an earlier task may have arrived
     }
@@ -82,7 +82,7 @@ void Scheduler::Loop() {
         break;
       }
     }
-    if (refused) cv_.wait_for(lock, kPoolFullRetry, [this] { return stopping_; });
+    if (refused) cv_.wait_for(mu_, kPoolFullRetry, [this]() REQUIRES(mu_) { return stopping_; });
   }
 }
 

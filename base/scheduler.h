@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "base/worker_pool.h"
 
 namespace zkx {
@@ -54,15 +56,15 @@ class Scheduler {
       return a.when != b.when ? a.when > b.when : a.seq > b.seq;
     }
   };
-  void Loop();
+  void Loop() EXCLUDES(mu_);
 
   WorkerPool* const pool_;
   const std::chrono::milliseconds coalesce_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::priority_queue<Item, std::vector<Item>, Later> heap_;  // guarded by mu_
-  uint64_t next_seq_ = 0;                                     // guarded by mu_
-  bool stopping_ = false;                                     // guarded by mu_
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  std::priority_queue<Item, std::vector<Item>, Later> heap_ GUARDED_BY(mu_);
+  uint64_t next_seq_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread timer_;
 };
 

@@ -12,17 +12,19 @@ namespace zkx {
 struct WorkerPool::LaneState {
   explicit LaneState(std::size_t cap) : max_in_flight(cap) {}
   const std::size_t max_in_flight;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t in_flight = 0;  // guarded by mu: queued or running
-  std::size_t running = 0;    // guarded by mu
-  bool stopping = false;      // guarded by mu
+  Mutex mu;
+  std::condition_variable_any cv;
+  std::size_t in_flight GUARDED_BY(mu) = 0;  // queued or running
+  std::size_t running GUARDED_BY(mu) = 0;
+  bool stopping GUARDED_BY(mu) = false;
 };
 
 // A waiting thread's own wake-up, so that TrySubmit can choose which thread runs the task.
 struct WorkerPool::IdleThread {
-  std::condition_variable cv;
-  bool woken = false;  // guarded by the pool's mu_: TrySubmit gave this thread a task to look for
+  std::condition_variable_any cv;
+  // Guarded by the pool's mu_ (which clang cannot name from a nested struct): TrySubmit gave this thread a
+  // task to look for.
+  bool woken = false;
 };
 
 namespace {
@@ -39,7 +41,7 @@ WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_qu
       max_threads_(std::max(min_threads_, max_threads)),
       max_queued_(std::max<std::size_t>(max_queued, 1)),
       idle_retire_(idle_retire) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (std::size_t i = 0; i < min_threads_; ++i) (void)Spawn();
 }
 
@@ -97,7 +99,7 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
   if (lane_) {
     const std::shared_ptr<LaneState> lane = lane_;
     {
-      std::lock_guard<std::mutex> lock(lane->mu);
+      MutexLock lock(lane->mu);
       if (lane->stopping || lane->in_flight >= lane->max_in_flight) return false;
       ++lane->in_flight;
     }
@@ -107,7 +109,7 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
       ~Ticket() {
         if (!lane) return;
         {
-          std::lock_guard<std::mutex> lock(lane->mu);
+          MutexLock lock(lane->mu);
           --lane->in_flight;
         }
         lane->cv.notify_all();
@@ -118,7 +120,7 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
     return shared_->TrySubmit([ticket, task = std::move(task)] {
       LaneState& l = *ticket->lane;
       {
-        std::lock_guard<std::mutex> lock(l.mu);
+        MutexLock lock(l.mu);
         if (l.stopping) return;  // the lane's owner has gone: not run
         ++l.running;
       }
@@ -127,14 +129,14 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
       } catch (...) {  // a boundary, as on the pool's own threads
       }
       {
-        std::lock_guard<std::mutex> lock(l.mu);
+        MutexLock lock(l.mu);
         --l.running;
       }
       l.cv.notify_all();
     });
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
     queue_.push_back(std::move(task));
     WakeOneLocked();
@@ -144,29 +146,29 @@ bool WorkerPool::TrySubmit(std::function<void()> task) {
 
 std::size_t WorkerPool::Threads() const {
   if (lane_) return 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return live_;
 }
 
 std::size_t WorkerPool::Queued() const {
   if (lane_) {
-    std::lock_guard<std::mutex> lock(lane_->mu);
+    MutexLock lock(lane_->mu);
     return lane_->in_flight;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return queue_.size();
 }
 
 void WorkerPool::Shutdown() {
   if (lane_) {
-    std::unique_lock<std::mutex> lock(lane_->mu);
+    MutexLock lock(lane_->mu);
     lane_->stopping = true;
-    lane_->cv.wait(lock, [this] { return lane_->running == 0; });
+    lane_->cv.wait(lane_->mu, [this]() REQUIRES(lane_->mu) { return lane_->running == 0; });
     return;
   }
   std::deque<std::function<void()>> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     dropped.swap(queue_);
     for (IdleThread* idle : idle_) idle->cv.notify_one();  // under the lock, as in TrySubmit
@@ -175,7 +177,7 @@ void WorkerPool::Shutdown() {
   std::call_once(joined_, [this] {
     std::list<std::thread> workers;
     {
-      std::lock_guard<std::mutex> lock(mu_);  // no thread is added once stopping_ is set
+      MutexLock lock(mu_);  // no thread is added once stopping_ is set
       workers.swap(workers_);
     }
     for (std::thread& t : workers) {
@@ -185,7 +187,7 @@ void WorkerPool::Shutdown() {
 }
 
 void WorkerPool::Work(bool core, bool waker) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     if (stopping_) {
       --live_;
@@ -198,10 +200,10 @@ void WorkerPool::Work(bool core, bool waker) {
     if (queue_.empty()) {
       IdleThread me;
       idle_.push_back(&me);
-      const auto woken = [&] { return me.woken || stopping_; };
+      const auto woken = [&]() REQUIRES(mu_) { return me.woken || stopping_; };
       if (core) {
-        me.cv.wait(lock, woken);
-      } else if (!me.cv.wait_for(lock, idle_retire_, woken)) {
+        me.cv.wait(mu_, woken);
+      } else if (!me.cv.wait_for(mu_, idle_retire_, woken)) {
         // An added thread idle for idle_retire_: it ends; the next Spawn() (or Shutdown()) joins it.
         idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
         --live_;
@@ -215,13 +217,13 @@ void WorkerPool::Work(bool core, bool waker) {
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
     WakeOneLocked();  // more tasks waiting: the next thread
-    lock.unlock();
+    mu_.unlock();     // `lock` still owns mu_: it is locked again below, before the loop goes on
     try {
       task();
     } catch (...) {  // a boundary: a task that throws loses its own work, never the worker
     }
     task = nullptr;  // its captures are destroyed outside the lock
-    lock.lock();
+    mu_.lock();
   }
 }
 

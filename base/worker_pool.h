@@ -38,6 +38,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+
 namespace zkx {
 
 class WorkerPool {
@@ -64,26 +67,26 @@ class WorkerPool {
  private:
   struct LaneState;
   explicit WorkerPool(std::shared_ptr<WorkerPool> shared, std::size_t max_in_flight);
-  // Both require mu_ held. Spawn: false when no thread could be started. `waker`: the new thread counts as
-  // the one woken for the queued tasks (waking_).
-  bool Spawn(bool waker = false);
-  void WakeOneLocked();
-  void Work(bool core, bool waker);
+  // Spawn: false when no thread could be started. `waker`: the new thread counts as the one woken for the
+  // queued tasks (waking_).
+  bool Spawn(bool waker = false) REQUIRES(mu_);
+  void WakeOneLocked() REQUIRES(mu_);
+  void Work(bool core, bool waker) EXCLUDES(mu_);
 
   const std::string name_;
   const std::size_t min_threads_ = 0;
   const std::size_t max_threads_ = 0;
   const std::size_t max_queued_;
   const std::chrono::milliseconds idle_retire_{0};
-  mutable std::mutex mu_;
-  struct IdleThread;                         // one waiting thread's wake-up (worker_pool.cc)
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stopping_ = false;                    // guarded by mu_
-  std::size_t live_ = 0;                     // guarded by mu_: threads in Work()
-  std::vector<IdleThread*> idle_;            // guarded by mu_: threads waiting for a task, last idle last
-  bool waking_ = false;                 // guarded by mu_: a thread was woken and has not taken a task yet
-  std::list<std::thread> workers_;      // guarded by mu_; joined by Shutdown()
-  std::vector<std::thread::id> ended_;  // guarded by mu_: retired threads not yet joined
+  mutable Mutex mu_;
+  struct IdleThread;  // one waiting thread's wake-up (worker_pool.cc)
+  std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::size_t live_ GUARDED_BY(mu_) = 0;                // threads in Work()
+  std::vector<IdleThread*> idle_ GUARDED_BY(mu_);       // threads waiting for a task, last idle last
+  bool waking_ GUARDED_BY(mu_) = false;                 // a thread was woken and has not taken a task yet
+  std::list<std::thread> workers_ GUARDED_BY(mu_);      // joined by Shutdown()
+  std::vector<std::thread::id> ended_ GUARDED_BY(mu_);  // retired threads not yet joined
   std::once_flag joined_;
   // Lane mode only.
   const std::shared_ptr<WorkerPool> shared_;

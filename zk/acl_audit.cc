@@ -5,20 +5,22 @@
 #include <algorithm>
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <utility>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::zk {
 namespace {
 
 // Completions -> the auditing thread. Shared with every callback, so late completions stay harmless.
 struct AuditState {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t outstanding = 0;  // guarded by mu
-  AclTally tally;               // guarded by mu
-  bool stop = false;            // guarded by mu: connection lost or session closing
+  Mutex mu;
+  std::condition_variable_any cv;
+  std::size_t outstanding GUARDED_BY(mu) = 0;
+  AclTally tally GUARDED_BY(mu);
+  bool stop GUARDED_BY(mu) = false;  // connection lost or session closing
 };
 
 }  // namespace
@@ -47,8 +49,10 @@ AclTally AuditAcls(ZnodeReader& reader, const std::vector<std::string>& paths, s
   bool timed_out = false;
   for (const std::string& path : paths) {
     {
-      std::unique_lock<std::mutex> lock(state->mu);
-      if (!state->cv.wait_until(lock, deadline, [&] { return state->stop || state->outstanding < window; })) {
+      MutexLock lock(state->mu);
+      if (!state->cv.wait_until(state->mu, deadline, [&]() REQUIRES(state->mu) {
+            return state->stop || state->outstanding < window;
+          })) {
         timed_out = true;
         break;
       }
@@ -56,7 +60,7 @@ AclTally AuditAcls(ZnodeReader& reader, const std::vector<std::string>& paths, s
       ++state->outstanding;
     }
     reader.GetAcl(path, [state](Status status, std::vector<AclEntry> acl, ZnodeStat /*stat*/) {
-      std::lock_guard<std::mutex> lock(state->mu);
+      MutexLock lock(state->mu);
       --state->outstanding;
       state->cv.notify_one();
       AclTally& t = state->tally;
@@ -80,8 +84,11 @@ AclTally AuditAcls(ZnodeReader& reader, const std::vector<std::string>& paths, s
       }
     });
   }
-  std::unique_lock<std::mutex> lock(state->mu);
-  if (!state->cv.wait_until(lock, deadline, [&] { return state->outstanding == 0; })) timed_out = true;
+  MutexLock lock(state->mu);
+  if (!state->cv.wait_until(state->mu, deadline,
+                            [&]() REQUIRES(state->mu) { return state->outstanding == 0; })) {
+    timed_out = true;
+  }
   AclTally result = state->tally;  // a copy: late completions may still update the shared one
   result.timed_out = timed_out;
   return result;

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <array>
 #include <exception>
-#include <mutex>
 #include <string>
 #include <utility>
 
 #include <spdlog/logger.h>
 #include <spdlog/spdlog.h>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::zk {
 namespace {
@@ -46,10 +48,11 @@ const LevelToken* FindLevelToken(std::string_view line, std::size_t* pos) {
 constexpr double kLinesPerSecond = 5.0;
 constexpr double kLinesBurst = 20.0;
 
-// Process-wide bridge state. The logger pointer is guarded by `mu`; the limiters are thread-safe themselves.
+// Process-wide bridge state: the logger pointer is read and swapped under `mu`; the limiters are thread-safe
+// themselves.
 struct Bridge {
-  std::mutex mu;
-  std::shared_ptr<spdlog::logger> logger;  // guarded by mu; null until InstallClientLogBridge
+  Mutex mu;
+  std::shared_ptr<spdlog::logger> logger GUARDED_BY(mu);  // null until InstallClientLogBridge
   std::array<LogRateLimiter, 4> limiters{{{kLinesPerSecond, kLinesBurst},
                                           {kLinesPerSecond, kLinesBurst},
                                           {kLinesPerSecond, kLinesBurst},
@@ -86,19 +89,19 @@ struct LogRateLimiter::State {
   State(double rate, double cap) : per_second(rate), burst(cap), tokens(cap) {}
   const double per_second;
   const double burst;
-  std::mutex mu;
-  double tokens;                                 // guarded by mu
-  bool started = false;                          // guarded by mu
-  std::chrono::steady_clock::time_point last{};  // guarded by mu: time of the last refill
-  unsigned long suppressed = 0;                  // guarded by mu
+  Mutex mu;
+  double tokens GUARDED_BY(mu);
+  bool started GUARDED_BY(mu) = false;
+  std::chrono::steady_clock::time_point last GUARDED_BY(mu){};  // time of the last refill
+  unsigned long suppressed GUARDED_BY(mu) = 0;
 };
 
 LogRateLimiter::LogRateLimiter(double per_second, double burst)
     : state_(std::make_shared<State>(std::max(per_second, 0.0), std::max(burst, 1.0))) {}
 
 bool LogRateLimiter::Allow(std::chrono::steady_clock::time_point now) {
-  std::lock_guard<std::mutex> lock(state_->mu);
   State& s = *state_;
+  MutexLock lock(s.mu);
   if (!s.started) {
     s.started = true;
     s.last = now;
@@ -116,13 +119,13 @@ bool LogRateLimiter::Allow(std::chrono::steady_clock::time_point now) {
 }
 
 unsigned long LogRateLimiter::TakeSuppressed() {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   return std::exchange(state_->suppressed, 0UL);
 }
 
 void InstallClientLogBridge(std::shared_ptr<spdlog::logger> logger) {
   Bridge& bridge = GetBridge();
-  std::lock_guard<std::mutex> lock(bridge.mu);
+  MutexLock lock(bridge.mu);
   bridge.logger = std::move(logger);
 }
 
@@ -148,7 +151,7 @@ extern "C" void ZkClientLogCallback(const char* message) {
     Bridge& bridge = GetBridge();
     std::shared_ptr<spdlog::logger> logger;
     {
-      std::lock_guard<std::mutex> lock(bridge.mu);
+      MutexLock lock(bridge.mu);
       logger = bridge.logger;
     }
     // Without an installed "zookeeper_client" logger, fall back to the default one and say where it came

@@ -15,14 +15,19 @@
 #include <sasl/sasl.h>
 #endif
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "zk/secure_failures.h"
 #include "zk/tls_connect_hook.h"
 
 namespace zkx::zk {
 namespace {
 
-// zookeeper_init_ssl splits its certificate argument with strtok (process-wide state).
-std::mutex g_init_ssl_mu;
+#if ZKX_ZOOKEEPER_HAS_SSL
+// zookeeper_init_ssl splits its certificate argument with strtok (process-wide state inside the C library,
+// which no annotation can name: the lock is only held around that call).
+Mutex g_init_ssl_mu;
+#endif
 
 #if ZKX_ZOOKEEPER_HAS_SASL
 std::once_flag g_sasl_init_once;
@@ -37,8 +42,8 @@ int g_sasl_init_rc = SASL_OK;
 // the detail of the next failure, and forwards every line to the session's own log callback (process-wide,
 // like the bridge).
 std::atomic<log_callback_fn> g_sasl_forward{nullptr};
-std::mutex g_sasl_detail_mu;
-std::string g_sasl_detail;  // guarded by g_sasl_detail_mu: the client's last SASL error line, once
+Mutex g_sasl_detail_mu;
+std::string g_sasl_detail GUARDED_BY(g_sasl_detail_mu);  // the client's last SASL error line, once
 void SaslWatchingLogCallback(const char* message) {
   if (message != nullptr) {
     // zk_sasl.c: "Starting SASL negotiation: <Cyrus error>" and "During SASL negotiation: <Cyrus error>".
@@ -46,7 +51,7 @@ void SaslWatchingLogCallback(const char* message) {
     if (detail == nullptr) detail = std::strstr(message, "During SASL negotiation");
     if (detail != nullptr) {
       try {
-        std::lock_guard<std::mutex> lock(g_sasl_detail_mu);
+        MutexLock lock(g_sasl_detail_mu);
         g_sasl_detail = detail;
       } catch (...) {
       }
@@ -58,10 +63,10 @@ void SaslWatchingLogCallback(const char* message) {
 // (KRB5CCNAME) from the environment, process-wide. Both are set once, before any session thread runs: a
 // private in-memory cache (unless the operator chose one), so the exporter neither writes a ticket file nor
 // picks up another principal's tickets from /tmp/krb5cc_<uid>. A second keytab in one process cannot work.
-std::mutex g_keytab_mu;
-std::string g_keytab;  // guarded by g_keytab_mu: the keytab exported, "" before the first
+Mutex g_keytab_mu;
+std::string g_keytab GUARDED_BY(g_keytab_mu);  // the keytab exported, "" before the first
 Status UseClientKeytab(const std::string& keytab) {
-  std::lock_guard<std::mutex> lock(g_keytab_mu);
+  MutexLock lock(g_keytab_mu);
   if (!g_keytab.empty()) {
     if (g_keytab == keytab) return Status::Ok();
     return Status::InvalidArgument("--zookeeper.sasl.keytab-file: one process can use one client keytab ('" +
@@ -83,7 +88,7 @@ bool HasSaslMechanism(const std::string& mechanism) {
 }
 
 std::string TakeSaslDetail() {
-  std::lock_guard<std::mutex> lock(g_sasl_detail_mu);
+  MutexLock lock(g_sasl_detail_mu);
   return std::exchange(g_sasl_detail, std::string());
 }
 #endif
@@ -199,7 +204,7 @@ zhandle_t* SecureConnector::Init(const std::string& hosts, watcher_fn watcher, i
     if (!st.options.tls->insecure_skip_verify) RegisterTlsPeerExpectations(ResolveTlsPeerExpectations(hosts));
     zhandle_t* zh = nullptr;
     {
-      std::lock_guard<std::mutex> lock(g_init_ssl_mu);
+      MutexLock lock(g_init_ssl_mu);
       zh = zookeeper_init_ssl(hosts.c_str(), st.cert_argument.c_str(), watcher, timeout_ms, nullptr, context,
                               0);
     }

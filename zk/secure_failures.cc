@@ -1,10 +1,12 @@
 #include "zk/secure_failures.h"
 
 #include <atomic>
-#include <mutex>
 #include <optional>
 
 #include <spdlog/spdlog.h>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace zkx::zk {
 namespace {
@@ -12,13 +14,13 @@ namespace {
 std::array<std::atomic<uint64_t>, kSecurityFailureCount> g_failures{};
 std::atomic<uint64_t> g_handshakes_ok{0};
 
-std::mutex g_last_mu;
+Mutex g_last_mu;
 // nullopt: no outcome yet; kSecurityFailureCount: the last outcome was a completed handshake.
-std::optional<std::size_t> g_last;  // guarded by g_last_mu
+std::optional<std::size_t> g_last GUARDED_BY(g_last_mu);
 
 // True when `outcome` differs from the last one (and records it).
 bool Changed(std::size_t outcome) {
-  std::lock_guard<std::mutex> lock(g_last_mu);
+  MutexLock lock(g_last_mu);
   if (g_last == outcome) return false;
   const bool had_failure = g_last.has_value() && *g_last != kSecurityFailureCount;
   g_last = outcome;

@@ -34,6 +34,8 @@
 #include <zookeeper/zookeeper.h>
 #include <zookeeper/zookeeper_version.h>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "zk/client_log.h"
 #include "zk/secure_connector.h"
 #include "zk/session_requests.h"
@@ -107,15 +109,15 @@ class Session::Impl final : private internal::ReplySink {
   void Start();
   void Stop();
   bool Connected() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return ReadyLocked();
   }
   std::size_t InFlight() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return in_flight_;
   }
   SessionStats Stats() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     SessionStats s = tracker_.stats();
     s.watches = watch_count_;
     s.watched_path_bytes = watched_bytes_;
@@ -129,13 +131,13 @@ class Session::Impl final : private internal::ReplySink {
   }
   std::size_t chroot_length() const { return chroot_length_; }
   std::size_t WatchCount() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return watch_count_;
   }
   // Every request, read or write: `done` must be the Completion alternative that `request.kind` pairs with
   // (session_requests.h). Kinds that create pick their ACL here.
-  void Submit(Request request, Completion done);
-  WatchSubscription Subscribe(WatchListener listener);
+  void Submit(Request request, Completion done) EXCLUDES(mu_);
+  WatchSubscription Subscribe(WatchListener listener) EXCLUDES(listeners_mu_);
 
  private:
   struct HandleRecord;
@@ -143,7 +145,9 @@ class Session::Impl final : private internal::ReplySink {
   struct RequestContext : PendingRequest {
     HandleRecord* handle = nullptr;  // outlives the context: freed only after zookeeper_close and the sweep
   };
-  // One zhandle_t and the requests submitted on it.
+  // One zhandle_t and the requests submitted on it. The mutex of the fields commented as guarded is
+  // Impl::mu_, which clang's analysis cannot name from a nested struct (GUARDED_BY(mu_) here would mean a
+  // member of the record itself): those stay comments; only the Impl touches them, under mu_.
   struct HandleRecord {
     zhandle_t* zh = nullptr;  // set at creation, closed exactly once (CloseAndSweep)
     bool dead = false;        // guarded by mu_: no new submissions
@@ -175,46 +179,49 @@ class Session::Impl final : private internal::ReplySink {
   static void Watcher(zhandle_t* zh, int type, int state, const char* path, void* context);
   static void AuthDone(int rc, const void* data);
 
-  void OnSessionEvent(zhandle_t* zh, int state) noexcept;
-  void OnZnodeEvent(zhandle_t* zh, int type, const char* path) noexcept;
-  void Dispatch(const WatchEvent& event) noexcept;
+  void OnSessionEvent(zhandle_t* zh, int state) noexcept EXCLUDES(mu_);
+  void OnZnodeEvent(zhandle_t* zh, int type, const char* path) noexcept EXCLUDES(mu_);
+  // Calls the listeners, with listeners_mu_ held and never mu_.
+  void Dispatch(const WatchEvent& event) noexcept EXCLUDES(mu_, listeners_mu_);
   // Watch registry (mu_ held): a watch was set / fired on `path`.
-  void AddWatchLocked(const std::string& path, uint8_t bits);
+  void AddWatchLocked(const std::string& path, uint8_t bits) REQUIRES(mu_);
   // Bytes the client's SetWatches spends on one watch of `path`: 4 + the chroot + the path.
   // (zookeeper.c, prepend_string: "/" under a chroot is the chroot alone.)
   std::size_t WireBytes(const std::string& path) const {
     return 4 + chroot_length_ + (chroot_length_ > 0 && path == "/" ? 0 : path.size());
   }
-  uint64_t SessionEpochNow() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  uint64_t SessionEpochNow() const EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return tracker_.stats().session_epoch;
   }
-  // Connected, the handle alive and its credentials added: requests may go. Requires mu_.
-  bool ReadyLocked() const {
+  // Connected, the handle alive and its credentials added: requests may go.
+  bool ReadyLocked() const REQUIRES(mu_) {
     return IsConnectedState(tracker_.stats().state) && current_ && !current_->dead && current_->auth_ready;
   }
-  // The manager thread: adds the credentials to a connected current handle that lacks them.
-  void AddAuthLocked(std::unique_lock<std::mutex>& lock);
+  // The manager thread: adds the credentials to a connected current handle that lacks them. Releases mu_
+  // around zoo_add_auth and the listeners' kResync, and holds it again on return.
+  void AddAuthLocked() REQUIRES(mu_);
   // Sends an internal request `ctx` (already registered on `h`, with h->submitting raised) outside mu_.
-  void SendInternal(HandleRecord* h, RequestContext* ctx);
-  void RemoveWatchLocked(const std::string& path, uint8_t bits);
-  void ClearWatchesLocked();
+  void SendInternal(HandleRecord* h, RequestContext* ctx) EXCLUDES(mu_);
+  void RemoveWatchLocked(const std::string& path, uint8_t bits) REQUIRES(mu_);
+  void ClearWatchesLocked() REQUIRES(mu_);
   // Applies a state change to the tracker. Returns a log line to emit once mu_ is released (may be empty).
-  std::string ApplyStateLocked(SessionState next, std::chrono::milliseconds timeout, int64_t session_id);
+  std::string ApplyStateLocked(SessionState next, std::chrono::milliseconds timeout, int64_t session_id)
+      REQUIRES(mu_);
   // ReplySink: a request's reply (the completion thread, or the thread closing the handle).
-  void OnReply(PendingRequest* request, int rc, Status status, Reply reply) noexcept override;
-  // Removes `ctx` from its handle's registry and releases its slot. Requires mu_.
-  std::unique_ptr<RequestContext> UnregisterLocked(RequestContext* ctx);
+  void OnReply(PendingRequest* request, int rc, Status status, Reply reply) noexcept EXCLUDES(mu_) override;
+  // Removes `ctx` from its handle's registry and releases its slot.
+  std::unique_ptr<RequestContext> UnregisterLocked(RequestContext* ctx) REQUIRES(mu_);
 
-  void ManagerLoop();
+  void ManagerLoop() EXCLUDES(mu_);
   // Creates a handle, retrying with init_retry_backoff, until it succeeds or Stop begins.
-  void CreateHandle();
+  void CreateHandle() EXCLUDES(mu_);
   // Marks `h` dead and waits (bounded by drain_timeout; cut short by Stop if `until_stop`) for its requests
-  // to complete. Always waits for callers still inside a zoo_a* call. Requires mu_ held through `lock`.
-  void DrainLocked(std::unique_lock<std::mutex>& lock, HandleRecord& h, bool until_stop);
+  // to complete. Always waits for callers still inside a zoo_a* call. mu_ is released while it waits.
+  void DrainLocked(HandleRecord& h, bool until_stop) REQUIRES(mu_);
   // zookeeper_close, then fails with kCancelled whatever the client did not complete. Any thread but the
   // client's own; never with mu_ held.
-  void CloseAndSweep(std::unique_ptr<HandleRecord> h);
+  void CloseAndSweep(std::unique_ptr<HandleRecord> h) EXCLUDES(mu_);
   void ReapClosers(bool all);
   void WarnLimited(const std::string& message);
 
@@ -222,52 +229,52 @@ class Session::Impl final : private internal::ReplySink {
   const std::size_t chroot_length_;
   const std::unique_ptr<SecureConnector> connector_;  // TLS / SASL / plain handle creation; outlives handles
   LogRateLimiter warn_limiter_;
-  // edgecore: why the latest zookeeper_init failed, "" after a success. Guarded by mu_. Logged once per
-  // change (a name that does not resolve yet is retried every init_retry_backoff, quietly).
-  std::string last_init_error_;
-  uint64_t init_failures_ = 0;  // guarded by mu_: consecutive failures behind last_init_error_
-
-  mutable std::mutex mu_;
-  std::condition_variable slot_cv_;     // in_flight_ fell, or stopping_
-  std::condition_variable manager_cv_;  // replace_requested_, stopping_, a dead handle drained, callers_ fell
-  SessionTracker tracker_;              // guarded by mu_
-  std::unique_ptr<HandleRecord> current_;    // guarded by mu_: the live handle, null while (re)creating
-  bool creating_ = false;                    // guarded by mu_: the manager is inside zookeeper_init2
-  std::vector<EarlyEvent> early_events_;     // guarded by mu_: events for a handle not yet current_
-  std::unordered_set<zhandle_t*> retiring_;  // guarded by mu_: dead handles not yet closed; events ignored
-  bool replace_requested_ = false;           // guarded by mu_
-  bool backoff_before_create_ = false;       // guarded by mu_: the last handle failed authentication
-  bool stopping_ = false;                    // guarded by mu_
-  std::size_t in_flight_ = 0;                // guarded by mu_: requests holding a slot
-  std::size_t callers_ = 0;                  // guarded by mu_: threads inside Submit
+  mutable Mutex mu_;
+  std::condition_variable_any slot_cv_;  // in_flight_ fell, or stopping_
+  std::condition_variable_any
+      manager_cv_;  // replace_requested_, stopping_, a dead handle drained, callers_ fell
+  // edgecore: why the latest zookeeper_init failed, "" after a success. Logged once per change (a name that
+  // does not resolve yet is retried every init_retry_backoff, quietly).
+  std::string last_init_error_ GUARDED_BY(mu_);
+  uint64_t init_failures_ GUARDED_BY(mu_) = 0;  // consecutive failures behind last_init_error_
+  SessionTracker tracker_ GUARDED_BY(mu_);
+  std::unique_ptr<HandleRecord> current_ GUARDED_BY(mu_);    // the live handle, null while (re)creating
+  bool creating_ GUARDED_BY(mu_) = false;                    // the manager is inside zookeeper_init2
+  std::vector<EarlyEvent> early_events_ GUARDED_BY(mu_);     // events for a handle not yet current_
+  std::unordered_set<zhandle_t*> retiring_ GUARDED_BY(mu_);  // dead handles not yet closed; events ignored
+  bool replace_requested_ GUARDED_BY(mu_) = false;
+  bool backoff_before_create_ GUARDED_BY(mu_) = false;  // the last handle failed authentication
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::size_t in_flight_ GUARDED_BY(mu_) = 0;  // requests holding a slot
+  std::size_t callers_ GUARDED_BY(mu_) = 0;    // threads inside Submit
   // The exporter's registered watches on the current handle: path -> kDataWatch | kChildWatch.
-  std::unordered_map<std::string, uint8_t> watched_;   // guarded by mu_
-  std::size_t watch_count_ = 0;                        // guarded by mu_
-  std::size_t watched_bytes_ = 0;                      // guarded by mu_
-  uint64_t watch_events_total_ = 0;                    // guarded by mu_
-  uint64_t orphan_watches_removed_total_ = 0;          // guarded by mu_
-  std::unordered_map<std::string, Removal> removing_;  // guarded by mu_
-  bool resync_deferred_ = false;       // guarded by mu_: a kResync waits for the credentials (AddAuthLocked)
-  bool xid_exhausted_logged_ = false;  // guarded by mu_
+  std::unordered_map<std::string, uint8_t> watched_ GUARDED_BY(mu_);
+  std::size_t watch_count_ GUARDED_BY(mu_) = 0;
+  std::size_t watched_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t watch_events_total_ GUARDED_BY(mu_) = 0;
+  uint64_t orphan_watches_removed_total_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, Removal> removing_ GUARDED_BY(mu_);
+  bool resync_deferred_ GUARDED_BY(mu_) = false;  // a kResync waits for the credentials (AddAuthLocked)
+  bool xid_exhausted_logged_ GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> auth_accepted_total_{0};  // AuthDone (the IO thread) with ZOK
 
   // Listeners: called with listeners_mu_ held (never together with mu_), so unsubscribing waits for a call
   // in progress.
-  std::mutex listeners_mu_;
-  std::vector<std::pair<uint64_t, WatchListener>> listeners_;  // guarded by listeners_mu_
-  uint64_t next_listener_id_ = 1;                              // guarded by listeners_mu_
+  Mutex listeners_mu_;
+  std::vector<std::pair<uint64_t, WatchListener>> listeners_ GUARDED_BY(listeners_mu_);
+  uint64_t next_listener_id_ GUARDED_BY(listeners_mu_) = 1;
 
-  std::mutex lifecycle_mu_;      // serialises Start and Stop
-  bool started_ = false;         // guarded by lifecycle_mu_
-  bool stopped_ = false;         // guarded by lifecycle_mu_
-  std::thread manager_;          // guarded by lifecycle_mu_
+  Mutex lifecycle_mu_;  // serialises Start and Stop
+  bool started_ GUARDED_BY(lifecycle_mu_) = false;
+  bool stopped_ GUARDED_BY(lifecycle_mu_) = false;
+  std::thread manager_ GUARDED_BY(lifecycle_mu_);
   std::vector<Closer> closers_;  // the manager thread's; Stop's once the manager is joined
 };
 
 // ---- lifecycle ------------------------------------------------------------------------------------------
 
 void Session::Impl::Start() {
-  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  MutexLock lifecycle(lifecycle_mu_);
   if (started_ || stopped_) return;
   started_ = true;
   // The client's own level: WARN, never DEBUG (use-after-free on close at DEBUG). Process-wide, set once.
@@ -276,11 +283,11 @@ void Session::Impl::Start() {
 }
 
 void Session::Impl::Stop() {
-  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  MutexLock lifecycle(lifecycle_mu_);
   if (stopped_) return;
   std::unique_ptr<HandleRecord> last;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     tracker_.OnState(SessionState::kClosed, std::chrono::system_clock::now());
     slot_cv_.notify_all();
@@ -288,16 +295,16 @@ void Session::Impl::Stop() {
   }
   if (manager_.joinable()) manager_.join();  // the manager retires nothing more; closers_ is ours now
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     last = std::move(current_);
-    if (last) DrainLocked(lock, *last, /*until_stop=*/false);
+    if (last) DrainLocked(*last, /*until_stop=*/false);
   }
   if (last) CloseAndSweep(std::move(last));
   ReapClosers(/*all=*/true);
   {
     // Callers woken from slot waits leave quickly (kCancelled); wait so that none touches us afterwards.
-    std::unique_lock<std::mutex> lock(mu_);
-    manager_cv_.wait(lock, [&] { return callers_ == 0; });
+    MutexLock lock(mu_);
+    manager_cv_.wait(mu_, [&]() REQUIRES(mu_) { return callers_ == 0; });
   }
   stopped_ = true;
   spdlog::info("zookeeper: session closed");
@@ -314,46 +321,48 @@ void Session::Impl::Submit(Request request, Completion done) {
   ctx->done = std::move(done);
   const std::string& path = ctx->request.path;  // valid while `ctx` is ours
 
-  std::unique_lock<std::mutex> lock(mu_);
+  UniqueMutexLock lock(mu_);
   ++callers_;
-  // Leaves Submit without a request: fail `ctx` on this thread, outside mu_.
-  auto fail = [&](Status status) {
+  // Ok once the request holds a slot on the live handle; else why it cannot go.
+  Status admitted = [&]() REQUIRES(mu_) -> Status {
+    if (stopping_) return Status::Cancelled("zookeeper session is closing");
+    if (ProcessXidBudget().Exhausted()) {
+      // ZOOKEEPER-3286: past this point a reply can be swallowed or parsed as a watch event. Send nothing
+      // more; the exporter exits cleanly (ExporterApp) so that its supervisor starts a fresh process.
+      if (!std::exchange(xid_exhausted_logged_, true)) {
+        spdlog::error(
+            "zookeeper: {} requests issued; the C client's process-wide xid is {} requests from "
+            "ZOOKEEPER-3286's special values; refusing new requests, restart the process",
+            ProcessXidBudget().Issued(), ProcessXidBudget().Remaining());
+      }
+      return Status::Unavailable(
+          "zookeeper request budget of this process is exhausted (xid "
+          "wrap-around); restart the exporter");
+    }
+    if (!ReadyLocked()) {
+      const bool connected = IsConnectedState(tracker_.stats().state);
+      return Status::Unavailable(
+          connected ? "zookeeper session connected but its credentials are not added yet, for " + path
+                    : "not connected to zookeeper (" + std::string(SessionStateName(tracker_.stats().state)) +
+                          ") for " + path);
+    }
+    slot_cv_.wait(mu_, [&]() REQUIRES(mu_) { return stopping_ || in_flight_ < options_.max_in_flight; });
+    if (stopping_) return Status::Cancelled("zookeeper session is closing");
+    if (!ReadyLocked()) {
+      // Woken for a slot but leaving without it: pass the wake-up on, or the next waiter sleeps on a free
+      // slot until some unrelated reply arrives (a lost wake-up).
+      if (in_flight_ < options_.max_in_flight) slot_cv_.notify_one();
+      return Status::Unavailable("connection to zookeeper lost before sending a request for " + path);
+    }
+    return Status::Ok();
+  }();
+  if (!admitted.ok()) {
+    // Leaves Submit without a request: fail `ctx` on this thread, outside mu_.
     --callers_;
     if (stopping_) manager_cv_.notify_all();
     lock.unlock();
-    Deliver(ctx->done, std::move(status), {});
-  };
-  if (stopping_) return fail(Status::Cancelled("zookeeper session is closing"));
-  if (ProcessXidBudget().Exhausted()) {
-    // ZOOKEEPER-3286: past this point a reply can be swallowed or parsed as a watch event. Send nothing more;
-    // the exporter exits cleanly (ExporterApp) so that its supervisor starts a fresh process.
-    if (!std::exchange(xid_exhausted_logged_, true)) {
-      spdlog::error(
-          "zookeeper: {} requests issued; the C client's process-wide xid is {} requests from "
-          "ZOOKEEPER-3286's special values; refusing new requests, restart the process",
-          ProcessXidBudget().Issued(), ProcessXidBudget().Remaining());
-    }
-    return fail(
-        Status::Unavailable("zookeeper request budget of this process is exhausted (xid "
-                            "wrap-around); restart the exporter"));
-  }
-  if (!ReadyLocked()) {
-    const bool connected = IsConnectedState(tracker_.stats().state);
-    return fail(Status::Unavailable(
-        connected ? "zookeeper session connected but its credentials are not added yet, for " + path
-                  : "not connected to zookeeper (" + std::string(SessionStateName(tracker_.stats().state)) +
-                        ") for " + path));
-  }
-  slot_cv_.wait(lock, [&] { return stopping_ || in_flight_ < options_.max_in_flight; });
-  // Woken for a slot but leaving without it: pass the wake-up on, or the next waiter sleeps on a free slot
-  // until some unrelated reply arrives (a lost wake-up).
-  auto pass_on = [&] {
-    if (in_flight_ < options_.max_in_flight) slot_cv_.notify_one();
-  };
-  if (stopping_) return fail(Status::Cancelled("zookeeper session is closing"));
-  if (!ReadyLocked()) {
-    pass_on();
-    return fail(Status::Unavailable("connection to zookeeper lost before sending a request for " + path));
+    Deliver(ctx->done, std::move(admitted), {});
+    return;
   }
 
   HandleRecord* h = current_.get();
@@ -398,7 +407,7 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
     HandleRecord* removal_handle = nullptr;
     bool lost_watch = false;  // a removal may have taken a watch set after it was sent
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       // A watched read that succeeded registered a watch; zoo_aexists also leaves an exists-watch on ZNONODE.
       // Only a live handle's watches count (a closing handle's requests complete with errors anyway).
       const bool live = current_ && current_.get() == ctx->handle && !ctx->handle->dead;
@@ -473,7 +482,7 @@ void Session::Impl::SendInternal(HandleRecord* h, RequestContext* ctx) {
   const int rc = internal::Send(h->zh, ctx);  // `ctx` may be freed by its reply from here on if rc == ZOK
   std::unique_ptr<RequestContext> failed;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (rc != ZOK) {
       failed = UnregisterLocked(ctx);
       if (failed) {
@@ -507,7 +516,7 @@ void Session::Impl::OnZnodeEvent(zhandle_t* zh, int type, const char* path) noex
     if (!mapped || path == nullptr) return;
     WatchEvent event{*mapped, path, 0};
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_ || !current_ || current_->zh != zh || current_->dead) return;  // a dead handle's events
       ++watch_events_total_;
       switch (event.type) {
@@ -526,7 +535,7 @@ void Session::Impl::OnZnodeEvent(zhandle_t* zh, int type, const char* path) noex
 }
 
 void Session::Impl::Dispatch(const WatchEvent& event) noexcept {
-  std::lock_guard<std::mutex> lock(listeners_mu_);
+  MutexLock lock(listeners_mu_);
   for (const auto& [id, listener] : listeners_) {
     try {
       listener(event);
@@ -571,12 +580,12 @@ WatchSubscription Session::Impl::Subscribe(WatchListener listener) {
   if (!listener) return {};
   uint64_t id = 0;
   {
-    std::lock_guard<std::mutex> lock(listeners_mu_);
+    MutexLock lock(listeners_mu_);
     id = next_listener_id_++;
     listeners_.emplace_back(id, std::move(listener));
   }
   return WatchSubscription([this, id] {
-    std::lock_guard<std::mutex> lock(listeners_mu_);
+    MutexLock lock(listeners_mu_);
     std::erase_if(listeners_, [id](const auto& entry) { return entry.first == id; });
   });
 }
@@ -595,7 +604,7 @@ void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
     uint64_t epoch_before = 0;
     uint64_t epoch_after = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_ || retiring_.count(zh) != 0) return;  // closed, or a dead handle's last words
       epoch_before = tracker_.stats().session_epoch;
       if (current_ && current_->zh == zh) {
@@ -668,36 +677,38 @@ void Session::Impl::AuthDone(int rc, const void* data) {
   }
 }
 
-void Session::Impl::AddAuthLocked(std::unique_lock<std::mutex>& lock) {
+void Session::Impl::AddAuthLocked() {
   // zoo_add_auth refuses (ZINVALIDSTATE) while zoo_state() is 0, which the client sets after every failed
   // connect and keeps through its back-off. Added while connected, the credentials go out at once, before
   // any request (those wait for auth_ready), and the client re-sends them on every reconnect.
   HandleRecord* h = current_.get();
   zhandle_t* zh = h->zh;
   const std::string token = options_.credentials->AuthToken();
-  lock.unlock();  // the manager owns the handle: it cannot be closed meanwhile
+  // The caller's lock still owns mu_: every unlock below is matched by a lock before the function returns,
+  // and nothing in between can throw.
+  mu_.unlock();  // the manager owns the handle: it cannot be closed meanwhile
   const int rc =
       zoo_add_auth(zh, "digest", token.data(), static_cast<int>(token.size()), &Impl::AuthDone, this);
-  lock.lock();
+  mu_.lock();
   if (rc != ZOK) {
     WarnLimited("zookeeper: zoo_add_auth: " + std::string(zerror(rc)) + "; retrying when connected");
-    manager_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+    manager_cv_.wait_for(mu_, std::chrono::milliseconds(100), [&]() REQUIRES(mu_) { return stopping_; });
     return;
   }
   if (current_.get() != h) return;
   h->auth_ready = true;
   if (std::exchange(resync_deferred_, false) && IsConnectedState(tracker_.stats().state)) {
-    const uint64_t epoch = tracker_.stats().session_epoch;
-    lock.unlock();
-    Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch});
-    lock.lock();
+    const WatchEvent resync{WatchEventType::kResync, {}, tracker_.stats().session_epoch};
+    mu_.unlock();
+    Dispatch(resync);  // noexcept
+    mu_.lock();
   }
 }
 
 // ---- handle management (manager thread) -----------------------------------------------------------------
 
 void Session::Impl::ManagerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  UniqueMutexLock lock(mu_);
   while (!stopping_) {
     if (!current_) {
       lock.unlock();
@@ -705,13 +716,13 @@ void Session::Impl::ManagerLoop() {
       lock.lock();
       continue;
     }
-    auto auth_due = [&] {
+    auto auth_due = [&]() REQUIRES(mu_) {
       return current_ && !current_->auth_ready && !current_->dead && IsConnectedState(tracker_.stats().state);
     };
-    auto woken = [&] { return stopping_ || replace_requested_ || auth_due(); };
+    auto woken = [&]() REQUIRES(mu_) { return stopping_ || replace_requested_ || auth_due(); };
     if (!connector_->uses_sasl()) {
-      manager_cv_.wait(lock, woken);
-    } else if (!manager_cv_.wait_for(lock, std::chrono::milliseconds(100), woken)) {
+      manager_cv_.wait(mu_, woken);
+    } else if (!manager_cv_.wait_for(mu_, std::chrono::milliseconds(100), woken)) {
       // A failed SASL handshake leaves the handle AUTH_FAILED without a session event
       // (zk/secure_connector.h).
       if (current_ && !current_->dead && connector_->PollSaslFailure(current_->zh)) {
@@ -724,12 +735,12 @@ void Session::Impl::ManagerLoop() {
     }
     if (stopping_) break;
     if (!replace_requested_) {
-      AddAuthLocked(lock);
+      AddAuthLocked();
       continue;
     }
     replace_requested_ = false;
     std::unique_ptr<HandleRecord> old = std::move(current_);  // new requests now fail with kUnavailable
-    DrainLocked(lock, *old, /*until_stop=*/true);
+    DrainLocked(*old, /*until_stop=*/true);
     lock.unlock();
     // zookeeper_close blocks for seconds: close in the background, keep the thread to join it in Stop.
     auto finished = std::make_shared<std::atomic<bool>>(false);
@@ -741,7 +752,7 @@ void Session::Impl::ManagerLoop() {
     ReapClosers(/*all=*/false);
     lock.lock();
     if (std::exchange(backoff_before_create_, false)) {
-      manager_cv_.wait_for(lock, options_.init_retry_backoff, [&] { return stopping_; });
+      manager_cv_.wait_for(mu_, options_.init_retry_backoff, [&]() REQUIRES(mu_) { return stopping_; });
     }
   }
 }
@@ -751,7 +762,7 @@ void Session::Impl::CreateHandle() {
       std::clamp<int64_t>(options_.session_timeout.count(), 1, std::numeric_limits<int>::max()));
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_) return;
       creating_ = true;
     }
@@ -766,7 +777,7 @@ void Session::Impl::CreateHandle() {
         WarnLimited("zookeeper: zoo_set_servers_resolution_delay failed: " + std::string(zerror(rc)));
       }
       // Credentials are added by the manager once the handle is connected (AddAuthLocked).
-      std::unique_lock<std::mutex> lock(mu_);
+      UniqueMutexLock lock(mu_);
       creating_ = false;
       if (stopping_) {
         early_events_.clear();
@@ -806,7 +817,7 @@ void Session::Impl::CreateHandle() {
       if (epoch_after != epoch_before) Dispatch(WatchEvent{WatchEventType::kResync, {}, epoch_after});
       return;
     }
-    std::unique_lock<std::mutex> lock(mu_);
+    UniqueMutexLock lock(mu_);
     creating_ = false;
     early_events_.clear();
     // edgecore: one line per change of reason, a count and the reason in Stats() (last_error) meanwhile.
@@ -824,20 +835,21 @@ void Session::Impl::CreateHandle() {
       spdlog::warn("{}", line);
       lock.lock();
     }
-    manager_cv_.wait_for(lock, options_.init_retry_backoff, [&] { return stopping_; });
+    manager_cv_.wait_for(mu_, options_.init_retry_backoff, [&]() REQUIRES(mu_) { return stopping_; });
   }
 }
 
-void Session::Impl::DrainLocked(std::unique_lock<std::mutex>& lock, HandleRecord& h, bool until_stop) {
+void Session::Impl::DrainLocked(HandleRecord& h, bool until_stop) {
   h.dead = true;
   retiring_.insert(h.zh);
   const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
-  manager_cv_.wait_until(lock, deadline, [&] { return h.requests.empty() || (until_stop && stopping_); });
+  manager_cv_.wait_until(mu_, deadline,
+                         [&]() REQUIRES(mu_) { return h.requests.empty() || (until_stop && stopping_); });
   if (!h.requests.empty()) {
     spdlog::info("zookeeper: closing a handle with {} requests still in flight; they fail as cancelled",
                  h.requests.size());
   }
-  manager_cv_.wait(lock, [&] { return h.submitting == 0; });  // brief: zoo_aget_* never blocks
+  manager_cv_.wait(mu_, [&] { return h.submitting == 0; });  // brief: zoo_aget_* never blocks
 }
 
 void Session::Impl::CloseAndSweep(std::unique_ptr<HandleRecord> h) {
@@ -845,7 +857,7 @@ void Session::Impl::CloseAndSweep(std::unique_ptr<HandleRecord> h) {
   if (rc != ZOK) spdlog::debug("zookeeper: zookeeper_close returned {}", zerror(rc));
   std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> leftovers;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     leftovers.swap(h->requests);
     in_flight_ -= std::min(in_flight_, leftovers.size());
     retiring_.erase(h->zh);

@@ -10,10 +10,11 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "base/znode_path.h"
 
 namespace zkx::zk {
@@ -38,10 +39,10 @@ struct Reply {
 
 // Completions -> walking thread. Outlives the walk when callbacks still hold it.
 struct Channel {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Reply> replies;  // guarded by mu
-  std::size_t wake_at = 1;    // guarded by mu: notify when replies reach this many
+  Mutex mu;
+  std::condition_variable_any cv;
+  std::deque<Reply> replies GUARDED_BY(mu);
+  std::size_t wake_at GUARDED_BY(mu) = 1;  // notify when replies reach this many
 };
 
 struct PendingPath {
@@ -84,12 +85,14 @@ class Walker {
         // Wait for a batch (bounded by what is outstanding), or for the linger after which any reply will
         // do, or for the deadline.
         const std::size_t want = std::clamp<std::size_t>(outstanding_ / 4, 1, kMaxBatch);
-        std::unique_lock<std::mutex> lock(channel_->mu);
+        MutexLock lock(channel_->mu);
         const auto linger_until = std::min(deadline_, std::chrono::steady_clock::now() + kBatchLinger);
         channel_->wake_at = want;
-        channel_->cv.wait_until(lock, linger_until, [&] { return channel_->replies.size() >= want; });
+        channel_->cv.wait_until(channel_->mu, linger_until,
+                                [&]() REQUIRES(channel_->mu) { return channel_->replies.size() >= want; });
         channel_->wake_at = 1;
-        if (!channel_->cv.wait_until(lock, deadline_, [&] { return !channel_->replies.empty(); })) {
+        if (!channel_->cv.wait_until(channel_->mu, deadline_,
+                                     [&]() REQUIRES(channel_->mu) { return !channel_->replies.empty(); })) {
           summary_.truncated_timeout = true;  // return at once; late completions only touch the Channel
           return;
         }
@@ -120,7 +123,7 @@ class Walker {
       ChildrenCallback done = [channel = channel_, p = std::move(next.path), depth = next.depth](
                                   Status status, ChildrenResult result) mutable {
         try {
-          std::lock_guard<std::mutex> lock(channel->mu);
+          MutexLock lock(channel->mu);
           channel->replies.push_back({std::move(p), depth, std::move(status), std::move(result)});
           if (channel->replies.size() == channel->wake_at) channel->cv.notify_one();
         } catch (...) {
@@ -181,9 +184,12 @@ class Walker {
   // Not required for safety: callbacks only touch the shared Channel.
   void WaitBriefly() {
     const auto until = std::min(deadline_, std::chrono::steady_clock::now() + kFailureGrace);
-    std::unique_lock<std::mutex> lock(channel_->mu);
+    MutexLock lock(channel_->mu);
     while (outstanding_ > 0) {
-      if (!channel_->cv.wait_until(lock, until, [&] { return !channel_->replies.empty(); })) return;
+      if (!channel_->cv.wait_until(channel_->mu, until,
+                                   [&]() REQUIRES(channel_->mu) { return !channel_->replies.empty(); })) {
+        return;
+      }
       outstanding_ -= std::min(outstanding_, channel_->replies.size());
       channel_->replies.clear();
     }

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -16,13 +15,15 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "zk/secure_failures.h"
 
 namespace zkx::zk {
 namespace {
 
-std::mutex g_mu;
-std::map<std::string, std::set<std::pair<std::string, bool>>> g_expected;  // guarded by g_mu: ip -> names
+Mutex g_mu;
+std::map<std::string, std::set<std::pair<std::string, bool>>> g_expected GUARDED_BY(g_mu);  // ip -> names
 std::atomic<bool> g_insecure{false};
 
 // Marks an SSL as prepared (the client calls SSL_connect repeatedly while the handshake wants IO).
@@ -54,7 +55,7 @@ bool Prepare(SSL* ssl, const std::string& ip) {
   }
   std::set<std::pair<std::string, bool>> names;
   {
-    std::lock_guard<std::mutex> lock(g_mu);
+    MutexLock lock(g_mu);
     auto it = g_expected.find(ip);
     if (it != g_expected.end()) names = it->second;
   }
@@ -104,7 +105,7 @@ SecurityFailure Classify(long verify_result) {
 }  // namespace
 
 void RegisterTlsPeerExpectations(const std::vector<TlsPeerExpectation>& expectations) {
-  std::lock_guard<std::mutex> lock(g_mu);
+  MutexLock lock(g_mu);
   for (const TlsPeerExpectation& e : expectations) g_expected[e.ip].emplace(e.name, e.name_is_ip);
 }
 
