@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include <pthread.h>
 
@@ -22,11 +23,19 @@ Scheduler::~Scheduler() {
 }
 
 bool Scheduler::RunAt(Clock::time_point when, std::function<void()> task) {
+  return Add(when, std::move(task), /*on_timer=*/false);
+}
+
+bool Scheduler::RunOnTimerAt(Clock::time_point when, std::function<void()> task) {
+  return Add(when, std::move(task), /*on_timer=*/true);
+}
+
+bool Scheduler::Add(Clock::time_point when, std::function<void()> task, bool on_timer) {
   {
     MutexLock lock(mu_);
     if (stopping_) return false;
     const bool earliest = heap_.empty() || when < heap_.top().when;
-    heap_.push(Item{when, next_seq_++, std::move(task)});
+    heap_.push(Item{when, next_seq_++, std::move(task), on_timer});
     if (!earliest) return true;  // the timer already wakes up in time
   }
   cv_.notify_one();
@@ -66,12 +75,18 @@ void Scheduler::Loop() {
       if (stopping_) break;
       if (Clock::now() < due + coalesce_) continue;  // woken early: an earlier task may have arrived
     }
-    // Hand every due task to the pool; stop at the first one the pool refuses.
+    // Hand every due task to the pool; stop at the first one the pool refuses. The timer's own tasks run
+    // after that, without the lock (they may schedule more).
     bool refused = false;
+    std::vector<std::function<void()>> on_timer;
     while (!heap_.empty() && heap_.top().when <= Clock::now()) {
       // priority_queue::top() is const: move the task out through a copy of the item's slot.
       Item item = std::move(const_cast<Item&>(heap_.top()));
       heap_.pop();
+      if (item.on_timer) {
+        on_timer.push_back(std::move(item.task));
+        continue;
+      }
       std::function<void()> task = std::move(item.task);
       auto keep = std::make_shared<std::function<void()>>(std::move(task));
       if (!pool_->TrySubmit([keep] { (*keep)(); })) {
@@ -81,6 +96,17 @@ void Scheduler::Loop() {
         refused = true;
         break;
       }
+    }
+    if (!on_timer.empty()) {
+      mu_.unlock();  // `lock` still owns mu_: locked again below
+      for (std::function<void()>& task : on_timer) {
+        try {
+          task();
+        } catch (...) {  // a boundary, as on the pool's threads
+        }
+        task = nullptr;  // captures destroyed outside the lock
+      }
+      mu_.lock();
     }
     if (refused) cv_.wait_for(mu_, kPoolFullRetry, [this]() REQUIRES(mu_) { return stopping_; });
   }

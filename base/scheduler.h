@@ -1,6 +1,7 @@
 #pragma once
 // Scheduler: runs tasks at given times on a WorkerPool. One owned timer thread holds the pending tasks in a
-// min-heap and hands each to the pool when it is due; nothing runs on the timer thread itself.
+// min-heap and hands each to the pool when it is due; only RunOnTimerAt's tiny tasks run on the timer
+// thread itself.
 //
 // Contract:
 // - RunAt() never blocks and never fails while the scheduler runs: a task is kept until it is due. When the
@@ -41,6 +42,10 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   bool RunAt(Clock::time_point when, std::function<void()> task);
+  // Runs `task` on the timer thread itself when due, without the scheduler's lock: for a check that takes
+  // microseconds and never blocks (e.g. "is the session back?" polled while it is down), so that polling
+  // wakes no pool thread. It may call RunAt()/RunOnTimerAt(). A task that blocks delays every other task.
+  bool RunOnTimerAt(Clock::time_point when, std::function<void()> task);
   void Shutdown();
 
   [[nodiscard]] std::size_t Pending() const;
@@ -50,12 +55,14 @@ class Scheduler {
     Clock::time_point when;
     uint64_t seq;  // FIFO among equal times
     std::function<void()> task;
+    bool on_timer = false;  // RunOnTimerAt: runs on the timer thread
   };
   struct Later {
     bool operator()(const Item& a, const Item& b) const {
       return a.when != b.when ? a.when > b.when : a.seq > b.seq;
     }
   };
+  bool Add(Clock::time_point when, std::function<void()> task, bool on_timer) EXCLUDES(mu_);
   void Loop() EXCLUDES(mu_);
 
   WorkerPool* const pool_;

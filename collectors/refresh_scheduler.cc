@@ -64,8 +64,8 @@ void RefreshScheduler::WhenConnected(Clock::time_point give_up, std::function<vo
   }
   if (schedule) {
     Scheduler* scheduler = &threads_->scheduler();
-    scheduler->RunAt(Clock::now() + kReconnectPoll,
-                     [waiters = waiters_, scheduler] { CheckWaiters(waiters, scheduler); });
+    scheduler->RunOnTimerAt(Clock::now() + kReconnectPoll,
+                            [waiters = waiters_, scheduler] { CheckWaiters(waiters, scheduler); });
   }
 }
 
@@ -97,7 +97,7 @@ void RefreshScheduler::CheckWaiters(const std::shared_ptr<Waiters>& waiters, Sch
     waiters->checking = again;
   }
   if (again)
-    scheduler->RunAt(now + kReconnectPoll, [waiters, scheduler] { CheckWaiters(waiters, scheduler); });
+    scheduler->RunOnTimerAt(now + kReconnectPoll, [waiters, scheduler] { CheckWaiters(waiters, scheduler); });
   // Each on its own worker turn: a waiter may start a walk.
   for (Waiters::Waiter& w : ready) {
     scheduler->RunAt(now, [task = std::move(w.task), up] { task(up); });

@@ -8,7 +8,8 @@
 // WhenConnected(give_up, task): runs `task` on a worker as soon as `connected()` is true, or at `give_up`,
 // whichever is first, with `connected_now` saying which. While any task waits, one check every
 // kReconnectPoll decides for all of this scheduler's waiters, so an outage costs one check per poll, not one
-// per subtree.
+// per subtree. The check runs on the timer thread (Scheduler::RunOnTimerAt; `connected()` must not block):
+// many /probe targets polled through an outage wake no walk worker until their session is back.
 //
 // Contract: tasks must not throw and should bound their running time (a walk is bounded by its timeout).
 // Shutdown() (also the destructor) drops the waiting tasks unrun; a scheduler that owns its WalkThreads also

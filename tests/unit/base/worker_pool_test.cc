@@ -5,10 +5,12 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include "base/scheduler.h"
 
@@ -255,6 +257,36 @@ TEST(SchedulerTest, RunsTasksInDueOrder) {
     return order.size() == 3;
   }));
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+// RunOnTimerAt's tasks run on the timer thread, not on a pool worker, and may schedule more (a poll that
+// re-arms itself, then hands the real work to the pool).
+TEST(SchedulerTest, TimerTasksRunOnTheTimerThreadAndMayScheduleMore) {
+  WorkerPool pool("test", 1, 100);
+  Scheduler scheduler(&pool);
+  std::mutex mu;
+  std::vector<std::string> threads;  // name of the thread each task ran on
+  std::atomic<int> polls{0};
+  auto record = [&] {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    std::lock_guard<std::mutex> lock(mu);
+    threads.emplace_back(name);
+  };
+  std::function<void()> poll = [&] {
+    record();
+    if (++polls < 3) {
+      ASSERT_TRUE(scheduler.RunOnTimerAt(Clock::now() + milliseconds(5), poll));
+    } else {
+      ASSERT_TRUE(scheduler.RunAt(Clock::now(), record));
+    }
+  };
+  ASSERT_TRUE(scheduler.RunOnTimerAt(Clock::now(), poll));
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return threads.size() == 4;
+  }));
+  EXPECT_EQ(threads, (std::vector<std::string>{"scheduler", "scheduler", "scheduler", "test"}));
 }
 
 TEST(SchedulerTest, ABurstLargerThanThePoolQueueStillRunsEveryTask) {
