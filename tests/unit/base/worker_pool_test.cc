@@ -38,6 +38,19 @@ struct Gate {
   }
 };
 
+// Submits `n` tasks that each count themselves in `started` and then block on `gate`; false if one is
+// refused.
+bool SubmitBlocked(WorkerPool& pool, Gate& gate, std::atomic<int>& started, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (!pool.TrySubmit([&] {
+          ++started;
+          gate.Wait();
+        }))
+      return false;
+  }
+  return true;
+}
+
 bool WaitUntil(const std::function<bool()>& done, milliseconds limit = milliseconds(10000)) {
   const auto give_up = Clock::now() + limit;
   while (!done()) {
@@ -126,22 +139,12 @@ TEST(WorkerPoolTest, AnElasticPoolAddsThreadsForWaitingTasksAndRetiresThemWhenId
   EXPECT_EQ(pool.Threads(), 1u);
   Gate gate;
   std::atomic<int> started{0};
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(pool.TrySubmit([&] {
-      ++started;
-      gate.Wait();
-    }));
-  }
+  ASSERT_TRUE(SubmitBlocked(pool, gate, started, 3));
   // All three run at once: the pool grew for them.
   ASSERT_TRUE(WaitUntil([&] { return started.load() == 3; }));
   EXPECT_GE(pool.Threads(), 3u);  // a thread not yet waiting counts as busy: one more may start
   // Never past the cap: six blocked tasks run on four threads.
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(pool.TrySubmit([&] {
-      ++started;
-      gate.Wait();
-    }));
-  }
+  ASSERT_TRUE(SubmitBlocked(pool, gate, started, 3));
   ASSERT_TRUE(WaitUntil([&] { return started.load() == 4; }));
   EXPECT_EQ(pool.Threads(), 4u);
   gate.Open();
@@ -160,12 +163,7 @@ TEST(WorkerPoolTest, AddedThreadsRetireUnderATrickleOfShortTasks) {
   WorkerPool pool("trickle", 1, 1000, 16, milliseconds(300));
   Gate gate;
   std::atomic<int> started{0};
-  for (int i = 0; i < 12; ++i) {
-    ASSERT_TRUE(pool.TrySubmit([&] {
-      ++started;
-      gate.Wait();
-    }));
-  }
+  ASSERT_TRUE(SubmitBlocked(pool, gate, started, 12));
   ASSERT_TRUE(WaitUntil([&] { return started.load() == 12; }));
   EXPECT_GE(pool.Threads(), 12u);
   gate.Open();
@@ -190,12 +188,7 @@ TEST(WorkerPoolTest, ALaneBoundsItsOwnersTasksOnASharedPoolAndOwnsNoThread) {
   EXPECT_EQ(slow->Threads(), 0u);
   Gate gate;
   std::atomic<int> slow_started{0};
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(slow->TrySubmit([&] {
-      ++slow_started;
-      gate.Wait();
-    }));
-  }
+  ASSERT_TRUE(SubmitBlocked(*slow, gate, slow_started, 2));
   EXPECT_FALSE(slow->TrySubmit([] {}));  // its budget of two is in flight
   EXPECT_EQ(slow->Queued(), 2u);
   ASSERT_TRUE(WaitUntil([&] { return slow_started.load() == 2; }));
