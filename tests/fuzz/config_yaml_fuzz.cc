@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/znode_path.h"
 #include "collectors/znode_pattern.h"
 #include "exporter/config.h"
 
@@ -23,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::set<std::string> roots;
   for (const zkx::collectors::SubtreeSpec& spec : config->subtrees) {
-    zkx::Result<std::string> root = zkx::collectors::NormalizeZnodePath(spec.root);
+    zkx::Result<std::string> root = zkx::NormalizeZnodePath(spec.root);
     if (!root.ok() || *root != spec.root) std::abort();
     if (!roots.insert(spec.root).second) std::abort();
     if (spec.refresh_interval.count() <= 0 || spec.resync_interval.count() <= 0) std::abort();

@@ -7,11 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/znode_path.h"
 #include "collectors/znode_pattern.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  using zkx::collectors::NormalizeZnodePath;
+  using zkx::NormalizeZnodePath;
   using zkx::collectors::ZnodePattern;
 
   // The input split at its first newline: a pattern and a path to match it against.
