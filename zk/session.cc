@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -140,22 +141,35 @@ class Session::Impl final : private internal::ReplySink {
   WatchSubscription Subscribe(WatchListener listener) EXCLUDES(listeners_mu_);
 
  private:
-  struct HandleRecord;
+  class HandleRecord;
   // One outstanding request (sink = this Impl).
   struct RequestContext : PendingRequest {
     HandleRecord* handle = nullptr;  // outlives the context: freed only after zookeeper_close and the sweep
   };
-  // One zhandle_t and the requests submitted on it. The mutex of the fields commented as guarded is
-  // Impl::mu_, which clang's analysis cannot name from a nested struct (GUARDED_BY(mu_) here would mean a
-  // member of the record itself): those stay comments; only the Impl touches them, under mu_.
-  struct HandleRecord {
-    zhandle_t* zh = nullptr;  // set at creation, closed exactly once (CloseAndSweep)
-    bool dead = false;        // guarded by mu_: no new submissions
-    // guarded by mu_: credentials added (or none to add). Requests wait for it: a request sent before the
-    // credentials would run unauthenticated (zk/README.md, "credentials").
-    bool auth_ready = false;
-    int submitting = 0;  // guarded by mu_: callers inside a zoo_a* call on this handle
-    std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> requests;  // guarded by mu_
+  // One zhandle_t and the requests submitted on it. Its mutable state is guarded by Impl::mu_, which clang's
+  // analysis cannot name from a nested class (GUARDED_BY(mu_) here would mean a member of the record itself).
+  // So the state is private and its one way in, Locked(mu_), REQUIRES the mutex it is given: clang checks
+  // that every caller holds mu_, and Locked asserts that it was given the owner's mu_ and no other.
+  class HandleRecord {
+   public:
+    struct State {
+      bool dead = false;  // no new submissions
+      // Credentials added (or none to add). Requests wait for it: a request sent before the credentials would
+      // run unauthenticated (zk/README.md, "credentials").
+      bool auth_ready = false;
+      int submitting = 0;  // callers inside a zoo_a* call on this handle
+      std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> requests;
+    };
+    HandleRecord(zhandle_t* handle, const Mutex& owner_mu) : zh(handle), owner_mu_(owner_mu) {}
+    zhandle_t* const zh;  // closed exactly once (CloseAndSweep)
+    State& Locked([[maybe_unused]] const Mutex& mu) REQUIRES(mu) {
+      assert(&mu == &owner_mu_);
+      return state_;
+    }
+
+   private:
+    const Mutex& owner_mu_;
+    State state_;
   };
   // A session event seen while the manager is inside zookeeper_init2 (the handle is not yet current_).
   struct EarlyEvent {
@@ -196,12 +210,14 @@ class Session::Impl final : private internal::ReplySink {
   }
   // Connected, the handle alive and its credentials added: requests may go.
   bool ReadyLocked() const REQUIRES(mu_) {
-    return IsConnectedState(tracker_.stats().state) && current_ && !current_->dead && current_->auth_ready;
+    if (!IsConnectedState(tracker_.stats().state) || !current_) return false;
+    const HandleRecord::State& handle = current_->Locked(mu_);
+    return !handle.dead && handle.auth_ready;
   }
   // The manager thread: adds the credentials to a connected current handle that lacks them. Releases mu_
   // around zoo_add_auth and the listeners' kResync, and holds it again on return.
   void AddAuthLocked() REQUIRES(mu_);
-  // Sends an internal request `ctx` (already registered on `h`, with h->submitting raised) outside mu_.
+  // Sends an internal request `ctx` (already registered on `h`, its submitting count raised) outside mu_.
   void SendInternal(HandleRecord* h, RequestContext* ctx) EXCLUDES(mu_);
   void RemoveWatchLocked(const std::string& path, uint8_t bits) REQUIRES(mu_);
   void ClearWatchesLocked() REQUIRES(mu_);
@@ -368,9 +384,9 @@ void Session::Impl::Submit(Request request, Completion done) {
   HandleRecord* h = current_.get();
   RequestContext* raw = ctx.get();
   raw->handle = h;
-  h->requests.emplace(raw, std::move(ctx));
+  h->Locked(mu_).requests.emplace(raw, std::move(ctx));
   ++in_flight_;
-  ++h->submitting;  // keeps `h` open until the zoo_a* call returns
+  ++h->Locked(mu_).submitting;  // keeps `h` open until the zoo_a* call returns
   lock.unlock();
 
   // From here `raw` belongs to the registry: if rc == ZOK its reply may already have freed it.
@@ -379,22 +395,22 @@ void Session::Impl::Submit(Request request, Completion done) {
   lock.lock();
   std::unique_ptr<RequestContext> failed;
   if (rc != ZOK) failed = UnregisterLocked(raw);  // the completion will never run
-  --h->submitting;
+  --h->Locked(mu_).submitting;
   --callers_;
-  if (h->dead || stopping_) manager_cv_.notify_all();
+  if (h->Locked(mu_).dead || stopping_) manager_cv_.notify_all();
   lock.unlock();
   if (failed) Deliver(failed->done, ZkErrorToStatus(rc, failed->request.path), {});
 }
 
 std::unique_ptr<Session::Impl::RequestContext> Session::Impl::UnregisterLocked(RequestContext* ctx) {
-  HandleRecord* h = ctx->handle;
-  auto it = h->requests.find(ctx);
-  if (it == h->requests.end()) return nullptr;  // already swept: cannot happen, but never double-free
+  HandleRecord::State& h = ctx->handle->Locked(mu_);
+  auto it = h.requests.find(ctx);
+  if (it == h.requests.end()) return nullptr;  // already swept: cannot happen, but never double-free
   std::unique_ptr<RequestContext> owned = std::move(it->second);
-  h->requests.erase(it);
+  h.requests.erase(it);
   --in_flight_;
   slot_cv_.notify_one();
-  if (h->dead && h->requests.empty()) manager_cv_.notify_all();
+  if (h.dead && h.requests.empty()) manager_cv_.notify_all();
   return owned;
 }
 
@@ -410,7 +426,7 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
       MutexLock lock(mu_);
       // A watched read that succeeded registered a watch; zoo_aexists also leaves an exists-watch on ZNONODE.
       // Only a live handle's watches count (a closing handle's requests complete with errors anyway).
-      const bool live = current_ && current_.get() == ctx->handle && !ctx->handle->dead;
+      const bool live = current_ && current_.get() == ctx->handle && !ctx->handle->Locked(mu_).dead;
       const RequestKind kind = ctx->request.kind;
       const std::string& path = ctx->request.path;
       if (live && kind == RequestKind::kWatchChildren && rc == ZOK) AddWatchLocked(path, kChildWatch);
@@ -442,10 +458,10 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
         extra->handle = ctx->handle;
         removal = extra.get();
         removal_handle = ctx->handle;
-        removal_handle->requests.emplace(removal, std::move(extra));
+        removal_handle->Locked(mu_).requests.emplace(removal, std::move(extra));
         ++in_flight_;  // over the cap by at most one removal per exists reply: never waits (completion
                        // thread)
-        ++removal_handle->submitting;
+        ++removal_handle->Locked(mu_).submitting;
         ++removing_[path].outstanding;
       }
       if (kind == RequestKind::kRemoveDataWatches) {
@@ -490,8 +506,8 @@ void Session::Impl::SendInternal(HandleRecord* h, RequestContext* ctx) {
         if (it != removing_.end() && --it->second.outstanding <= 0) removing_.erase(it);
       }
     }
-    --h->submitting;
-    if (h->dead || stopping_) manager_cv_.notify_all();
+    --h->Locked(mu_).submitting;
+    if (h->Locked(mu_).dead || stopping_) manager_cv_.notify_all();
   }
   // A failed removal leaves the watch counted in Stats(): the client still holds it.
   if (failed) spdlog::debug("zookeeper: removing a gone znode's exists-watch failed: {}", zerror(rc));
@@ -517,7 +533,8 @@ void Session::Impl::OnZnodeEvent(zhandle_t* zh, int type, const char* path) noex
     WatchEvent event{*mapped, path, 0};
     {
       MutexLock lock(mu_);
-      if (stopping_ || !current_ || current_->zh != zh || current_->dead) return;  // a dead handle's events
+      if (stopping_ || !current_ || current_->zh != zh || current_->Locked(mu_).dead)
+        return;  // a dead handle's events
       ++watch_events_total_;
       switch (event.type) {
         case WatchEventType::kDataChanged:
@@ -613,7 +630,8 @@ void Session::Impl::OnSessionEvent(zhandle_t* zh, int state) noexcept {
         early_events_.push_back({zh, next, timeout, session_id});
       }
       epoch_after = tracker_.stats().session_epoch;
-      if (epoch_after != epoch_before && current_ && current_->zh == zh && !current_->auth_ready) {
+      if (epoch_after != epoch_before && current_ && current_->zh == zh &&
+          !current_->Locked(mu_).auth_ready) {
         // Connected without credentials yet: the manager adds them, then announces the resync.
         resync_deferred_ = true;
         epoch_after = epoch_before;
@@ -638,9 +656,9 @@ std::string Session::Impl::ApplyStateLocked(SessionState next, std::chrono::mill
   const SessionState prev = tracker_.stats().state;
   const SessionAction action = tracker_.OnState(next, std::chrono::system_clock::now());
   if (IsConnectedState(next)) tracker_.OnNegotiated(timeout, session_id);
-  if (action == SessionAction::kReplaceHandle && current_ && !current_->dead) {
-    current_->dead = true;  // new requests fail at once; the manager drains and replaces it
-    ClearWatchesLocked();   // a dead session's watches are gone with it
+  if (action == SessionAction::kReplaceHandle && current_ && !current_->Locked(mu_).dead) {
+    current_->Locked(mu_).dead = true;  // new requests fail at once; the manager drains and replaces it
+    ClearWatchesLocked();               // a dead session's watches are gone with it
     replace_requested_ = true;
     backoff_before_create_ = next == SessionState::kAuthFailed;  // same credentials: don't spin
     manager_cv_.notify_all();
@@ -696,7 +714,7 @@ void Session::Impl::AddAuthLocked() {
     return;
   }
   if (current_.get() != h) return;
-  h->auth_ready = true;
+  h->Locked(mu_).auth_ready = true;
   if (std::exchange(resync_deferred_, false) && IsConnectedState(tracker_.stats().state)) {
     const WatchEvent resync{WatchEventType::kResync, {}, tracker_.stats().session_epoch};
     mu_.unlock();
@@ -717,7 +735,9 @@ void Session::Impl::ManagerLoop() {
       continue;
     }
     auto auth_due = [&]() REQUIRES(mu_) {
-      return current_ && !current_->auth_ready && !current_->dead && IsConnectedState(tracker_.stats().state);
+      if (!current_ || !IsConnectedState(tracker_.stats().state)) return false;
+      const HandleRecord::State& handle = current_->Locked(mu_);
+      return !handle.auth_ready && !handle.dead;
     };
     auto woken = [&]() REQUIRES(mu_) { return stopping_ || replace_requested_ || auth_due(); };
     if (!connector_->uses_sasl()) {
@@ -725,7 +745,7 @@ void Session::Impl::ManagerLoop() {
     } else if (!manager_cv_.wait_for(mu_, std::chrono::milliseconds(100), woken)) {
       // A failed SASL handshake leaves the handle AUTH_FAILED without a session event
       // (zk/secure_connector.h).
-      if (current_ && !current_->dead && connector_->PollSaslFailure(current_->zh)) {
+      if (current_ && !current_->Locked(mu_).dead && connector_->PollSaslFailure(current_->zh)) {
         const std::string line = ApplyStateLocked(SessionState::kAuthFailed, std::chrono::milliseconds(0), 0);
         lock.unlock();
         if (!line.empty()) spdlog::warn("{} (SASL authentication failed)", line);
@@ -792,9 +812,8 @@ void Session::Impl::CreateHandle() {
         last_init_error_.clear();
         init_failures_ = 0;
       }
-      current_ = std::make_unique<HandleRecord>();
-      current_->zh = zh;
-      current_->auth_ready = !options_.credentials.has_value();
+      current_ = std::make_unique<HandleRecord>(zh, mu_);
+      current_->Locked(mu_).auth_ready = !options_.credentials.has_value();
       tracker_.OnHandleCreated(std::chrono::system_clock::now());
       std::vector<std::string> lines;
       const uint64_t epoch_before = tracker_.stats().session_epoch;
@@ -806,7 +825,7 @@ void Session::Impl::CreateHandle() {
       early_events_.clear();
       const uint64_t handles = tracker_.stats().handles_created_total;
       uint64_t epoch_after = tracker_.stats().session_epoch;
-      if (epoch_after != epoch_before && !current_->auth_ready) {
+      if (epoch_after != epoch_before && !current_->Locked(mu_).auth_ready) {
         resync_deferred_ = true;  // announced by AddAuthLocked
         epoch_after = epoch_before;
       }
@@ -840,16 +859,18 @@ void Session::Impl::CreateHandle() {
 }
 
 void Session::Impl::DrainLocked(HandleRecord& h, bool until_stop) {
-  h.dead = true;
+  h.Locked(mu_).dead = true;
   retiring_.insert(h.zh);
   const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
-  manager_cv_.wait_until(mu_, deadline,
-                         [&]() REQUIRES(mu_) { return h.requests.empty() || (until_stop && stopping_); });
-  if (!h.requests.empty()) {
+  manager_cv_.wait_until(mu_, deadline, [&]() REQUIRES(mu_) {
+    return h.Locked(mu_).requests.empty() || (until_stop && stopping_);
+  });
+  if (!h.Locked(mu_).requests.empty()) {
     spdlog::info("zookeeper: closing a handle with {} requests still in flight; they fail as cancelled",
-                 h.requests.size());
+                 h.Locked(mu_).requests.size());
   }
-  manager_cv_.wait(mu_, [&] { return h.submitting == 0; });  // brief: zoo_aget_* never blocks
+  manager_cv_.wait(
+      mu_, [&]() REQUIRES(mu_) { return h.Locked(mu_).submitting == 0; });  // brief: zoo_aget_* never blocks
 }
 
 void Session::Impl::CloseAndSweep(std::unique_ptr<HandleRecord> h) {
@@ -858,7 +879,7 @@ void Session::Impl::CloseAndSweep(std::unique_ptr<HandleRecord> h) {
   std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> leftovers;
   {
     MutexLock lock(mu_);
-    leftovers.swap(h->requests);
+    leftovers.swap(h->Locked(mu_).requests);
     in_flight_ -= std::min(in_flight_, leftovers.size());
     retiring_.erase(h->zh);
     slot_cv_.notify_all();
