@@ -28,7 +28,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "tests/e2e/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "tests/bench/baseline_walks.h"
-#include "tests/e2e/child_process.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"
@@ -90,48 +90,27 @@ double PacketsReceived(const test::ZkEnsemble& ensemble) {
   return sum;
 }
 
-class Exporter {
- public:
-  Exporter(const test::ZkEnsemble& ensemble, const std::string& dir, const std::string& name,
-           const std::string& config, const std::vector<std::string>& extra) {
-    std::ofstream(dir + "/" + name + ".yml") << config;
-    port_ = *test::FreeLoopbackPort();
-    std::vector<std::string> argv{ZKX_EXPORTER_BIN,
-                                  "--zookeeper.hosts=" + ensemble.ConnectString(),
-                                  "--config.file=" + dir + "/" + name + ".yml",
-                                  "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                  "--no-collector.server",
-                                  "--no-collector.watches"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto child = test::ChildProcess::Start(argv, dir + "/" + name + ".log");
-    if (child.ok()) child_.emplace(std::move(child).value());
-  }
-  bool WaitFor(const std::function<bool(const std::string&)>& ready, milliseconds timeout) {
-    return child_ && test::WaitFor(
-                         [&] {
-                           auto r = test::HttpGet("127.0.0.1", port_, "/metrics");
-                           return r.ok() && r->status == 200 && ready(r->body);
-                         },
-                         timeout, milliseconds(250));
-  }
-  // VmRSS or VmHWM of the exporter, in MB (0 if unknown).
-  [[nodiscard]] double MemoryMb(const std::string& field) const {
-    if (!child_) return 0;
-    std::ifstream status("/proc/" + std::to_string(child_->pid()) + "/status");
-    for (std::string line; std::getline(status, line);) {
-      if (line.rfind(field + ":", 0) == 0) return std::strtod(line.c_str() + field.size() + 1, nullptr) / 1e3;
-    }
-    return 0;
-  }
-  Result<test::HttpResponse> Get(const std::string& path = "/metrics",
-                                 const std::map<std::string, std::string>& headers = {}) {
-    return test::HttpGet("127.0.0.1", port_, path, headers);
-  }
+// The exporter on `ensemble` with `config` (written to <dir>/<name>.yml), server and watch collectors off,
+// its output in <dir>/<name>.log.
+test::ExporterProcess StartExporter(const test::ZkEnsemble& ensemble, const std::string& dir,
+                                    const std::string& name, const std::string& config) {
+  std::ofstream(dir + "/" + name + ".yml") << config;
+  return test::ExporterProcess(
+      ZKX_EXPORTER_BIN,
+      {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + dir + "/" + name + ".yml",
+       "--no-collector.server", "--no-collector.watches"},
+      dir + "/" + name + ".log");
+}
 
- private:
-  uint16_t port_ = 0;
-  std::optional<test::ChildProcess> child_;
-};
+// VmRSS or VmHWM of the exporter, in MB (0 if unknown).
+double MemoryMb(const test::ExporterProcess& exporter, const std::string& field) {
+  if (exporter.pid() == 0) return 0;
+  std::ifstream status("/proc/" + std::to_string(exporter.pid()) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::strtod(line.c_str() + field.size() + 1, nullptr) / 1e3;
+  }
+  return 0;
+}
 
 struct WalkRow {
   std::string name;
@@ -341,10 +320,10 @@ int Run(const Options& opt) {
           "\n    max_znodes: " + std::to_string(2 * size) + "\n";
       const auto t0 = Clock::now();
       // The session collector stays on: zookeeper_session_watched_path_bytes must be 0 after the fallback.
-      Exporter exporter(ensemble, dir, std::string("first-") + modes[m], config, {});
+      test::ExporterProcess exporter = StartExporter(ensemble, dir, std::string("first-") + modes[m], config);
       const std::string series = "zookeeper_subtree_znodes{root=\"" + big + "\"}";
       std::string last;
-      if (!exporter.WaitFor(
+      if (!exporter.WaitMetrics(
               [&](const std::string& body) {
                 last = body;
                 return SampleValue(body, series).value_or(0) > 0;
@@ -358,9 +337,9 @@ int Run(const Options& opt) {
       walk_seconds[m] =
           SampleValue(last, "zookeeper_subtree_refresh_duration_seconds{root=\"" + big + "\"}").value_or(0);
       std::this_thread::sleep_for(std::chrono::seconds(2));  // a second walk or a sync would show in the peak
-      peak[m] = exporter.MemoryMb("VmHWM");
+      peak[m] = MemoryMb(exporter, "VmHWM");
       if (m == 1) {
-        auto r = exporter.Get();
+        auto r = exporter.Get("/metrics");
         if (r.ok()) watched_bytes = SampleValue(r->body, "zookeeper_session_watched_path_bytes").value_or(-1);
       }
       std::printf(
@@ -392,10 +371,10 @@ int Run(const Options& opt) {
       const std::string config = "subtrees:\n  - root: " + small +
                                  "\n    refresh_interval: 30s\n    refresh_mode: " + modes[m] +
                                  "\n    max_znodes: " + std::to_string(2 * opt.sizes.front()) + "\n";
-      Exporter exporter(ensemble, dir, std::string("load-") + modes[m], config, {});
+      test::ExporterProcess exporter = StartExporter(ensemble, dir, std::string("load-") + modes[m], config);
       const std::string mode_series =
           "zookeeper_subtree_refresh_mode{mode=\"" + std::string(modes[m]) + "\",root=\"" + small + "\"}";
-      if (!exporter.WaitFor(
+      if (!exporter.WaitMetrics(
               [&](const std::string& body) {
                 return SampleValue(body, mode_series).value_or(0) == 1 &&
                        SampleValue(body, "zookeeper_subtree_znodes{root=\"" + small + "\"}").value_or(0) > 0;
@@ -427,8 +406,8 @@ int Run(const Options& opt) {
         "subtrees:\n  - root: " + small +
         "\n    refresh_mode: watch\n    max_znode_series: " + std::to_string(opt.series) +
         "\n    znode_patterns: [\"" + sub + "/**\"]\n";
-    Exporter exporter(ensemble, dir, "latency", config, {});
-    if (!exporter.WaitFor(
+    test::ExporterProcess exporter = StartExporter(ensemble, dir, "latency", config);
+    if (!exporter.WaitMetrics(
             [&](const std::string& body) {
               return SampleValue(body,
                                  "zookeeper_subtree_refresh_mode{mode=\"watch\",root=\"" + small + "\"}")
@@ -447,7 +426,7 @@ int Run(const Options& opt) {
     for (int i = 0; i < opt.changes; ++i) {
       const std::string path = sub + "/n" + std::to_string(i % 10) + "/n" + std::to_string((i / 10) % 10);
       const std::string series = "zookeeper_znode_version{path=\"" + path + "\",root=\"" + small + "\"}";
-      auto first = exporter.Get();
+      auto first = exporter.Get("/metrics");
       if (!first.ok()) return 1;
       scrape_bytes = first->body.size();
       const double version = SampleValue(first->body, series).value_or(-1);
@@ -455,7 +434,7 @@ int Run(const Options& opt) {
       if (!writer.Set(path, "v" + std::to_string(i)).ok()) return 1;
       bool seen = false;
       while (!seen && Clock::now() - t0 < std::chrono::seconds(10)) {
-        auto r = exporter.Get();
+        auto r = exporter.Get("/metrics");
         seen = r.ok() && SampleValue(r->body, series).value_or(-1) > version;
       }
       latencies.push_back(seen ? Seconds(Clock::now() - t0) : 10.0);
@@ -478,8 +457,8 @@ int Run(const Options& opt) {
                                "\n"
                                "    max_znode_series: " +
                                std::to_string(opt.series) + "\n    znode_patterns: [\"" + big + "/**\"]\n";
-    Exporter exporter(ensemble, dir, "metrics", config, {});
-    if (!exporter.WaitFor(
+    test::ExporterProcess exporter = StartExporter(ensemble, dir, "metrics", config);
+    if (!exporter.WaitMetrics(
             [&](const std::string& body) {
               return SampleValue(body, "zookeeper_subtree_znodes{root=\"" + big + "\"}").value_or(0) > 0;
             },
@@ -488,12 +467,12 @@ int Run(const Options& opt) {
       return 1;
     }
     // The ready check above scraped already; the walk's own cost shows in the peak before that.
-    const double rss_walked = exporter.MemoryMb("VmRSS");
+    const double rss_walked = MemoryMb(exporter, "VmRSS");
     std::vector<double> scrape;
     std::string body;
     for (int i = 0; i < 10; ++i) {
       const auto t0 = Clock::now();
-      auto r = exporter.Get();
+      auto r = exporter.Get("/metrics");
       scrape.push_back(Seconds(Clock::now() - t0));
       if (!r.ok()) return 1;
       body = std::move(r->body);
@@ -506,8 +485,8 @@ int Run(const Options& opt) {
          at = body.find("\nzookeeper_znode_version{", at + 1)) {
       ++version_series;
     }
-    const double rss_after = exporter.MemoryMb("VmRSS");
-    const double rss_peak = exporter.MemoryMb("VmHWM");
+    const double rss_after = MemoryMb(exporter, "VmRSS");
+    const double rss_peak = MemoryMb(exporter, "VmHWM");
     std::printf(
         "/metrics with %.0f tracked znodes, %zu per-znode series: median %.0f ms, max %.0f ms over 10; "
         "%zu bytes (%zu gzip)\nexporter RSS: %.1f MB walked, %.1f MB after 11 scrapes, peak %.1f MB\n",

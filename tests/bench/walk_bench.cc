@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "tests/bench/baseline_walks.h"
-#include "tests/e2e/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"

@@ -31,7 +31,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "tests/container/container_util.h"
-#include "tests/e2e/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/wait_and_ports.h"
 
 namespace zkx::test::container {

@@ -28,7 +28,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "tests/deploy/deploy_test_util.h"
-#include "tests/e2e/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"
 #include "tests/support/wait_and_ports.h"

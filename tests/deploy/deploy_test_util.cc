@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "tests/e2e/child_process.h"
+#include "tests/support/child_process.h"
 
 namespace zkx::test::deploy {
 

@@ -30,7 +30,8 @@
 
 #include "tests/deploy/deploy_test_util.h"
 #include "tests/deploy/prometheus_client.h"
-#include "tests/e2e/child_process.h"
+#include "tests/support/child_process.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_cli.h"
@@ -303,9 +304,7 @@ std::set<std::string> PresetAlertNames() {
 
 struct Exporter {
   std::string preset;
-  std::string instance;  // 127.0.0.1:<port>
-  uint16_t port = 0;
-  std::optional<ChildProcess> process;
+  ExporterProcess process;  // its address() is the instance Prometheus scrapes
 };
 
 class Environment {
@@ -325,13 +324,8 @@ class Environment {
       if (Status s = StartExporter(preset); !s.ok()) return s;
     }
     for (const auto& e : exporters_) {
-      if (!WaitFor(
-              [&] {
-                auto r = HttpGet("127.0.0.1", e.port, "/readyz");
-                return r.ok() && r->status == 200;
-              },
-              milliseconds(60000))) {
-        return Status::DeadlineExceeded("exporter " + e.preset + " not ready: " + e.process->Log());
+      if (!e.process.WaitReady(milliseconds(60000))) {
+        return Status::DeadlineExceeded("exporter " + e.preset + " not ready: " + e.process.Log());
       }
     }
     return StartPrometheus();
@@ -344,21 +338,15 @@ class Environment {
 
  private:
   Status StartExporter(const std::string& preset) {
-    Result<uint16_t> port = FreeLoopbackPort();
-    if (!port.ok()) return port.status();
-    Exporter e;
-    e.preset = preset;
-    e.port = *port;
-    e.instance = "127.0.0.1:" + std::to_string(*port);
-    Result<ChildProcess> p =
-        ChildProcess::Start({ZKX_EXPORTER_BIN, "--zookeeper.hosts=" + ensemble_.ServerAddress(0),
-                             "--config.file=" + SourcePath("deploy/examples/" + preset + ".yml"),
-                             "--web.listen-address=" + e.instance,
-                             "--server.admin-port=" + std::to_string(ensemble_.AdminPort(0)),
-                             "--server.timeout=500ms", "--tree.refresh-mode=watch"},
-                            dir_ + "/exporter-" + preset + ".log");
-    if (!p.ok()) return p.status();
-    e.process.emplace(std::move(p).value());
+    Exporter e{
+        .preset = preset,
+        .process = ExporterProcess(ZKX_EXPORTER_BIN,
+                                   {"--zookeeper.hosts=" + ensemble_.ServerAddress(0),
+                                    "--config.file=" + SourcePath("deploy/examples/" + preset + ".yml"),
+                                    "--server.admin-port=" + std::to_string(ensemble_.AdminPort(0)),
+                                    "--server.timeout=500ms", "--tree.refresh-mode=watch"},
+                                   dir_ + "/exporter-" + preset + ".log")};
+    if (!e.process.status().ok()) return e.process.status();
     exporters_.push_back(std::move(e));
     return Status::Ok();
   }
@@ -375,8 +363,8 @@ class Environment {
     }
     config += "scrape_configs:\n";
     for (const auto& e : exporters_) {
-      config +=
-          "  - job_name: " + e.preset + "\n    static_configs:\n      - targets: ['" + e.instance + "']\n";
+      config += "  - job_name: " + e.preset + "\n    static_configs:\n      - targets: ['" +
+                e.process.address() + "']\n";
     }
     WriteFile(dir_ + "/prometheus.yml", config);
     Result<ChildProcess> p = ChildProcess::Start(

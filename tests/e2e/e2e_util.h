@@ -2,8 +2,8 @@
 // Helpers shared by the fault-injection end-to-end tests (fault_flapping_test.cc, caps_memory_test.cc,
 // reload_e2e_test.cc): a scoped temp dir, the exporter binary on a free loopback port, reading one sample out
 // of an exposition, an independent znode count, and /proc figures of a child process.
-// Header-only, test code; thread-safety: free functions without shared state; an E2eExporter is driven by one
-// thread (Get() may be called from any thread: it only reads the port).
+// Header-only, test code; thread-safety: free functions without shared state; an E2eExporter is an
+// ExporterProcess (one thread drives it; Get() may be called from any thread).
 
 #include <cctype>
 #include <chrono>
@@ -21,7 +21,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 
-#include "tests/e2e/child_process.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
@@ -126,44 +126,16 @@ inline ProcFigures ReadProcFigures(pid_t pid) {
   return f;
 }
 
-// The zookeeper_exporter binary on a free loopback port, its output in <dir>/<log_name>.
-class E2eExporter {
+// The zookeeper_exporter binary (this target's ZKX_EXPORTER_BIN) on a free loopback port, its output in
+// <dir>/<log_name>: a test::ExporterProcess (tests/support/exporter_process.h) whose failure to start fails
+// the test.
+class E2eExporter : public ExporterProcess {
  public:
   E2eExporter(const std::string& dir, std::vector<std::string> extra_args,
-              const std::string& log_name = "exporter.log") {
-    Result<uint16_t> port = FreeLoopbackPort();
-    EXPECT_TRUE(port.ok());
-    port_ = port.ok() ? *port : 0;
-    std::vector<std::string> argv = {ZKX_EXPORTER_BIN,
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
-    for (auto& a : extra_args) argv.push_back(std::move(a));
-    Result<ChildProcess> p = ChildProcess::Start(argv, dir + "/" + log_name);
-    EXPECT_TRUE(p.ok());
-    if (p.ok()) process_.emplace(std::move(p).value());
+              const std::string& log_name = "exporter.log")
+      : ExporterProcess(ZKX_EXPORTER_BIN, std::move(extra_args), dir + "/" + log_name) {
+    EXPECT_TRUE(status().ok()) << status().ToString();
   }
-  [[nodiscard]] uint16_t port() const { return port_; }
-  ChildProcess& process() { return *process_; }
-  [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : 0; }
-  [[nodiscard]] Result<HttpResponse> Get(
-      const std::string& path, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) const {
-    return HttpGet("127.0.0.1", port_, path, {}, timeout);
-  }
-  [[nodiscard]] std::string Metrics() const {
-    Result<HttpResponse> r = Get("/metrics");
-    return r.ok() && r->status == 200 ? r->body : "";
-  }
-  bool WaitReady(std::chrono::milliseconds timeout) const {
-    return WaitFor(
-        [&] {
-          Result<HttpResponse> r = Get("/readyz");
-          return r.ok() && r->status == 200;
-        },
-        timeout, std::chrono::milliseconds(100));
-  }
-
- private:
-  uint16_t port_ = 0;
-  std::optional<ChildProcess> process_;
 };
 
 }  // namespace zkx::test::e2e

@@ -14,8 +14,8 @@
 #include <signal.h>
 #include <zlib.h>
 
-#include "tests/e2e/child_process.h"
 #include "tests/e2e/e2e_util.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"
 #include "tests/support/wait_and_ports.h"
@@ -58,34 +58,8 @@ double CountZnodes(ZkTestClient& client, const std::string& path) {
   return n;
 }
 
-// The exporter binary with a config file, on a free port.
-class Exporter {
- public:
-  Exporter(const std::string& dir, std::vector<std::string> extra_args,
-           std::map<std::string, std::string> env = {}) {
-    port_ = *FreeLoopbackPort();
-    std::vector<std::string> argv = {ZKX_EXPORTER_BIN,
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
-    for (auto& a : extra_args) argv.push_back(std::move(a));
-    Result<ChildProcess> p = ChildProcess::Start(argv, dir + "/exporter.log", env);
-    EXPECT_TRUE(p.ok());
-    process_.emplace(std::move(p).value());
-  }
-  uint16_t port() const { return port_; }
-  ChildProcess& process() { return *process_; }
-  Result<HttpResponse> Get(const std::string& path,
-                           const std::map<std::string, std::string>& headers = {}) const {
-    return HttpGet("127.0.0.1", port_, path, headers);
-  }
-  std::string Metrics() const {
-    Result<HttpResponse> r = Get("/metrics");
-    return r.ok() ? r->body : "";
-  }
-
- private:
-  uint16_t port_ = 0;
-  std::optional<ChildProcess> process_;
-};
+// The exporter binary on a free port, its output in <dir>/exporter.log.
+using Exporter = e2e::E2eExporter;
 
 class Prometheus {
  public:
@@ -236,8 +210,7 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
 
   // SIGTERM: a clean exit, promptly.
   const auto t0 = std::chrono::steady_clock::now();
-  exporter.process().Signal(SIGTERM);
-  EXPECT_EQ(exporter.process().WaitExit(milliseconds(10000)), 0);
+  EXPECT_EQ(exporter.Stop(milliseconds(10000)), 0);
   std::printf("[ figures ] exporter stopped %.2fs after SIGTERM\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 

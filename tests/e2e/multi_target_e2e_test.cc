@@ -20,8 +20,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/e2e/child_process.h"
 #include "tests/e2e/e2e_util.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"

@@ -17,7 +17,8 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include "tests/e2e/child_process.h"
+#include "tests/e2e/e2e_util.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
 
@@ -138,31 +139,22 @@ class Pki {
   std::string errors_;
 };
 
-class Exporter {
+// The exporter with a ZooKeeper that is nowhere and its server and watch collectors off (only the HTTP edge
+// is under test), its output in <dir>/<name>.log.
+class Exporter : public e2e::E2eExporter {
  public:
-  Exporter(const std::string& dir, const std::string& name, std::vector<std::string> extra_args,
-           const std::map<std::string, std::string>& env = {}) {
-    port_ = *FreeLoopbackPort();
-    std::vector<std::string> argv = {
-        ZKX_EXPORTER_BIN, "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-        "--zookeeper.hosts=127.0.0.1:1", "--no-collector.server", "--no-collector.watches"};
-    for (auto& a : extra_args) argv.push_back(std::move(a));
-    Result<ChildProcess> p = ChildProcess::Start(argv, dir + "/" + name + ".log", env);
-    EXPECT_TRUE(p.ok());
-    if (p.ok()) process_.emplace(std::move(p).value());
-  }
+  Exporter(const std::string& dir, const std::string& name, std::vector<std::string> extra_args)
+      : E2eExporter(dir, EdgeArgs(std::move(extra_args)), name + ".log") {}
   // Waits for the "listening on" line (HTTP or HTTPS alike).
-  bool WaitListening() {
-    return process_ &&
-           WaitFor([&] { return Log().find("listening on") != std::string::npos; }, milliseconds(15000));
-  }
-  uint16_t port() const { return port_; }
-  ChildProcess& process() { return *process_; }
-  std::string Log() const { return process_ ? process_->Log() : ""; }
+  bool WaitListening() const { return ExporterProcess::WaitListening(milliseconds(15000)); }
 
  private:
-  uint16_t port_ = 0;
-  std::optional<ChildProcess> process_;
+  static std::vector<std::string> EdgeArgs(std::vector<std::string> extra_args) {
+    std::vector<std::string> args = {"--zookeeper.hosts=127.0.0.1:1", "--no-collector.server",
+                                     "--no-collector.watches"};
+    for (auto& a : extra_args) args.push_back(std::move(a));
+    return args;
+  }
 };
 
 class WebSecurityTest : public ::testing::Test {
@@ -325,8 +317,7 @@ TEST_F(WebSecurityTest, SecretsNeverReachLogsPagesOrArgv) {
   (void)Curl(Dir(), exporter.port(), "/metrics",
              {"--cacert", CaArg(), "-u", std::string("nobody:") + kWebPassword});
   const std::string cmdline = ReadFile("/proc/" + std::to_string(exporter.process().pid()) + "/cmdline");
-  exporter.process().Signal(SIGTERM);
-  EXPECT_EQ(exporter.process().WaitExit(milliseconds(15000)), 0);
+  EXPECT_EQ(exporter.Stop(milliseconds(15000)), 0);
   const std::string log = exporter.Log();
   EXPECT_NE(log.find("level=debug"), std::string::npos);  // debug really was on
   EXPECT_NE(log.find("basic auth failed for user \\\"nobody\\\""), std::string::npos) << log;
