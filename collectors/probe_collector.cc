@@ -124,6 +124,7 @@ ProbeCollector::~ProbeCollector() {
 }
 
 void ProbeCollector::Start() {
+  MutexLock join_lock(join_mu_);
   MutexLock lock(mu_);
   if (started_ || stopping_) return;
   started_ = true;
@@ -143,6 +144,8 @@ void ProbeCollector::Stop() {
     }
   }
   cv_.notify_all();
+  // A second, concurrent Stop() waits here until the first has joined: neither returns while Run() runs.
+  MutexLock join_lock(join_mu_);
   if (thread_.joinable()) thread_.join();
 }
 

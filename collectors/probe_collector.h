@@ -149,7 +149,9 @@ class ProbeCollector final : public Collector {
   bool stopping_ GUARDED_BY(mu_) = false;
   std::shared_ptr<Waiter> current_ GUARDED_BY(mu_);                // the request being waited for
   std::shared_ptr<const ProbeSnapshot> snapshot_ GUARDED_BY(mu_);  // replaced, never mutated
-  std::thread thread_;
+  // Start() and Stop() hold join_mu_ (before mu_) around thread_, so concurrent Stop()s join it once.
+  Mutex join_mu_;
+  std::thread thread_ GUARDED_BY(join_mu_);
 };
 
 // The families for one snapshot (pure; unit-tested).

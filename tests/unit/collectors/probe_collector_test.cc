@@ -318,6 +318,28 @@ TEST(ProbeCollectorTest, StopInterruptsAWaitPromptly) {
   fake.ReleaseHeld(Status::Ok());
 }
 
+// Stop() from two threads at once (a shutdown path and the destructor, say): the thread is joined exactly
+// once and both calls return. Unsynchronised, both could see the thread joinable and join it twice (a data
+// race on thread_ for TSan; std::system_error, or worse, without it).
+TEST(ProbeCollectorTest, ConcurrentStopsJoinTheThreadOnce) {
+  for (int i = 0; i < 50; ++i) {
+    FakeWriter fake;
+    ProbeCollector probe(&fake, FastOptions());
+    probe.Start();
+    std::atomic<bool> go{false};
+    auto stop = [&] {
+      while (!go.load()) std::this_thread::yield();
+      probe.Stop();
+    };
+    std::thread first(stop);
+    std::thread second(stop);
+    go.store(true);
+    first.join();
+    second.join();
+    fake.ReleaseHeld(Status::Ok());
+  }
+}
+
 TEST(ProbeCollectorTest, ExistingNodeIsCleanedUpAndParentRecreated) {
   FakeWriter fake;
   fake.Put("/probe", {});
