@@ -31,6 +31,7 @@ constexpr std::chrono::milliseconds kFailureGrace{200};
 constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(24 * 365);
 
 struct Reply {
+  std::size_t job = 0;
   std::string path;
   int depth = 0;
   Status status;
@@ -50,165 +51,256 @@ struct PendingPath {
   int depth = 0;
 };
 
+using Clock = std::chrono::steady_clock;
+
+// One job's walk. Walking thread only.
+struct JobState {
+  explicit JobState(const WalkJob& j)
+      : job(j), max_in_flight(std::max<std::size_t>(j.limits.max_in_flight, 1)) {}
+  const WalkJob& job;
+  const std::size_t max_in_flight;
+  Clock::time_point deadline{};
+  std::vector<PendingPath> pending;  // LIFO
+  std::size_t issued = 0;
+  std::size_t outstanding = 0;
+  bool ended = false;
+  bool failed = false;  // ended on a failure with replies still outstanding (WaitBriefly)
+  WalkSummary summary;
+};
+
 class Walker {
  public:
-  Walker(ZnodeReader& reader, const WalkLimits& limits, const std::function<bool(const WalkedZnode&)>& visit,
-         WalkWatches watches)
-      : reader_(reader),
-        watches_(watches),
-        limits_(limits),
-        max_in_flight_(std::max<std::size_t>(limits.max_in_flight, 1)),
-        visit_(visit),
-        channel_(std::make_shared<Channel>()) {}
+  Walker(const std::vector<WalkJob>& jobs, const std::function<void(std::size_t, WalkSummary)>& done)
+      : done_(done), channel_(std::make_shared<Channel>()) {
+    states_.reserve(jobs.size());
+    for (const WalkJob& job : jobs) {
+      states_.emplace_back(job);
+      round_cap_ = std::max(round_cap_, states_.back().max_in_flight);
+    }
+  }
 
-  WalkSummary Run(const std::string& root) {
-    const auto start = std::chrono::steady_clock::now();
-    // Clamp so that a "forever" timeout cannot overflow the time point.
-    deadline_ = start + std::clamp(limits_.timeout, std::chrono::milliseconds::zero(), kMaxTimeout);
-    pending_.push_back({root, 0});
+  void Run() {
+    start_ = Clock::now();
+    for (JobState& s : states_) {
+      // Clamp so that a "forever" timeout cannot overflow the time point.
+      s.deadline = start_ + std::clamp(s.job.limits.timeout, std::chrono::milliseconds::zero(), kMaxTimeout);
+      s.pending.push_back({s.job.root, 0});
+    }
+    active_ = states_.size();
     RunLoop();
-    summary_.duration = std::chrono::steady_clock::now() - start;
-    return std::move(summary_);
+    WaitBriefly();
   }
 
  private:
   void RunLoop() {
-    for (;;) {
-      if (!summary_.stopped && !IssueRequests()) return;  // timeout
-      if (!summary_.stopped && issued_ >= limits_.max_znodes && !pending_.empty()) {
-        summary_.truncated_znodes = true;
+    while (active_ > 0) {
+      // Round-robin from the cursor: the job that filled the round's window goes last next time, so that a
+      // big walk cannot keep the window to itself while the small walks beside it wait out their timeouts.
+      const std::size_t first = cursor_;
+      for (std::size_t n = 0; n < states_.size(); ++n) {
+        const std::size_t i = (first + n) % states_.size();
+        JobState& s = states_[i];
+        if (s.ended) continue;
+        const bool had_room = active_outstanding_ < round_cap_;
+        if (!s.summary.stopped && !IssueRequests(i, s)) {  // timeout
+          End(i, s);
+          continue;
+        }
+        if (had_room && active_outstanding_ >= round_cap_ && cursor_ == first)
+          cursor_ = (i + 1) % states_.size();
+        if (!s.summary.stopped && s.issued >= s.job.limits.max_znodes && !s.pending.empty()) {
+          s.summary.truncated_znodes = true;
+        }
+        // Done: nothing in flight and nothing more it may issue. (A job held back by the round's cap has
+        // paths pending and is not done.)
+        const bool more = !s.summary.stopped && !s.pending.empty() && s.issued < s.job.limits.max_znodes;
+        if (s.outstanding == 0 && !more) End(i, s);
       }
-      if (outstanding_ == 0) return;  // done: nothing in flight and nothing more we may issue
+      if (active_ == 0) return;
 
       std::deque<Reply> batch;
       {
         // Wait for a batch (bounded by what is outstanding), or for the linger after which any reply will
-        // do, or for the deadline.
-        const std::size_t want = std::clamp<std::size_t>(outstanding_ / 4, 1, kMaxBatch);
+        // do, or for the earliest deadline.
+        const Clock::time_point deadline = EarliestDeadline();
+        const std::size_t want = std::clamp<std::size_t>(active_outstanding_ / 4, 1, kMaxBatch);
         MutexLock lock(channel_->mu);
-        const auto linger_until = std::min(deadline_, std::chrono::steady_clock::now() + kBatchLinger);
+        const auto linger_until = std::min(deadline, Clock::now() + kBatchLinger);
         channel_->wake_at = want;
         channel_->cv.wait_until(channel_->mu, linger_until,
                                 [&]() REQUIRES(channel_->mu) { return channel_->replies.size() >= want; });
         channel_->wake_at = 1;
-        if (!channel_->cv.wait_until(channel_->mu, deadline_,
-                                     [&]() REQUIRES(channel_->mu) { return !channel_->replies.empty(); })) {
-          summary_.truncated_timeout = true;  // return at once; late completions only touch the Channel
-          return;
-        }
+        channel_->cv.wait_until(channel_->mu, deadline,
+                                [&]() REQUIRES(channel_->mu) { return !channel_->replies.empty(); });
         batch.swap(channel_->replies);
       }
-      outstanding_ -= batch.size();
       for (Reply& reply : batch) {
-        if (!Handle(reply)) {
-          WaitBriefly();
-          return;
+        JobState& s = states_[reply.job];
+        --s.outstanding;
+        if (s.ended) {
+          --late_outstanding_;
+          continue;
+        }
+        --active_outstanding_;
+        if (!Handle(s, reply)) {
+          s.failed = true;
+          End(reply.job, s);
+        }
+      }
+      // Jobs whose deadline passed: return them at once (late completions only touch the Channel).
+      const auto now = Clock::now();
+      for (std::size_t i = 0; i < states_.size(); ++i) {
+        JobState& s = states_[i];
+        if (!s.ended && now >= s.deadline) {
+          s.summary.truncated_timeout = true;
+          End(i, s);
         }
       }
     }
   }
 
-  // Issues requests while slots, paths and the znode budget allow. False when the deadline passed.
-  bool IssueRequests() {
-    while (outstanding_ < max_in_flight_ && !pending_.empty() && issued_ < limits_.max_znodes) {
-      if (std::chrono::steady_clock::now() >= deadline_) {
-        summary_.truncated_timeout = true;
+  Clock::time_point EarliestDeadline() const {
+    Clock::time_point earliest = Clock::time_point::max();
+    for (const JobState& s : states_) {
+      if (!s.ended) earliest = std::min(earliest, s.deadline);
+    }
+    return earliest;
+  }
+
+  void End(std::size_t index, JobState& s) {
+    s.ended = true;
+    --active_;
+    active_outstanding_ -= s.outstanding;
+    late_outstanding_ += s.outstanding;
+    s.pending.clear();
+    s.pending.shrink_to_fit();
+    s.summary.duration = Clock::now() - start_;
+    done_(index, std::move(s.summary));
+  }
+
+  // Issues job `index`'s requests while slots, paths and the znode budget allow. False when its deadline
+  // passed.
+  bool IssueRequests(std::size_t index, JobState& s) {
+    while (s.outstanding < s.max_in_flight && active_outstanding_ < round_cap_ && !s.pending.empty() &&
+           s.issued < s.job.limits.max_znodes) {
+      if (Clock::now() >= s.deadline) {
+        s.summary.truncated_timeout = true;
         return false;
       }
-      PendingPath next = std::move(pending_.back());
-      pending_.pop_back();
-      ++issued_;
-      ++outstanding_;
+      PendingPath next = std::move(s.pending.back());
+      s.pending.pop_back();
+      ++s.issued;
+      ++s.outstanding;
+      ++active_outstanding_;
       std::string path = next.path;  // the request's copy; the callback keeps its own
-      ChildrenCallback done = [channel = channel_, p = std::move(next.path), depth = next.depth](
+      ChildrenCallback done = [channel = channel_, index, p = std::move(next.path), depth = next.depth](
                                   Status status, ChildrenResult result) mutable {
         try {
           MutexLock lock(channel->mu);
-          channel->replies.push_back({std::move(p), depth, std::move(status), std::move(result)});
+          channel->replies.push_back({index, std::move(p), depth, std::move(status), std::move(result)});
           if (channel->replies.size() == channel->wake_at) channel->cv.notify_one();
         } catch (...) {
           // Out of memory: the walk will time out rather than see this reply. Never throw into the reader.
         }
       };
-      if (watches_ == WalkWatches::kSet) {
+      ZnodeReader& reader = *s.job.reader;
+      if (s.job.watches == WalkWatches::kSet) {
         // The data watch first: a change between the two reads then fires it, so nothing is missed.
-        reader_.WatchExists(path, [](Status, ZnodeStat) {});
-        reader_.WatchChildren2(path, std::move(done));
+        reader.WatchExists(path, [](Status, ZnodeStat) {});
+        reader.WatchChildren2(path, std::move(done));
       } else {
-        reader_.GetChildren2(path, std::move(done));
+        reader.GetChildren2(path, std::move(done));
       }
     }
     return true;
   }
 
-  // Processes one reply. False when the walk must stop (root failure, lost connection, shutdown).
-  bool Handle(Reply& reply) {
+  // Processes one reply of a job. False when the job must stop (root failure, lost connection, shutdown).
+  static bool Handle(JobState& s, Reply& reply) {
+    WalkSummary& summary = s.summary;
     if (!reply.status.ok()) {
       if (reply.depth == 0) {  // the root: whatever went wrong fails the walk
-        summary_.status = std::move(reply.status);
+        summary.status = std::move(reply.status);
         return false;
       }
       switch (reply.status.code()) {
-        case StatusCode::kNotFound: ++summary_.no_node; return true;
-        case StatusCode::kPermissionDenied: ++summary_.no_auth; return true;
+        case StatusCode::kNotFound: ++summary.no_node; return true;
+        case StatusCode::kPermissionDenied: ++summary.no_auth; return true;
         case StatusCode::kUnavailable:
-        case StatusCode::kCancelled: summary_.status = std::move(reply.status); return false;
-        default: ++summary_.errors; return true;
+        case StatusCode::kCancelled: summary.status = std::move(reply.status); return false;
+        default: ++summary.errors; return true;
       }
     }
 
     const WalkedZnode znode{reply.path, reply.depth, &reply.result.stat};
-    const bool go_on = visit_(znode);
-    ++summary_.visited;
-    if (summary_.stopped) return true;  // draining what was in flight: nothing more is read
+    const bool go_on = s.job.visit(znode);
+    ++summary.visited;
+    if (summary.stopped) return true;  // draining what was in flight: nothing more is read
     if (!go_on) {
-      summary_.stopped = true;
-      pending_.clear();
+      summary.stopped = true;
+      s.pending.clear();
       return true;
     }
 
-    if (reply.depth >= limits_.max_depth) {
+    if (reply.depth >= s.job.limits.max_depth) {
       if (reply.result.stat.num_children > 0 || !reply.result.children.empty()) {
-        summary_.truncated_depth = true;
+        summary.truncated_depth = true;
       }
       return true;
     }
     // Reverse order so that the stack pops children in server order.
     for (auto it = reply.result.children.rbegin(); it != reply.result.children.rend(); ++it) {
-      pending_.push_back({JoinZnodePath(reply.path, *it), reply.depth + 1});
+      s.pending.push_back({JoinZnodePath(reply.path, *it), reply.depth + 1});
     }
     return true;
   }
 
-  // After a failure: give outstanding requests a short grace to land (their replies are discarded).
-  // Not required for safety: callbacks only touch the shared Channel.
+  // After a job failed: give the requests it left outstanding a short grace to land (their replies are
+  // discarded), within the deadlines. Not required for safety: callbacks only touch the shared Channel.
   void WaitBriefly() {
-    const auto until = std::min(deadline_, std::chrono::steady_clock::now() + kFailureGrace);
+    bool any_failed = false;
+    Clock::time_point until = Clock::now() + kFailureGrace;
+    for (const JobState& s : states_) {
+      if (s.failed && s.outstanding > 0) {
+        any_failed = true;
+        until = std::min(until, s.deadline);
+      }
+    }
+    if (!any_failed) return;
     MutexLock lock(channel_->mu);
-    while (outstanding_ > 0) {
+    while (late_outstanding_ > 0) {
       if (!channel_->cv.wait_until(channel_->mu, until,
                                    [&]() REQUIRES(channel_->mu) { return !channel_->replies.empty(); })) {
         return;
       }
-      outstanding_ -= std::min(outstanding_, channel_->replies.size());
+      late_outstanding_ -= std::min(late_outstanding_, channel_->replies.size());
       channel_->replies.clear();
     }
   }
 
-  ZnodeReader& reader_;
-  const WalkWatches watches_;
-  const WalkLimits& limits_;
-  const std::size_t max_in_flight_;
-  const std::function<bool(const WalkedZnode&)>& visit_;
+  const std::function<void(std::size_t, WalkSummary)>& done_;
   std::shared_ptr<Channel> channel_;
 
   // Walking thread only.
-  std::chrono::steady_clock::time_point deadline_{};
-  std::vector<PendingPath> pending_;  // LIFO
-  std::size_t issued_ = 0;
-  std::size_t outstanding_ = 0;
-  WalkSummary summary_;
+  std::vector<JobState> states_;
+  Clock::time_point start_{};
+  // The whole round keeps to the largest of its jobs' caps, so that a round of many small walks does not
+  // fill the session's cap (whose backpressure would wake this thread for every reply).
+  std::size_t round_cap_ = 1;
+  std::size_t cursor_ = 0;              // the job that issues first in the next pass
+  std::size_t active_ = 0;              // jobs not ended
+  std::size_t active_outstanding_ = 0;  // requests in flight for jobs not ended
+  std::size_t late_outstanding_ = 0;    // requests in flight for jobs that ended (replies discarded)
 };
+
+WalkSummary WalkOne(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
+                    std::function<bool(const WalkedZnode&)> visit, WalkWatches watches) {
+  std::vector<WalkJob> jobs(1);
+  jobs[0] = WalkJob{&reader, root, limits, std::move(visit), watches};
+  WalkSummary result;
+  WalkSubtrees(jobs, [&](std::size_t, WalkSummary summary) { result = std::move(summary); });
+  return result;
+}
 
 }  // namespace
 
@@ -219,18 +311,25 @@ WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const Walk
 
 WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
                         const std::function<void(const WalkedZnode&)>& visit, WalkWatches watches) {
-  const std::function<bool(const WalkedZnode&)> always = [&visit](const WalkedZnode& z) {
-    visit(z);
-    return true;
-  };
-  Walker walker(reader, limits, always, watches);
-  return walker.Run(root);
+  return WalkOne(
+      reader, root, limits,
+      [&visit](const WalkedZnode& z) {
+        visit(z);
+        return true;
+      },
+      watches);
 }
 
 WalkSummary WalkSubtreeUntil(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
                              const std::function<bool(const WalkedZnode&)>& visit, WalkWatches watches) {
-  Walker walker(reader, limits, visit, watches);
-  return walker.Run(root);
+  return WalkOne(reader, root, limits, visit, watches);
+}
+
+void WalkSubtrees(const std::vector<WalkJob>& jobs,
+                  const std::function<void(std::size_t job, WalkSummary summary)>& done) {
+  if (jobs.empty()) return;
+  Walker walker(jobs, done);
+  walker.Run();
 }
 
 }  // namespace zkx::zk

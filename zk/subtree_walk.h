@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "zk/znode_reader.h"
@@ -64,5 +65,28 @@ WalkSummary WalkSubtree(ZnodeReader& reader, const std::string& root, const Walk
 // so that the caller knows every znode a kSet walk armed watches on. WalkSummary::stopped says it happened.
 WalkSummary WalkSubtreeUntil(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,
                              const std::function<bool(const WalkedZnode&)>& visit, WalkWatches watches);
+
+// One walk of a round (WalkSubtrees). `reader` must outlive the round; `visit` as in WalkSubtreeUntil.
+struct WalkJob {
+  ZnodeReader* reader = nullptr;
+  std::string root;
+  WalkLimits limits;
+  std::function<bool(const WalkedZnode&)> visit;
+  WalkWatches watches = WalkWatches::kNone;
+};
+
+// Runs several walks together on the calling thread: one pipeline and one wait for replies for all of them,
+// so that a round of many small walks (thousands of subtrees polled, most of them a few znodes) costs a few
+// wake-ups of this thread and of the client's threads, not a few per walk (issue 16: on a 2-core machine
+// the context switches, not the requests, were the idle exporter's CPU). Each job keeps its own caps,
+// timeout (counted from the round's start) and summary, exactly as if walked alone; a job that fails
+// (its root, a lost connection) or times out ends alone, the others go on.
+// The round keeps at most the largest of its jobs' max_in_flight requests in flight, handed out round-robin
+// (each job also keeps to its own cap), so a big walk does not starve the small ones beside it.
+// `done(i, summary)` runs on the calling thread as soon as job i has ended, once per job; `jobs[i].visit`
+// is never called after it. `done` may block briefly (it may issue and wait for other reads on the same
+// readers): replies of the other jobs wait in the meantime. Blocks until every job has ended.
+void WalkSubtrees(const std::vector<WalkJob>& jobs,
+                  const std::function<void(std::size_t job, WalkSummary summary)>& done);
 
 }  // namespace zkx::zk

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -267,6 +268,153 @@ TEST_P(WalkModes, VisitorStopsTheWalkAndInFlightRepliesAreDrained) {
   EXPECT_EQ(s.visited, seen.size());
 }
 
+// ------------------------------------------------------------------------------- rounds: WalkSubtrees
+
+// What each job of a round saw: its visits (path -> depth), its summary, and when its done() ran.
+struct JobRecord {
+  Visited visited;
+  std::optional<WalkSummary> summary;
+  int done_calls = 0;
+  int visits_after_done = 0;
+  int done_order = -1;
+};
+
+std::vector<JobRecord> WalkRound(std::vector<WalkJob> jobs) {
+  std::vector<JobRecord> records(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].visit) continue;  // the test's own visitor
+    jobs[i].visit = [&records, i](const WalkedZnode& z) {
+      JobRecord& r = records[i];
+      if (r.done_calls > 0) ++r.visits_after_done;
+      EXPECT_TRUE(r.visited.depth.emplace(std::string(z.path), z.depth).second)
+          << "visited twice: " << z.path;
+      return true;
+    };
+  }
+  int order = 0;
+  WalkSubtrees(jobs, [&](std::size_t i, WalkSummary summary) {
+    JobRecord& r = records.at(i);
+    ++r.done_calls;
+    r.done_order = order++;
+    r.summary = std::move(summary);
+  });
+  for (const JobRecord& r : records) EXPECT_EQ(r.done_calls, 1);
+  return records;
+}
+
+WalkJob Job(ZnodeReader& reader, const std::string& root, WalkLimits limits = {}) {
+  WalkJob job;
+  job.reader = &reader;
+  job.root = root;
+  job.limits = limits;
+  return job;
+}
+
+// Every job of a round reports exactly what it would have reported walked alone: its own znodes, depths
+// counted from its own root, its own missing root.
+TEST_P(WalkModes, ARoundWalksEachJobAsIfAlone) {
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
+  WalkLimits limits;
+  limits.max_in_flight = 8;
+  const std::vector<std::string> roots = {"/n0", "/n1/n2", "/missing", "/deep/d/d", "/n3/n3/n3/n3", "/"};
+  std::vector<WalkJob> jobs;
+  for (const auto& root : roots) jobs.push_back(Job(reader, root, limits));
+  const std::vector<JobRecord> round = WalkRound(jobs);
+
+  std::size_t requests = 0;
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const JobRecord& r = round[i];
+    ASSERT_TRUE(r.summary.has_value()) << roots[i];
+    EXPECT_EQ(r.visits_after_done, 0) << roots[i];
+    if (roots[i] == "/missing") {
+      EXPECT_EQ(r.summary->status.code(), StatusCode::kNotFound);
+      EXPECT_EQ(r.summary->visited, 0u);
+      ++requests;
+      continue;
+    }
+    ASSERT_TRUE(r.summary->status.ok()) << roots[i] << ": " << r.summary->status.ToString();
+    EXPECT_EQ(Keys(r.visited), Keys(tree, roots[i])) << roots[i];
+    EXPECT_EQ(r.summary->visited, Keys(tree, roots[i]).size()) << roots[i];
+    EXPECT_FALSE(r.summary->truncated()) << roots[i];
+    for (const auto& [path, depth] : r.visited.depth) EXPECT_EQ(depth, DepthBelow(roots[i], path)) << path;
+    requests += r.summary->visited;
+  }
+  EXPECT_EQ(reader.requests(), static_cast<int>(requests));
+  EXPECT_LE(reader.max_in_flight(), 8);
+}
+
+// Caps are per job: one job's znode and depth caps truncate it alone.
+TEST_P(WalkModes, ARoundKeepsEachJobsCaps) {
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
+  WalkLimits small;
+  small.max_znodes = 7;
+  small.max_in_flight = 3;
+  WalkLimits shallow;
+  shallow.max_depth = 1;
+  const std::vector<JobRecord> round =
+      WalkRound({Job(reader, "/n0", small), Job(reader, "/n1", shallow), Job(reader, "/n2", WalkLimits{})});
+  ASSERT_TRUE(round[0].summary && round[1].summary && round[2].summary);
+  EXPECT_TRUE(round[0].summary->truncated_znodes);
+  EXPECT_EQ(round[0].summary->visited, 7u);
+  EXPECT_TRUE(round[1].summary->truncated_depth);
+  EXPECT_EQ(round[1].summary->visited, 5u);  // /n1 and its 4 children
+  EXPECT_FALSE(round[2].summary->truncated());
+  EXPECT_EQ(round[2].summary->visited, Keys(tree, "/n2").size());
+}
+
+// A lost connection under one job ends that job alone; a visitor that stops its job stops only it.
+TEST_P(WalkModes, ARoundEndsAFailedOrStoppedJobAlone) {
+  FakeZnodeTree reader(GetParam());
+  const Stats tree = MakeTree(reader);
+  reader.FailWith("/n2/n2", Status::Unavailable("connection loss"));
+  WalkLimits limits;
+  limits.max_in_flight = 4;
+  WalkJob stopping = Job(reader, "/n3", limits);
+  int stopping_visits = 0;
+  stopping.visit = [&](const WalkedZnode&) { return ++stopping_visits < 3; };
+  const std::vector<JobRecord> round =
+      WalkRound({Job(reader, "/n2", limits), Job(reader, "/n1", limits), stopping});
+  ASSERT_TRUE(round[0].summary && round[1].summary && round[2].summary);
+  EXPECT_EQ(round[0].summary->status.code(), StatusCode::kUnavailable);
+  EXPECT_LT(round[0].summary->visited, Keys(tree, "/n2").size());
+  ASSERT_TRUE(round[1].summary->status.ok());
+  EXPECT_EQ(round[1].summary->visited, Keys(tree, "/n1").size());
+  EXPECT_TRUE(round[2].summary->stopped);
+  EXPECT_GE(stopping_visits, 3);
+  EXPECT_LT(static_cast<std::size_t>(stopping_visits), Keys(tree, "/n3").size());
+}
+
+// A big walk does not keep the round's window to itself: the small walks beside it end long before it does,
+// whatever their place in the round.
+TEST_P(WalkModes, ARoundSharesItsWindowWithSmallWalks) {
+  FakeZnodeTree reader(GetParam());
+  Grow(reader, "/big", 6, 4);  // 1,554 znodes below /big
+  for (int i = 0; i < 16; ++i) reader.Create("/s" + std::to_string(i) + "/a");
+  WalkLimits limits;
+  limits.max_in_flight = 4;
+  std::vector<WalkJob> jobs = {Job(reader, "/big", limits)};
+  std::size_t big_visits = 0;
+  jobs[0].visit = [&](const WalkedZnode&) {
+    ++big_visits;
+    return true;
+  };
+  for (int i = 0; i < 16; ++i) {
+    jobs.push_back(Job(reader, "/s" + std::to_string(i), limits));
+    jobs.back().visit = [](const WalkedZnode&) { return true; };
+  }
+  std::size_t big_visits_when_small_done = 0;
+  std::vector<WalkSummary> summaries(jobs.size());
+  WalkSubtrees(jobs, [&](std::size_t i, WalkSummary summary) {
+    if (i > 0) big_visits_when_small_done = big_visits;
+    summaries[i] = std::move(summary);
+  });
+  EXPECT_EQ(summaries[0].visited, 1555u);
+  for (std::size_t i = 1; i < jobs.size(); ++i) EXPECT_EQ(summaries[i].visited, 2u) << jobs[i].root;
+  EXPECT_LT(big_visits_when_small_done, 200u);  // the small ones took turns from the start
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, WalkModes, ::testing::Values(Answer::kInline, Answer::kWorkers), ModeName);
 
 TEST(SubtreeWalkTest, AsyncPipelineFillsTheWindow) {
@@ -307,6 +455,52 @@ TEST(SubtreeWalkTest, ZeroTimeoutReadsNothing) {
   const WalkSummary s = Walk(reader, "/", limits, &v);
   EXPECT_TRUE(s.truncated_timeout);
   EXPECT_EQ(reader.requests(), 0);
+}
+
+// The round as a whole keeps to the largest of its jobs' in-flight caps, however many jobs it has.
+TEST(SubtreeWalkTest, ARoundKeepsToTheLargestJobCap) {
+  FakeZnodeTree reader(Answer::kWorkers);
+  const Stats tree = MakeTree(reader);
+  std::vector<WalkJob> jobs;
+  for (int i = 0; i < 4; ++i) {
+    WalkLimits limits;
+    limits.max_in_flight = i == 2 ? 6 : 2;
+    jobs.push_back(Job(reader, "/n" + std::to_string(i), limits));
+  }
+  const std::vector<JobRecord> round = WalkRound(jobs);
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(round[i].summary && round[i].summary->status.ok());
+    EXPECT_EQ(round[i].summary->visited, Keys(tree, "/n" + std::to_string(i)).size());
+  }
+  EXPECT_LE(reader.max_in_flight(), 6);
+  EXPECT_GT(reader.max_in_flight(), 2);  // the jobs did share the window
+}
+
+// Each job's timeout is its own: a job whose reader never answers times out, and the job beside it
+// (another reader) finishes first and is reported as soon as it has ended, not at the round's end.
+TEST(SubtreeWalkTest, ARoundTimesOutAJobAloneAndReportsEachJobWhenItEnds) {
+  auto held = std::make_unique<FakeZnodeTree>(Answer::kHold);
+  MakeTree(*held);
+  FakeZnodeTree answering(Answer::kWorkers);
+  const Stats tree = MakeTree(answering);
+  WalkLimits quick;
+  quick.timeout = milliseconds(1500);  // ample for the other job to finish first, even under TSan
+  const std::vector<JobRecord> round = WalkRound({Job(*held, "/", quick), Job(answering, "/", WalkLimits{})});
+  ASSERT_TRUE(round[0].summary && round[1].summary);
+  EXPECT_TRUE(round[0].summary->truncated_timeout);
+  EXPECT_EQ(round[0].summary->visited, 0u);
+  ASSERT_TRUE(round[1].summary->status.ok());
+  EXPECT_FALSE(round[1].summary->truncated());
+  EXPECT_EQ(round[1].summary->visited, tree.size());
+  EXPECT_EQ(round[1].done_order, 0);
+  EXPECT_EQ(round[0].done_order, 1);
+  held.reset();  // answers the held request after the round has returned
+}
+
+TEST(SubtreeWalkTest, AnEmptyRoundReturnsAtOnce) {
+  int calls = 0;
+  WalkSubtrees({}, [&](std::size_t, WalkSummary) { ++calls; });
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace
