@@ -12,12 +12,27 @@ PollWalk::PollWalk(const SubtreeSpec& spec, const std::vector<ZnodePattern>* pat
 
 const zk::WalkSummary& PollWalk::Walk(const std::function<void(const zk::WalkedZnode&)>& also) {
   summary_ = zk::WalkSubtree(reader_, spec_.root, spec_.limits, [&](const zk::WalkedZnode& z) {
-    builder_.Visit(z);
-    acl_audit_.Add(z.path);
-    if (values_ != nullptr) values_->Add(z.path, *z.stat);
+    Visit(z);
     if (also) also(z);
   });
   return summary_;
+}
+
+zk::WalkJob PollWalk::Job() {
+  return zk::WalkJob{&reader_, spec_.root, spec_.limits, [this](const zk::WalkedZnode& z) {
+                       Visit(z);
+                       return true;
+                     }};
+}
+
+void PollWalk::Walked(zk::WalkSummary summary) {
+  summary_ = std::move(summary);
+}
+
+void PollWalk::Visit(const zk::WalkedZnode& z) {
+  builder_.Visit(z);
+  acl_audit_.Add(z.path);
+  if (values_ != nullptr) values_->Add(z.path, *z.stat);
 }
 
 bool PollWalk::ok() const {

@@ -33,9 +33,14 @@ class PollWalk {
 
   // Walks once; `also` (may be empty) is called for every znode walked.
   const zk::WalkSummary& Walk(const std::function<void(const zk::WalkedZnode&)>& also = {});
+  // The same walk as a job of a round (zk::WalkSubtrees, which runs it with others on one thread); the
+  // round hands its summary to Walked(), and then Finish() goes on as after Walk().
+  zk::WalkJob Job();
+  void Walked(zk::WalkSummary summary);
   // True when the walk produced a snapshot: it succeeded, or the root does not exist (an empty snapshot,
   // root_exists = false: a fact about the tree, not a failure).
   [[nodiscard]] bool ok() const;
+  [[nodiscard]] const zk::WalkSummary& summary() const { return summary_; }
   // After a walk that is ok(): runs the ACL audit and the value reads and returns the snapshot to publish.
   // After a failed walk: abandons the value reads and returns null.
   std::shared_ptr<const SubtreeSnapshot> Finish();
@@ -43,6 +48,8 @@ class PollWalk {
   void Abandon();
 
  private:
+  void Visit(const zk::WalkedZnode& z);
+
   const SubtreeSpec& spec_;
   zk::ZnodeReader& reader_;
   ValueTracker* const values_;

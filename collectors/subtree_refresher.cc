@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -25,7 +28,7 @@ std::shared_ptr<const SubtreeView> InitialView(const SubtreeSpec& spec, const Wa
 
 }  // namespace
 
-struct SubtreeRefresher::Core {
+struct SubtreeRefresher::Core final : RoundWalker, std::enable_shared_from_this<Core> {
   Core(SubtreeSpec s, zk::ZnodeReader* r, std::function<bool()> c, WatchBudget* b, RefreshScheduler* sch)
       : spec(std::move(s)),
         reader(r),
@@ -35,17 +38,18 @@ struct SubtreeRefresher::Core {
         view(InitialView(spec, budget)) {}
   using Clock = std::chrono::steady_clock;
 
-  // Poll mode, on a worker: the walk due at `due` (or, when the session is down, a wait for it).
-  void PollDue(const std::shared_ptr<Core>& self, Clock::time_point due);
-  void AfterWait(const std::shared_ptr<Core>& self, bool up, Clock::time_point give_up);
+  // Poll mode: the walk due at `due` runs in a round of the scheduler's (JoinRoundAt) with the other walks
+  // due about then. BeginWalk starts it (or, when the session is down, waits for it); EndWalk publishes.
+  std::optional<zk::WalkJob> BeginWalk() override EXCLUDES(mu);
+  void EndWalk(zk::WalkSummary summary) override EXCLUDES(mu);
+  void AfterWait(bool up, Clock::time_point give_up) EXCLUDES(mu);
   // Marks a task running; false when stopping (the task then does nothing).
   bool Enter() EXCLUDES(mu);
   // Marks it done and, unless stopping, schedules the next walk at `next` (under the lock, so that Stop()
   // cannot return in between and let the scheduler go away).
-  void Leave(const std::shared_ptr<Core>& self, Clock::time_point next) EXCLUDES(mu);
+  void Leave(Clock::time_point next) EXCLUDES(mu);
   // Unless stopping, schedules the walk due at `next`.
-  void ScheduleLocked(const std::shared_ptr<Core>& self, Clock::time_point next) REQUIRES(mu);
-  void RefreshOnce();
+  void ScheduleLocked(Clock::time_point next) REQUIRES(mu);
   // `full_walk`: counts as a refresh attempt. `watch`: the watch-mode state to show (null: keep it).
   void Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status, bool full_walk = true,
                const WatchState* watch_state = nullptr) EXCLUDES(mu);
@@ -62,8 +66,13 @@ struct SubtreeRefresher::Core {
   bool start_ran GUARDED_BY(mu) = false;  // Start() was called
   bool stopping GUARDED_BY(mu) = false;
   bool busy GUARDED_BY(mu) = false;                        // a task is running on a worker
+  Clock::time_point due GUARDED_BY(mu);                    // of the poll walk scheduled
   std::function<void()> stop_watch GUARDED_BY(mu);         // stops the watch loop while it runs
   std::shared_ptr<const SubtreeView> view GUARDED_BY(mu);  // replaced, never mutated
+  // Between BeginWalk and EndWalk (busy): the poll walk in progress and when it started. Tasks never
+  // overlap, so only the worker running the task touches them.
+  std::unique_ptr<PollWalk> walk;
+  Clock::time_point walk_started;
   // Value rules: data reads for the znodes a rule needs. Used by one walk at a time (tasks never overlap).
   std::unique_ptr<ValueTracker> values;
 };
@@ -106,7 +115,7 @@ void SubtreeRefresher::Start() {
   if (c.spec.refresh_mode == RefreshMode::kWatch && c.budget != nullptr) {
     watch_thread_ = std::thread([this] { RunWatch(); });
   } else {
-    c.ScheduleLocked(core_, Core::Clock::now());
+    c.ScheduleLocked(Core::Clock::now());
   }
 }
 
@@ -148,12 +157,13 @@ void SubtreeRefresher::RunWatch() {
   c.view = std::move(next);
   // After a fallback, poll mode on the shared workers; this thread ends (Stop() joins it). The first poll
   // walk is due at once, or one interval after the sizing walk whose snapshot the fallback published.
-  if (outcome != WatchRefresher::Outcome::kStopped) c.ScheduleLocked(core_, watch.first_poll_due());
+  if (outcome != WatchRefresher::Outcome::kStopped) c.ScheduleLocked(watch.first_poll_due());
 }
 
-void SubtreeRefresher::Core::ScheduleLocked(const std::shared_ptr<Core>& self, Clock::time_point next) {
+void SubtreeRefresher::Core::ScheduleLocked(Clock::time_point next) {
   if (stopping) return;
-  scheduler->RunAt(next, [self, next] { self->PollDue(self, next); });
+  due = next;
+  scheduler->JoinRoundAt(next, spec.refresh_interval, shared_from_this());
 }
 
 bool SubtreeRefresher::Core::Enter() {
@@ -163,54 +173,46 @@ bool SubtreeRefresher::Core::Enter() {
   return true;
 }
 
-void SubtreeRefresher::Core::Leave(const std::shared_ptr<Core>& self, Clock::time_point next) {
+void SubtreeRefresher::Core::Leave(Clock::time_point next) {
   {
     MutexLock lock(mu);
     busy = false;
-    ScheduleLocked(self, next);
+    ScheduleLocked(next);
   }
   cv.notify_all();
 }
 
-void SubtreeRefresher::Core::PollDue(const std::shared_ptr<Core>& self, Clock::time_point due) {
-  if (!Enter()) return;
+std::optional<zk::WalkJob> SubtreeRefresher::Core::BeginWalk() {
+  Clock::time_point due_at;
+  {
+    MutexLock lock(mu);
+    if (stopping) return std::nullopt;
+    busy = true;
+    due_at = due;
+  }
   if (!connected()) {
     // Walk as soon as the session is back; a whole interval without it counts as one failed refresh.
-    const auto give_up = due + spec.refresh_interval;
+    const auto give_up = due_at + spec.refresh_interval;
     {
       MutexLock lock(mu);
       busy = false;
       if (!stopping) {
-        scheduler->WhenConnected(give_up, [self, give_up](bool up) { self->AfterWait(self, up, give_up); });
+        scheduler->WhenConnected(
+            give_up, [self = shared_from_this(), give_up](bool up) { self->AfterWait(up, give_up); });
       }
     }
     cv.notify_all();
-    return;
+    return std::nullopt;
   }
-  const auto started = Clock::now();
-  RefreshOnce();
-  // The next walk starts one interval after this one started; a walk longer than the interval is followed
-  // by the next one at once, never by a burst of catch-up walks.
-  Leave(self, std::max(started + spec.refresh_interval, Clock::now()));
+  walk_started = Clock::now();
+  walk = std::make_unique<PollWalk>(spec, &patterns, *reader, values.get());
+  return walk->Job();
 }
 
-void SubtreeRefresher::Core::AfterWait(const std::shared_ptr<Core>& self, bool up,
-                                       Clock::time_point give_up) {
-  if (!Enter()) return;
-  if (!up) {
-    Publish(nullptr, Status::Unavailable("not connected to ZooKeeper"));
-    Leave(self, give_up);  // due again at once: waits one more interval for the session
-    return;
-  }
-  const auto started = Clock::now();
-  RefreshOnce();
-  Leave(self, std::max(started + spec.refresh_interval, Clock::now()));
-}
-
-void SubtreeRefresher::Core::RefreshOnce() {
-  PollWalk walk(spec, &patterns, *reader, values.get());
-  const zk::WalkSummary& summary = walk.Walk();
-  std::shared_ptr<const SubtreeSnapshot> snapshot = walk.Finish();
+void SubtreeRefresher::Core::EndWalk(zk::WalkSummary summary) {
+  walk->Walked(std::move(summary));
+  const zk::WalkSummary& walked = walk->summary();
+  std::shared_ptr<const SubtreeSnapshot> snapshot = walk->Finish();
   if (snapshot) {
     // A missing root is a fact about the tree, not a failure: an empty snapshot.
     if (snapshot->truncated()) {
@@ -219,12 +221,26 @@ void SubtreeRefresher::Core::RefreshOnce() {
                    snapshot->truncated_timeout);
     }
     spdlog::debug("subtree {}: walked {} znodes in {:.3f}s", spec.root, snapshot->znodes,
-                  std::chrono::duration<double>(summary.duration).count());
+                  std::chrono::duration<double>(walked.duration).count());
     Publish(std::move(snapshot), Status::Ok());
   } else {
-    spdlog::warn("subtree {}: walk failed: {}", spec.root, summary.status.ToString());
-    Publish(nullptr, summary.status);
+    spdlog::warn("subtree {}: walk failed: {}", spec.root, walked.status.ToString());
+    Publish(nullptr, walked.status);
   }
+  walk.reset();
+  // The next walk is due on this subtree's grid, about one interval after this one started.
+  Leave(RefreshScheduler::NextOnGrid(walk_started, spec.refresh_interval, std::hash<std::string>{}(spec.root),
+                                     Clock::now()));
+}
+
+void SubtreeRefresher::Core::AfterWait(bool up, Clock::time_point give_up) {
+  if (!Enter()) return;
+  if (!up) {
+    Publish(nullptr, Status::Unavailable("not connected to ZooKeeper"));
+    Leave(give_up);  // due again at once: waits one more interval for the session
+    return;
+  }
+  Leave(Clock::now());  // the session is back: walks in the next round
 }
 
 void SubtreeRefresher::Core::Publish(std::shared_ptr<const SubtreeSnapshot> snapshot, Status status,

@@ -7,7 +7,8 @@
 // with an empty snapshot (root_exists = false): a vanished subtree vanishes from /metrics.
 //
 // Threads: a poll-mode refresher owns no thread: its walks are tasks on a RefreshScheduler shared by all the
-// subtrees of a TreeCollector (a few workers and one timer, whatever the number of subtrees). A watch-mode
+// subtrees of a TreeCollector (a few workers and one timer, whatever the number of subtrees), and walks due
+// about the same time run together, as one round on one worker (RefreshScheduler::JoinRoundAt). A watch-mode
 // refresher runs its WatchRefresher on a thread of its own (watch mode is bounded by the watch budget) and,
 // after a fallback to poll mode, hands over to the scheduler. View() is thread-safe and cheap (copies a
 // shared_ptr).
