@@ -109,6 +109,7 @@ const SubtreeSpec& SubtreeRefresher::spec() const {
 
 void SubtreeRefresher::Start() {
   Core& c = *core_;
+  MutexLock join_lock(join_mu_);
   MutexLock lock(c.mu);
   if (c.start_ran || c.stopping) return;
   c.start_ran = true;
@@ -127,6 +128,8 @@ void SubtreeRefresher::Stop() {
     if (c.stop_watch) c.stop_watch();
     while (c.busy) c.cv.wait(c.mu);
   }
+  // A second, concurrent Stop() waits here until the first has joined: neither returns while RunWatch runs.
+  MutexLock join_lock(join_mu_);
   if (watch_thread_.joinable()) watch_thread_.join();
 }
 

@@ -23,7 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "collectors/refresh_scheduler.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/subtree_view.h"
@@ -62,7 +64,10 @@ class SubtreeRefresher {
 
   std::unique_ptr<RefreshScheduler> own_scheduler_;  // only when none was given
   std::shared_ptr<Core> core_;
-  std::thread watch_thread_;  // watch mode only
+  // Start() and Stop() hold join_mu_ (before the core's mutex) around watch_thread_ (watch mode only), so
+  // that concurrent Stop()s join it once.
+  Mutex join_mu_;
+  std::thread watch_thread_ GUARDED_BY(join_mu_);
 };
 
 }  // namespace zkx::collectors

@@ -3,6 +3,7 @@
 // re-created root, and the budget fallback to poll.
 #include "collectors/watch_refresher.h"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <string>
@@ -68,6 +69,30 @@ void BuildTree(FakeZnodeTree& zk) {
       zk.Create("/r/n" + std::to_string(i) + "/c" + std::to_string(j), "0123456789");
   }
   zk.Create("/other");
+}
+
+// Stop() from two threads at once (a shutdown path and the destructor, say): the watch thread is joined
+// once and both calls return.
+TEST(WatchRefresherTest, ConcurrentStopsJoinTheWatchThreadOnce) {
+  for (int i = 0; i < 20; ++i) {
+    FakeZnodeTree zk;
+    BuildTree(zk);
+    WatchBudget budget;
+    SubtreeRefresher r(
+        WatchSpec("/r"), &zk, [] { return true; }, &budget);
+    r.Start();
+    std::atomic<bool> go{false};
+    auto stop = [&] {
+      while (!go.load()) std::this_thread::yield();
+      r.Stop();
+    };
+    std::thread first(stop);
+    std::thread second(stop);
+    go.store(true);
+    first.join();
+    second.join();
+    EXPECT_EQ(budget.used(), 0u);  // the watch share was returned, once
+  }
 }
 
 TEST(WatchRefresherTest, ConvergesThroughBurstsOfChanges) {
