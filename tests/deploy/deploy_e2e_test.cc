@@ -28,6 +28,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "tests/deploy/deploy_test_util.h"
+#include "tests/deploy/prometheus_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/sample_trees.h"
@@ -49,21 +50,6 @@ subtrees:
     refresh_mode: watch
     znode_patterns: ["/dubbo/*/providers"]
 )";
-
-std::string UrlQuery(const std::string& s) {
-  std::string out;
-  char buf[4];
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '_' || c == '-' || c == '.') {
-      out += static_cast<char>(c);
-    } else {
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 void NoopWatcher(zhandle_t* /*zh*/, int /*type*/, int /*state*/, const char* /*path*/, void* /*ctx*/) {}
 
@@ -144,19 +130,8 @@ class Environment {
     return dir_;
   }  // logs, configs, Prometheus' data (ZKX_KEEP_TEST_DIRS keeps it)
 
-  // GET on Prometheus' API; the parsed JSON (discarded on failure).
-  nlohmann::json Api(const std::string& path_and_query) const {
-    Result<HttpResponse> r = HttpGet("127.0.0.1", prometheus_port_, path_and_query);
-    if (!r.ok()) return nlohmann::json::value_t::discarded;
-    return nlohmann::json::parse(r->body, nullptr, false);
-  }
-  // An instant query's result vector, or an error message.
-  Result<nlohmann::json> Query(const std::string& promql) const {
-    const nlohmann::json j = Api("/api/v1/query?query=" + UrlQuery(promql));
-    if (j.is_discarded()) return Status::Unavailable("no answer from Prometheus");
-    if (j["status"] != "success") return Status::InvalidArgument(j.value("error", std::string("error")));
-    return j["data"]["result"];
-  }
+  // Prometheus' HTTP API (tests/deploy/prometheus_client.h).
+  PrometheusClient prometheus() const { return PrometheusClient(prometheus_port_); }
   std::string PrometheusLog() const { return prometheus_->Log(); }
 
  private:
@@ -200,7 +175,8 @@ class Environment {
     // Every target scraped a few times (rates need two samples).
     const bool scraped = WaitFor(
         [&] {
-          Result<nlohmann::json> r = Query("count(count_over_time(zookeeper_exporter_build_info[1m]) >= 4)");
+          Result<nlohmann::json> r =
+              prometheus().Query("count(count_over_time(zookeeper_exporter_build_info[1m]) >= 4)");
           return r.ok() && r->size() == 1 && (*r)[0]["value"][1] == "4";
         },
         milliseconds(60000), milliseconds(500));
@@ -239,85 +215,18 @@ Status DeployEndToEndTest::start_status_;
 
 // ------------------------------------------------------------------------------------------- the dashboard
 
-// Grafana's formatting of a multi-value variable in a regex matcher: (a|b), regex characters escaped (and the
-// escape doubled, as the value sits in a PromQL string).
-std::string RegexAlternation(const std::vector<std::string>& values) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += "|";
-    for (char c : values[i]) {
-      if (std::string(R"(\^$.|?*+()[]{}')").find(c) != std::string::npos) out += "\\\\";
-      out += c;
-    }
-  }
-  return out + ")";
-}
-
-std::string Substitute(std::string expr, const std::map<std::string, std::string>& values) {
-  for (auto it = values.rbegin(); it != values.rend(); ++it) {  // longer names first ("__rate_interval")
-    for (const std::string& ref : {"${" + it->first + "}", "$" + it->first}) {
-      for (std::size_t p = expr.find(ref); p != std::string::npos;
-           p = expr.find(ref, p + it->second.size())) {
-        expr.replace(p, ref.size(), it->second);
-      }
-    }
-  }
-  return expr;
-}
-
 nlohmann::json Dashboard() {
   return nlohmann::json::parse(ReadFile(SourcePath("deploy/grafana/zookeeper_exporter.json")));
 }
 
-// The dashboard's query variables resolved in order through Prometheus' label values API, as Grafana does.
-std::map<std::string, std::string> ResolveVariables(const Environment& env,
-                                                    std::vector<std::string>* problems) {
-  std::map<std::string, std::string> values = {
-      {"__rate_interval", "1m"}, {"__interval", "15s"}, {"__range", "5m"}};
-  const std::regex label_values(R"(^label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\)$)");
-  const nlohmann::json dashboard = Dashboard();  // kept alive: the loop refers into it
-  for (const auto& v : dashboard["templating"]["list"]) {
-    if (v["type"] != "query") continue;
-    const std::string name = v["name"];
-    std::smatch m;
-    const std::string def = Substitute(v["definition"].get<std::string>(), values);
-    if (!std::regex_match(def, m, label_values)) {
-      problems->push_back("$" + name + ": not label_values(selector, label): " + def);
-      continue;
-    }
-    std::vector<std::string> got;
-    WaitFor(
-        [&] {
-          const nlohmann::json j =
-              env.Api("/api/v1/label/" + m[2].str() + "/values?match[]=" + UrlQuery(m[1].str()));
-          got.clear();
-          if (!j.is_discarded() && j["status"] == "success") {
-            for (const auto& x : j["data"]) got.push_back(x.get<std::string>());
-          }
-          return !got.empty();
-        },
-        milliseconds(10000), milliseconds(500));
-    if (got.empty()) problems->push_back("$" + name + ": " + def + " has no values");
-    values[name] = RegexAlternation(got);
-  }
-  return values;
-}
-
 TEST_F(DeployEndToEndTest, EveryDashboardQueryReturnsSeries) {
-  std::vector<std::string> problems;
-  const std::map<std::string, std::string> values = ResolveVariables(*env_, &problems);
-  EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
-
-  struct Query {
-    std::string panel, expr;
-  };
-  std::vector<Query> queries;
+  const PrometheusClient prometheus = env_->prometheus();
   const nlohmann::json dashboard = Dashboard();
-  for (const auto& p : dashboard["panels"]) {
-    for (const auto& t : p.value("targets", nlohmann::json::array())) {
-      queries.push_back({p["title"], Substitute(t["expr"], values)});
-    }
-  }
+  std::vector<std::string> problems;
+  const std::map<std::string, std::string> values =
+      ResolveDashboardVariables(dashboard, prometheus, &problems);
+  EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
+  const std::vector<DashboardQuery> queries = DashboardQueries(dashboard, values);
   ASSERT_GE(queries.size(), 40U);
   // Poll until every query has data (rates need a few samples), then report the ones that never had any.
   std::map<std::string, std::string> failing;
@@ -325,7 +234,7 @@ TEST_F(DeployEndToEndTest, EveryDashboardQueryReturnsSeries) {
       [&] {
         failing.clear();
         for (const auto& q : queries) {
-          Result<nlohmann::json> r = env_->Query(q.expr);
+          Result<nlohmann::json> r = prometheus.Query(q.expr);
           if (!r.ok()) {
             failing[q.panel + ": " + q.expr] = r.status().message();
           } else if (r->empty()) {
@@ -345,16 +254,9 @@ TEST_F(DeployEndToEndTest, RulesEvaluateAndRecordingRulesProduceSeries) {
   std::vector<nlohmann::json> rules;
   ASSERT_TRUE(WaitFor(
       [&] {
-        rules.clear();
-        const nlohmann::json j = env_->Api("/api/v1/rules");
-        if (j.is_discarded() || j["status"] != "success") return false;
+        rules = env_->prometheus().Rules();
         bool evaluated = true;
-        for (const auto& g : j["data"]["groups"]) {
-          for (const auto& r : g["rules"]) {
-            rules.push_back(r);
-            evaluated = evaluated && r["health"] != "unknown";
-          }
-        }
+        for (const auto& r : rules) evaluated = evaluated && r["health"] != "unknown";
         return !rules.empty() && evaluated;
       },
       milliseconds(20000), milliseconds(500)))
@@ -367,7 +269,7 @@ TEST_F(DeployEndToEndTest, RulesEvaluateAndRecordingRulesProduceSeries) {
     const std::string name = r["name"];
     EXPECT_TRUE(WaitFor(
         [&] {
-          Result<nlohmann::json> q = env_->Query(name);
+          Result<nlohmann::json> q = env_->prometheus().Query(name);
           return q.ok() && !q->empty();
         },
         milliseconds(20000), milliseconds(1000)))
@@ -380,7 +282,7 @@ TEST_F(DeployEndToEndTest, RulesEvaluateAndRecordingRulesProduceSeries) {
 TEST_F(DeployEndToEndTest, OnlyTheDownServerRaisesAlerts) {
   // ZooKeeperServerDown (pending: `for` has not run out yet) for the sidecar whose server is down...
   auto active = [&](const std::string& alert, const std::string& instance) {
-    const nlohmann::json j = env_->Api("/api/v1/alerts");
+    const nlohmann::json j = env_->prometheus().Api("/api/v1/alerts");
     if (j.is_discarded()) return false;
     for (const auto& a : j["data"]["alerts"]) {
       if (a["labels"]["alertname"] == alert && a["labels"].value("instance", "") == instance) return true;
@@ -402,7 +304,7 @@ TEST_F(DeployEndToEndTest, OnlyTheDownServerRaisesAlerts) {
                                        "ZooKeeperZnodeNearSizeLimit",
                                        "ZooKeeperWatchTablesUnreadable",
                                        "ZooKeeperServerReportLimited"};
-  const nlohmann::json j = env_->Api("/api/v1/alerts");
+  const nlohmann::json j = env_->prometheus().Api("/api/v1/alerts");
   ASSERT_FALSE(j.is_discarded());
   for (const auto& a : j["data"]["alerts"]) {
     const std::string name = a["labels"]["alertname"];
