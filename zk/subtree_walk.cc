@@ -59,7 +59,11 @@ struct JobState {
       : job(j), max_in_flight(std::max<std::size_t>(j.limits.max_in_flight, 1)) {}
   const WalkJob& job;
   const std::size_t max_in_flight;
-  Clock::time_point deadline{};
+  // Set when the job issues its first request: a job waiting for the round's window spends none of its
+  // timeout meanwhile.
+  bool started = false;
+  Clock::time_point started_at{};
+  Clock::time_point deadline = Clock::time_point::max();
   std::vector<PendingPath> pending;  // LIFO
   std::size_t issued = 0;
   std::size_t outstanding = 0;
@@ -80,12 +84,7 @@ class Walker {
   }
 
   void Run() {
-    start_ = Clock::now();
-    for (JobState& s : states_) {
-      // Clamp so that a "forever" timeout cannot overflow the time point.
-      s.deadline = start_ + std::clamp(s.job.limits.timeout, std::chrono::milliseconds::zero(), kMaxTimeout);
-      s.pending.push_back({s.job.root, 0});
-    }
+    for (JobState& s : states_) s.pending.push_back({s.job.root, 0});
     active_ = states_.size();
     RunLoop();
     WaitBriefly();
@@ -102,8 +101,8 @@ class Walker {
         JobState& s = states_[i];
         if (s.ended) continue;
         const bool had_room = active_outstanding_ < round_cap_;
-        if (!s.summary.stopped && !IssueRequests(i, s)) {  // timeout
-          End(i, s);
+        if (!s.summary.stopped && !IssueRequests(i, s)) {
+          TimedOut(i, s);
           continue;
         }
         if (had_room && active_outstanding_ >= round_cap_ && cursor_ == first)
@@ -111,10 +110,7 @@ class Walker {
         if (!s.summary.stopped && s.issued >= s.job.limits.max_znodes && !s.pending.empty()) {
           s.summary.truncated_znodes = true;
         }
-        // Done: nothing in flight and nothing more it may issue. (A job held back by the round's cap has
-        // paths pending and is not done.)
-        const bool more = !s.summary.stopped && !s.pending.empty() && s.issued < s.job.limits.max_znodes;
-        if (s.outstanding == 0 && !more) End(i, s);
+        if (Finished(s)) End(i, s);
       }
       if (active_ == 0) return;
 
@@ -122,7 +118,7 @@ class Walker {
       {
         // Wait for a batch (bounded by what is outstanding), or for the linger after which any reply will
         // do, or for the earliest deadline.
-        const Clock::time_point deadline = EarliestDeadline();
+        const Clock::time_point deadline = ToReal(EarliestDeadline());
         const std::size_t want = std::clamp<std::size_t>(active_outstanding_ / 4, 1, kMaxBatch);
         MutexLock lock(channel_->mu);
         const auto linger_until = std::min(deadline, Clock::now() + kBatchLinger);
@@ -147,14 +143,12 @@ class Walker {
           End(reply.job, s);
         }
       }
-      // Jobs whose deadline passed: return them at once (late completions only touch the Channel).
-      const auto now = Clock::now();
+      // Jobs whose deadline passed: return them at once (late completions only touch the Channel). A job
+      // that this batch finished is not one of them: it ends as complete on the next pass.
+      const auto now = Now();
       for (std::size_t i = 0; i < states_.size(); ++i) {
         JobState& s = states_[i];
-        if (!s.ended && now >= s.deadline) {
-          s.summary.truncated_timeout = true;
-          End(i, s);
-        }
+        if (!s.ended && now >= s.deadline && !Finished(s)) TimedOut(i, s);
       }
     }
   }
@@ -167,6 +161,23 @@ class Walker {
     return earliest;
   }
 
+  // Nothing in flight and nothing more it may issue. (A job held back by the round's window has paths
+  // pending and is not finished.)
+  static bool Finished(const JobState& s) {
+    const bool more = !s.summary.stopped && !s.pending.empty() && s.issued < s.job.limits.max_znodes;
+    return s.outstanding == 0 && !more;
+  }
+
+  // Ends a job whose timeout ran out. Without its root read, the walk says nothing about the subtree (not
+  // even that it is gone): a failure, not an empty result.
+  void TimedOut(std::size_t index, JobState& s) {
+    s.summary.truncated_timeout = true;
+    if (s.summary.visited == 0 && s.summary.status.ok()) {
+      s.summary.status = Status::DeadlineExceeded("the walk's timeout ran out before its root was read");
+    }
+    End(index, s);
+  }
+
   void End(std::size_t index, JobState& s) {
     s.ended = true;
     --active_;
@@ -174,8 +185,18 @@ class Walker {
     late_outstanding_ += s.outstanding;
     s.pending.clear();
     s.pending.shrink_to_fit();
-    s.summary.duration = Clock::now() - start_;
+    s.summary.duration = s.started ? Now() - s.started_at : Clock::duration::zero();
+    const Clock::time_point before = Clock::now();
     done_(index, std::move(s.summary));
+    paused_ += Clock::now() - before;
+  }
+
+  // The round's own clock, which stops while `done` runs: deadlines, start times and durations are on it,
+  // so a slow `done` for one job spends none of the others' timeouts.
+  [[nodiscard]] Clock::time_point Now() const { return Clock::now() - paused_; }
+  [[nodiscard]] Clock::time_point ToReal(Clock::time_point on_round_clock) const {
+    if (on_round_clock >= Clock::time_point::max() - paused_) return Clock::now() + kMaxTimeout;
+    return on_round_clock + paused_;
   }
 
   // Issues job `index`'s requests while slots, paths and the znode budget allow. False when its deadline
@@ -183,10 +204,14 @@ class Walker {
   bool IssueRequests(std::size_t index, JobState& s) {
     while (s.outstanding < s.max_in_flight && active_outstanding_ < round_cap_ && !s.pending.empty() &&
            s.issued < s.job.limits.max_znodes) {
-      if (Clock::now() >= s.deadline) {
-        s.summary.truncated_timeout = true;
-        return false;
+      if (!s.started) {
+        s.started = true;
+        s.started_at = Now();
+        // Clamp so that a "forever" timeout cannot overflow the time point.
+        s.deadline =
+            s.started_at + std::clamp(s.job.limits.timeout, std::chrono::milliseconds::zero(), kMaxTimeout);
       }
+      if (Now() >= s.deadline) return false;
       PendingPath next = std::move(s.pending.back());
       s.pending.pop_back();
       ++s.issued;
@@ -263,7 +288,7 @@ class Walker {
     for (const JobState& s : states_) {
       if (s.failed && s.outstanding > 0) {
         any_failed = true;
-        until = std::min(until, s.deadline);
+        until = std::min(until, ToReal(s.deadline));
       }
     }
     if (!any_failed) return;
@@ -283,7 +308,7 @@ class Walker {
 
   // Walking thread only.
   std::vector<JobState> states_;
-  Clock::time_point start_{};
+  Clock::duration paused_{0};  // time spent in done_ so far
   // The whole round keeps to the largest of its jobs' caps, so that a round of many small walks does not
   // fill the session's cap (whose backpressure would wake this thread for every reply).
   std::size_t round_cap_ = 1;

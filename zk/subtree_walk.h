@@ -23,7 +23,9 @@ struct WalkLimits {
   int max_depth = 64;               // the root is depth 0; children of a znode at max_depth are not read
   std::size_t max_znodes = 100000;  // at most this many znodes are visited
   std::size_t max_in_flight = 512;  // requests outstanding at once for this walk
-  std::chrono::milliseconds timeout{60000};  // wall-time budget for the whole walk
+  // Wall-time budget for the whole walk, from its first request. Running out of it before the root was
+  // read fails the walk (kDeadlineExceeded); after, it truncates it (truncated_timeout).
+  std::chrono::milliseconds timeout{60000};
   friend bool operator==(const WalkLimits&, const WalkLimits&) = default;
 };
 
@@ -34,11 +36,11 @@ struct WalkedZnode {
 };
 
 struct WalkSummary {
-  Status status;                   // OK unless the root failed or the connection was lost mid-walk
-  std::size_t visited = 0;         // znodes passed to `visit`
-  std::size_t no_node = 0;         // znodes that vanished between listing and reading
-  std::size_t no_auth = 0;         // znodes we may not read
-  std::size_t errors = 0;          // other per-znode failures
+  Status status;            // OK unless the root failed or timed out, or the connection was lost mid-walk
+  std::size_t visited = 0;  // znodes passed to `visit`
+  std::size_t no_node = 0;  // znodes that vanished between listing and reading
+  std::size_t no_auth = 0;  // znodes we may not read
+  std::size_t errors = 0;   // other per-znode failures
   bool truncated_depth = false;    // a znode at max_depth had children
   bool truncated_znodes = false;   // max_znodes stopped the walk with znodes left to read
   bool truncated_timeout = false;  // the timeout stopped the walk
@@ -79,13 +81,14 @@ struct WalkJob {
 // so that a round of many small walks (thousands of subtrees polled, most of them a few znodes) costs a few
 // wake-ups of this thread and of the client's threads, not a few per walk (issue 16: on a 2-core machine
 // the context switches, not the requests, were the idle exporter's CPU). Each job keeps its own caps,
-// timeout (counted from the round's start) and summary, exactly as if walked alone; a job that fails
-// (its root, a lost connection) or times out ends alone, the others go on.
+// timeout (counted from its own first request, so time spent waiting for the round's window is not
+// counted) and summary, exactly as if walked alone; a job that fails (its root, a lost connection) or times
+// out ends alone, the others go on.
 // The round keeps at most the largest of its jobs' max_in_flight requests in flight, handed out round-robin
 // (each job also keeps to its own cap), so a big walk does not starve the small ones beside it.
 // `done(i, summary)` runs on the calling thread as soon as job i has ended, once per job; `jobs[i].visit`
-// is never called after it. `done` may block briefly (it may issue and wait for other reads on the same
-// readers): replies of the other jobs wait in the meantime. Blocks until every job has ended.
+// is never called after it. `done` may block (reads of its own): the other jobs' replies wait meanwhile,
+// but the round's clock, on which every job's timeout runs, stops. Blocks until every job has ended.
 void WalkSubtrees(const std::vector<WalkJob>& jobs,
                   const std::function<void(std::size_t job, WalkSummary summary)>& done);
 

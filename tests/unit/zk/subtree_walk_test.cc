@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -495,6 +496,52 @@ TEST(SubtreeWalkTest, ARoundTimesOutAJobAloneAndReportsEachJobWhenItEnds) {
   EXPECT_EQ(round[1].done_order, 0);
   EXPECT_EQ(round[0].done_order, 1);
   held.reset();  // answers the held request after the round has returned
+}
+
+// A job waiting for the round's window spends none of its timeout: with a window of one held by a job whose
+// reader never answers, the job behind it starts when that one times out, and then has its whole timeout.
+// The job that timed out before its root was read fails: it says nothing about the subtree.
+TEST(SubtreeWalkTest, ATimeoutRunsFromTheJobsFirstRequest) {
+  auto held = std::make_unique<FakeZnodeTree>(Answer::kHold);
+  MakeTree(*held);
+  FakeZnodeTree answering(Answer::kWorkers);
+  const Stats tree = MakeTree(answering);
+  WalkLimits one;
+  one.max_in_flight = 1;  // the round's window: one request
+  WalkLimits held_limits = one;
+  held_limits.timeout = milliseconds(300);
+  WalkLimits short_limits = one;
+  short_limits.timeout = milliseconds(5000);
+  const std::vector<JobRecord> round =
+      WalkRound({Job(*held, "/", held_limits), Job(answering, "/n1", short_limits)});
+  ASSERT_TRUE(round[0].summary && round[1].summary);
+  EXPECT_TRUE(round[0].summary->truncated_timeout);
+  EXPECT_EQ(round[0].summary->status.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(round[0].summary->visited, 0u);
+  ASSERT_TRUE(round[1].summary->status.ok()) << round[1].summary->status.ToString();
+  EXPECT_FALSE(round[1].summary->truncated());
+  EXPECT_EQ(round[1].summary->visited, Keys(tree, "/n1").size());
+  EXPECT_EQ(round[0].done_order, 0);  // the second job could not start before the first ended
+  held.reset();
+}
+
+// Time spent in `done` for one job is not counted against the others' timeouts.
+TEST(SubtreeWalkTest, ASlowDoneSpendsNoOtherJobsTimeout) {
+  FakeZnodeTree reader(Answer::kWorkers);
+  const Stats tree = MakeTree(reader);
+  WalkLimits quick;
+  quick.timeout = milliseconds(1000);
+  std::vector<WalkJob> jobs = {Job(reader, "/deep/d/d/d/d/d/d/d/d/d"), Job(reader, "/", quick)};
+  for (WalkJob& job : jobs) job.visit = [](const WalkedZnode&) { return true; };
+  std::vector<WalkSummary> summaries(2);
+  WalkSubtrees(jobs, [&](std::size_t i, WalkSummary summary) {
+    if (i == 0) std::this_thread::sleep_for(milliseconds(1500));  // e.g. an ACL audit of its own
+    summaries[i] = std::move(summary);
+  });
+  EXPECT_TRUE(summaries[0].status.ok());
+  ASSERT_TRUE(summaries[1].status.ok()) << summaries[1].status.ToString();
+  EXPECT_FALSE(summaries[1].truncated_timeout);
+  EXPECT_EQ(summaries[1].visited, tree.size());
 }
 
 TEST(SubtreeWalkTest, AnEmptyRoundReturnsAtOnce) {
