@@ -52,6 +52,7 @@ struct RefreshScheduler::Round {
 struct RefreshScheduler::Rounds {
   Mutex mu;                                                    // taken before a Round's
   std::map<Slot, std::shared_ptr<Round>> open GUARDED_BY(mu);  // a round leaves as it starts
+  bool stopping GUARDED_BY(mu) = false;                        // Shutdown(): no more rounds
 };
 
 RefreshScheduler::RefreshScheduler(std::function<bool()> connected, std::size_t workers)
@@ -84,6 +85,7 @@ void RefreshScheduler::JoinRoundAt(Clock::time_point when, std::chrono::millisec
   std::shared_ptr<Round> to_schedule;
   {
     MutexLock lock(rounds_->mu);
+    if (rounds_->stopping) return;  // the walker is dropped unrun
     std::shared_ptr<Round>& round = rounds_->open[slot];
     if (round) {
       MutexLock round_lock(round->mu);
@@ -97,9 +99,13 @@ void RefreshScheduler::JoinRoundAt(Clock::time_point when, std::chrono::millisec
     round->walkers.push_back(std::move(walker));
     to_schedule = round;
   }
-  (void)threads_->scheduler().RunAt(
-      Clock::time_point(Clock::duration(index * length.count())),
-      [rounds = rounds_, round = std::move(to_schedule)] { RunRound(rounds, round); });
+  if (!threads_->scheduler().RunAt(Clock::time_point(Clock::duration(index * length.count())),
+                                   [rounds = rounds_, round = to_schedule] { RunRound(rounds, round); })) {
+    // Shut down meanwhile: the round will never run, so it must not take walkers.
+    MutexLock lock(rounds_->mu);
+    const auto it = rounds_->open.find(slot);
+    if (it != rounds_->open.end() && it->second == to_schedule) rounds_->open.erase(it);
+  }
 }
 
 RefreshScheduler::Clock::time_point RefreshScheduler::NextOnGrid(Clock::time_point started,
@@ -124,6 +130,7 @@ void RefreshScheduler::RunRound(const std::shared_ptr<Rounds>& rounds, const std
     if (it != rounds->open.end() && it->second == round) rounds->open.erase(it);
     MutexLock round_lock(round->mu);
     walkers.swap(round->walkers);
+    if (rounds->stopping) return;  // after Shutdown (shared threads run what was scheduled): dropped unrun
   }
   std::vector<zk::WalkJob> jobs;
   std::vector<RoundWalker*> walking;  // walking[i] runs jobs[i]
@@ -190,6 +197,12 @@ void RefreshScheduler::CheckWaiters(const std::shared_ptr<Waiters>& waiters, Sch
 }
 
 void RefreshScheduler::Shutdown() {
+  std::map<Slot, std::shared_ptr<Round>> dropped_rounds;  // released outside the lock
+  {
+    MutexLock lock(rounds_->mu);
+    rounds_->stopping = true;
+    dropped_rounds.swap(rounds_->open);
+  }
   std::vector<Waiters::Waiter> dropped;
   {
     MutexLock lock(waiters_->mu);

@@ -25,7 +25,8 @@
 // steady period of one interval (a walk longer than that is followed by the next at once).
 //
 // Contract: tasks must not throw and should bound their running time (a walk is bounded by its timeout).
-// Shutdown() (also the destructor) drops the waiting tasks unrun; a scheduler that owns its WalkThreads also
+// Shutdown() (also the destructor) drops the waiting tasks and the walkers of rounds not yet started, unrun
+// (later JoinRoundAt calls drop theirs at once); a scheduler that owns its WalkThreads also
 // stops them (running tasks finish, pending ones are destroyed unrun). On shared WalkThreads a task already
 // scheduled stays pending until due: tasks own what they use (refreshers' tasks find them stopped).
 // Owners stop their refreshers first.

@@ -13,8 +13,10 @@
 // after a fallback to poll mode, hands over to the scheduler. View() is thread-safe and cheap (copies a
 // shared_ptr).
 // Lifetime: `reader`, `connected` and `scheduler` must outlive the refresher; Stop() (also run by the
-// destructor) waits at most for the walk in progress (bounded by the walk's timeout); afterwards a pending
-// scheduled task finds the refresher stopped and does nothing.
+// destructor) waits at most for the walk in progress: its timeout runs from its first request, which a
+// round of many walks may hold back while its window is full (the round shares it round-robin), so a round
+// of many big walks makes Stop() wait longer. Afterwards a pending scheduled task finds the refresher
+// stopped and does nothing.
 
 #include <chrono>
 #include <cstdint>

@@ -192,8 +192,13 @@ TEST(RefreshRoundsShutdownTest, WalkersStillWaitingAreDroppedUnrun) {
     scheduler.JoinRoundAt(Clock::now() + std::chrono::hours(1), milliseconds(30000), std::move(walker));
     EXPECT_FALSE(held.expired());  // the round holds it
     scheduler.Shutdown();
+    EXPECT_TRUE(held.expired());
+    // A walker joining after Shutdown is dropped at once.
+    auto late = std::make_shared<FakeWalker>(&tree, "/", &journal);
+    std::weak_ptr<FakeWalker> late_held = late;
+    scheduler.JoinRoundAt(Clock::now(), milliseconds(30000), std::move(late));
+    EXPECT_TRUE(late_held.expired());
   }
-  EXPECT_TRUE(held.expired());
   EXPECT_EQ(journal.begun(), 0);
 }
 
