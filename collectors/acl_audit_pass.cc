@@ -1,6 +1,7 @@
 // AclAuditPass (see acl_audit_pass.h).
 #include "collectors/acl_audit_pass.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -21,8 +22,11 @@ void AclAuditPass::Add(std::string_view path) {
 std::optional<AclAuditResult> AclAuditPass::Run(zk::ZnodeReader& reader) {
   if (!spec_.acl_audit) return std::nullopt;
   AclAuditResult result;
-  result.tally = zk::AuditAcls(reader, paths_, spec_.limits.max_in_flight,
-                               std::chrono::steady_clock::now() + spec_.limits.timeout);
+  // As a walk: at most half the session's cap, so that the session's other requests always find a slot.
+  const std::size_t in_flight =
+      std::max<std::size_t>(std::min(spec_.limits.max_in_flight, reader.InFlightCap() / 2), 1);
+  result.tally =
+      zk::AuditAcls(reader, paths_, in_flight, std::chrono::steady_clock::now() + spec_.limits.timeout);
   result.truncated = over_cap_ || result.tally.timed_out || !result.tally.status.ok();
   if (!result.tally.status.ok()) {
     spdlog::warn("subtree {}: ACL audit stopped after {} znodes: {}", spec_.root, result.tally.audited,

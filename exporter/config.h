@@ -6,7 +6,7 @@
 //     refresh_interval: 30s
 //     max_depth: 64
 //     max_znodes: 100000
-//     max_in_flight: 512           # requests in flight for one walk
+//     max_in_flight: 2048          # most requests in flight for one walk (its window adapts below it)
 //     walk_timeout: 60s
 //     max_znode_series: 1000
 //     refresh_mode: poll           # poll (walk every refresh_interval) or watch (watches; see README)
@@ -41,7 +41,7 @@ Status CheckRefreshInterval(std::string_view name, std::chrono::milliseconds int
 
 struct SubtreeDefaults {
   std::chrono::milliseconds refresh_interval{30000};
-  zk::WalkLimits limits;  // max_depth 64, max_znodes 100000, max_in_flight 512, timeout 60s
+  zk::WalkLimits limits;  // max_depth 64, max_znodes 100000, max_in_flight 2048, timeout 60s
   std::size_t max_znode_series = 1000;
   std::optional<collectors::RefreshMode> refresh_mode;  // unset: --tree.refresh-mode, else poll
   std::chrono::milliseconds resync_interval{600000};

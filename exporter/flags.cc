@@ -239,7 +239,7 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
         ->type_name("FILE");
     app.add_option("--zookeeper.max-in-flight", raw.max_in_flight,
                    "Cap on ZooKeeper requests in flight on each session: walks, watch re-reads and the write "
-                   "canary share it (each walk also keeps to its subtree's max_in_flight; each "
+                   "canary share it (a walk keeps to half of it and to its subtree's max_in_flight; each "
                    "--zookeeper.walk-sessions session has a cap of its own)")
         ->capture_default_str()
         ->type_name("N");

@@ -64,4 +64,8 @@ uint64_t ChrootReader::SessionEpoch() const {
   return inner_->SessionEpoch();
 }
 
+std::size_t ChrootReader::InFlightCap() const {
+  return inner_->InFlightCap();
+}
+
 }  // namespace zkx::zk

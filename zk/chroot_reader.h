@@ -31,6 +31,7 @@ class ChrootReader final : public ZnodeReader {
   void RemoveWatches(const std::string& path, std::function<void(Status)> done) override;
   WatchSubscription SubscribeWatches(WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
+  [[nodiscard]] std::size_t InFlightCap() const override;
 
   // "<chroot><path>" ("/" maps to the chroot itself).
   [[nodiscard]] std::string Outer(const std::string& path) const;

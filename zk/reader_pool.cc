@@ -54,6 +54,10 @@ uint64_t ReaderPool::SessionEpoch() const {
   return primary_->SessionEpoch();
 }
 
+std::size_t ReaderPool::InFlightCap() const {
+  return primary_->InFlightCap();
+}
+
 std::size_t ReaderPool::ConnectedSessions() const {
   std::size_t connected = 0;
   for (const Session* s : all_) {

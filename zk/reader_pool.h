@@ -39,6 +39,8 @@ class ReaderPool final : public ZnodeReader {
   void RemoveWatches(const std::string& path, std::function<void(Status)> done) override;
   WatchSubscription SubscribeWatches(WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
+  // The primary's: watched reads go only there, so a walk may count on no more.
+  [[nodiscard]] std::size_t InFlightCap() const override;
 
   // Sessions connected now, the primary included.
   [[nodiscard]] std::size_t ConnectedSessions() const;

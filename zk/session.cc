@@ -117,6 +117,7 @@ class Session::Impl final : private internal::ReplySink {
     MutexLock lock(mu_);
     return in_flight_;
   }
+  [[nodiscard]] std::size_t InFlightCap() const { return options_.max_in_flight; }
   SessionStats Stats() const {
     MutexLock lock(mu_);
     SessionStats s = tracker_.stats();
@@ -995,6 +996,9 @@ WatchSubscription Session::SubscribeWatches(WatchListener listener) {
 }
 uint64_t Session::SessionEpoch() const {
   return impl_->Stats().session_epoch;
+}
+std::size_t Session::InFlightCap() const {
+  return impl_->InFlightCap();
 }
 std::size_t Session::WatchCount() const {
   return impl_->WatchCount();

@@ -47,7 +47,9 @@ struct SessionOptions {
   std::string hosts;  // connect string "h1:p1,h2:p2[/chroot]"
   std::chrono::milliseconds session_timeout{30000};
   std::optional<DigestCredentials> credentials;  // digest auth, added after every (re)init
-  std::size_t max_in_flight = 1024;              // cap on outstanding async requests, all callers together
+  // Cap on outstanding async requests, all callers together. A walk keeps to half of it (and to its own
+  // max_in_flight, 2048 by default), so the rest always has room.
+  std::size_t max_in_flight = 4096;
   std::chrono::milliseconds init_retry_backoff{1000};  // between zookeeper_init attempts that return NULL
   std::chrono::milliseconds drain_timeout{5000};       // how long a dead handle's in-flight requests may take
   SecurityOptions security;  // TLS or SASL to the ensemble (zk/secure_connector.h); plain TCP when empty
@@ -87,6 +89,7 @@ class Session final : public ZnodeReader, public ZnodeWriter {
   // A kResync event follows every transition into connected (Stats().session_epoch grows).
   WatchSubscription SubscribeWatches(WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
+  [[nodiscard]] std::size_t InFlightCap() const override;
   // ACL and Stat of `path` (zoo_aget_acl). Fails at once with kUnavailable when not connected.
   void GetAcl(const std::string& path, AclCallback done) override;
 

@@ -10,12 +10,14 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "base/znode_path.h"
+#include "zk/in_flight_window.h"
 
 namespace zkx::zk {
 namespace {
@@ -34,6 +36,7 @@ struct Reply {
   std::size_t job = 0;
   std::string path;
   int depth = 0;
+  std::chrono::steady_clock::time_point issued;  // for the round trip the window is judged on
   Status status;
   ChildrenResult result;
 };
@@ -55,8 +58,12 @@ using Clock = std::chrono::steady_clock;
 
 // One job's walk. Walking thread only.
 struct JobState {
+  // A job keeps to its own cap and to half of its reader's, so that the session's other requests (watch
+  // re-reads, the canary) always find a slot beside a big walk.
   explicit JobState(const WalkJob& j)
-      : job(j), max_in_flight(std::max<std::size_t>(j.limits.max_in_flight, 1)) {}
+      : job(j),
+        max_in_flight(
+            std::max<std::size_t>(std::min(j.limits.max_in_flight, j.reader->InFlightCap() / 2), 1)) {}
   const WalkJob& job;
   const std::size_t max_in_flight;
   // Set when the job issues its first request: a job waiting for the round's window spends none of its
@@ -81,6 +88,9 @@ class Walker {
       states_.emplace_back(job);
       round_cap_ = std::max(round_cap_, states_.back().max_in_flight);
     }
+    InFlightWindowOptions window;
+    window.ceiling = round_cap_;
+    window_.emplace(window);
   }
 
   void Run() {
@@ -96,23 +106,26 @@ class Walker {
       // Round-robin from the cursor: the job that filled the round's window goes last next time, so that a
       // big walk cannot keep the window to itself while the small walks beside it wait out their timeouts.
       const std::size_t first = cursor_;
+      const std::size_t window = window_->size();
       for (std::size_t n = 0; n < states_.size(); ++n) {
         const std::size_t i = (first + n) % states_.size();
         JobState& s = states_[i];
         if (s.ended) continue;
-        const bool had_room = active_outstanding_ < round_cap_;
-        if (!s.summary.stopped && !IssueRequests(i, s)) {
+        const bool had_room = active_outstanding_ < window;
+        if (!s.summary.stopped && !IssueRequests(i, s, window)) {
           TimedOut(i, s);
           continue;
         }
-        if (had_room && active_outstanding_ >= round_cap_ && cursor_ == first)
-          cursor_ = (i + 1) % states_.size();
+        if (had_room && active_outstanding_ >= window && cursor_ == first) cursor_ = (i + 1) % states_.size();
         if (!s.summary.stopped && s.issued >= s.job.limits.max_znodes && !s.pending.empty()) {
           s.summary.truncated_znodes = true;
         }
         if (Finished(s)) End(i, s);
       }
       if (active_ == 0) return;
+      // The window held the round back only if it is full; a narrower frontier or the jobs' own caps are not
+      // the window's doing, and such a pass says nothing about its size.
+      window_->NoteIssued(active_outstanding_ >= window, Clock::now());
 
       std::deque<Reply> batch;
       {
@@ -130,6 +143,10 @@ class Walker {
                                 [&]() REQUIRES(channel_->mu) { return !channel_->replies.empty(); });
         batch.swap(channel_->replies);
       }
+      const Clock::time_point handled = Clock::now();
+      std::chrono::nanoseconds rtt_sum{0};
+      for (const Reply& reply : batch) rtt_sum += handled - reply.issued;
+      window_->NoteReplies(batch.size(), rtt_sum, handled);
       for (Reply& reply : batch) {
         JobState& s = states_[reply.job];
         --s.outstanding;
@@ -186,6 +203,7 @@ class Walker {
     s.pending.clear();
     s.pending.shrink_to_fit();
     s.summary.duration = s.started ? Now() - s.started_at : Clock::duration::zero();
+    s.summary.in_flight_window = window_->size();
     const Clock::time_point before = Clock::now();
     done_(index, std::move(s.summary));
     paused_ += Clock::now() - before;
@@ -199,10 +217,10 @@ class Walker {
     return on_round_clock + paused_;
   }
 
-  // Issues job `index`'s requests while slots, paths and the znode budget allow. False when its deadline
-  // passed.
-  bool IssueRequests(std::size_t index, JobState& s) {
-    while (s.outstanding < s.max_in_flight && active_outstanding_ < round_cap_ && !s.pending.empty() &&
+  // Issues job `index`'s requests while slots (its own cap, the round's `window`), paths and the znode budget
+  // allow. False when its deadline passed.
+  bool IssueRequests(std::size_t index, JobState& s, std::size_t window) {
+    while (s.outstanding < s.max_in_flight && active_outstanding_ < window && !s.pending.empty() &&
            s.issued < s.job.limits.max_znodes) {
       if (!s.started) {
         s.started = true;
@@ -218,11 +236,12 @@ class Walker {
       ++s.outstanding;
       ++active_outstanding_;
       std::string path = next.path;  // the request's copy; the callback keeps its own
-      ChildrenCallback done = [channel = channel_, index, p = std::move(next.path), depth = next.depth](
-                                  Status status, ChildrenResult result) mutable {
+      ChildrenCallback done = [channel = channel_, index, p = std::move(next.path), depth = next.depth,
+                               issued = Clock::now()](Status status, ChildrenResult result) mutable {
         try {
           MutexLock lock(channel->mu);
-          channel->replies.push_back({index, std::move(p), depth, std::move(status), std::move(result)});
+          channel->replies.push_back(
+              {index, std::move(p), depth, issued, std::move(status), std::move(result)});
           if (channel->replies.size() == channel->wake_at) channel->cv.notify_one();
         } catch (...) {
           // Out of memory: the walk will time out rather than see this reply. Never throw into the reader.
@@ -310,8 +329,10 @@ class Walker {
   std::vector<JobState> states_;
   Clock::duration paused_{0};  // time spent in done_ so far
   // The whole round keeps to the largest of its jobs' caps, so that a round of many small walks does not
-  // fill the session's cap (whose backpressure would wake this thread for every reply).
+  // fill the session's cap (whose backpressure would wake this thread for every reply); within it, to the
+  // window measured for this round.
   std::size_t round_cap_ = 1;
+  std::optional<InFlightWindow> window_;
   std::size_t cursor_ = 0;              // the job that issues first in the next pass
   std::size_t active_ = 0;              // jobs not ended
   std::size_t active_outstanding_ = 0;  // requests in flight for jobs not ended

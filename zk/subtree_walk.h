@@ -22,7 +22,9 @@ namespace zkx::zk {
 struct WalkLimits {
   int max_depth = 64;               // the root is depth 0; children of a znode at max_depth are not read
   std::size_t max_znodes = 100000;  // at most this many znodes are visited
-  std::size_t max_in_flight = 512;  // requests outstanding at once for this walk
+  // The most requests outstanding at once for this walk: the ceiling of its window, which adapts below it
+  // to the reply rate and round trip it measures (zk/in_flight_window.h).
+  std::size_t max_in_flight = 2048;
   // Wall-time budget for the whole walk, from its first request. Running out of it before the root was
   // read fails the walk (kDeadlineExceeded); after, it truncates it (truncated_timeout).
   std::chrono::milliseconds timeout{60000};
@@ -46,6 +48,7 @@ struct WalkSummary {
   bool truncated_timeout = false;  // the timeout stopped the walk
   bool stopped = false;            // the visitor stopped the walk (WalkSubtreeUntil)
   std::chrono::nanoseconds duration{0};
+  std::size_t in_flight_window = 0;  // the round's in-flight window when the walk ended
   [[nodiscard]] bool truncated() const { return truncated_depth || truncated_znodes || truncated_timeout; }
 };
 
@@ -85,7 +88,10 @@ struct WalkJob {
 // counted) and summary, exactly as if walked alone; a job that fails (its root, a lost connection) or times
 // out ends alone, the others go on.
 // The round keeps at most the largest of its jobs' max_in_flight requests in flight, handed out round-robin
-// (each job also keeps to its own cap), so a big walk does not starve the small ones beside it.
+// (each job also keeps to its own cap), so a big walk does not starve the small ones beside it. Within that
+// ceiling the round's window adapts (InFlightWindow): it grows while growing raises the reply rate, and
+// shrinks when a request's round trip (the wait of anything else sent on the session meanwhile) passes
+// 200 ms.
 // `done(i, summary)` runs on the calling thread as soon as job i has ended, once per job; `jobs[i].visit`
 // is never called after it. `done` may block (reads of its own): the other jobs' replies wait meanwhile,
 // but the round's clock, on which every job's timeout runs, stops. Blocks until every job has ended.

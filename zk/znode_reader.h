@@ -3,8 +3,10 @@
 // zk::Session implements it against the real C client (zk::ChrootReader and zk::ReaderPool forward to
 // sessions); unit tests use tests/support/fake_znode_tree.h, an in-memory tree.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -137,6 +139,10 @@ class ZnodeReader {
   virtual WatchSubscription SubscribeWatches(WatchListener listener) = 0;
   // Increases each time the session becomes connected (first connect, reconnect, new session after expiry).
   [[nodiscard]] virtual uint64_t SessionEpoch() const = 0;
+  // The most requests the reader lets be in flight at once, all callers together (where its backpressure
+  // starts); SIZE_MAX when it sets no cap. A walk keeps to half of it, so that the session's other requests
+  // (watch re-reads, the canary) always find a slot.
+  [[nodiscard]] virtual std::size_t InFlightCap() const { return std::numeric_limits<std::size_t>::max(); }
 };
 
 }  // namespace zkx::zk

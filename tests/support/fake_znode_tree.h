@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -79,9 +80,12 @@ class FakeZnodeTree final : public zk::ZnodeReader {
 
   // --- Failures, the session.
   void FailWith(const std::string& path, Status status);
-  void LoseWatches();                         // a session expiry: every watch gone, no event
-  void Reconnect();                           // epoch + 1, then kResync to every listener
-  void SetSessionEpoch(uint64_t epoch);       // no event
+  void LoseWatches();                    // a session expiry: every watch gone, no event
+  void Reconnect();                      // epoch + 1, then kResync to every listener
+  void SetSessionEpoch(uint64_t epoch);  // no event
+  void SetInFlightCap(std::size_t cap) {
+    in_flight_cap_.store(cap);
+  }                                           // what InFlightCap() says (no backpressure)
   void Deliver(const zk::WatchEvent& event);  // to every listener as it is (e.g. paths outside the tree)
 
   // --- Looking at it.
@@ -108,6 +112,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   void RemoveWatches(const std::string& path, std::function<void(Status)> done) override;
   zk::WatchSubscription SubscribeWatches(zk::WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
+  [[nodiscard]] std::size_t InFlightCap() const override { return in_flight_cap_.load(); }
 
  private:
   struct Node {
@@ -154,6 +159,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   std::atomic<int> requests_{0};
   std::atomic<int> in_flight_{0};
   std::atomic<int> max_in_flight_{0};
+  std::atomic<std::size_t> in_flight_cap_{std::numeric_limits<std::size_t>::max()};
 
   mutable Mutex listeners_mu_;  // held while a listener runs
   std::map<int, zk::WatchListener> listeners_ GUARDED_BY(listeners_mu_);

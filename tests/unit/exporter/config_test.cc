@@ -98,7 +98,7 @@ TEST(ConfigTest, EmptyFileIsEmptyConfigWithBuiltInDefaults) {
     EXPECT_EQ(c.defaults.refresh_interval, milliseconds{30000});
     EXPECT_EQ(c.defaults.limits.max_depth, 64);
     EXPECT_EQ(c.defaults.limits.max_znodes, 100000U);
-    EXPECT_EQ(c.defaults.limits.max_in_flight, 512U);
+    EXPECT_EQ(c.defaults.limits.max_in_flight, 2048U);
     EXPECT_EQ(c.defaults.limits.timeout, milliseconds{60000});
     EXPECT_EQ(c.defaults.max_znode_series, 1000U);
   }

@@ -43,7 +43,7 @@ TEST(FlagsTest, Defaults) {
   EXPECT_EQ(f.zookeeper_hosts, "127.0.0.1:2181");
   EXPECT_EQ(f.session_timeout, milliseconds{30000});
   EXPECT_EQ(f.auth_file, "");
-  EXPECT_EQ(f.max_in_flight, 1024U);
+  EXPECT_EQ(f.max_in_flight, 4096U);
   EXPECT_EQ(f.config_file, "");
   EXPECT_FALSE(f.config_check);
   EXPECT_TRUE(f.tree_roots.empty());

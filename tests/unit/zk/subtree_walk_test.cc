@@ -3,6 +3,7 @@
 #include "zk/subtree_walk.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -475,6 +476,31 @@ TEST(SubtreeWalkTest, ARoundKeepsToTheLargestJobCap) {
   }
   EXPECT_LE(reader.max_in_flight(), 6);
   EXPECT_GT(reader.max_in_flight(), 2);  // the jobs did share the window
+}
+
+// A walk keeps to half of its reader's cap (the session's other requests must always find a slot), whatever
+// its own max_in_flight or the window's starting size.
+TEST(SubtreeWalkTest, AWalkKeepsToHalfItsReadersCap) {
+  FakeZnodeTree reader(Answer::kHold);
+  for (int i = 0; i < 100; ++i) reader.Create("/w/c" + std::to_string(i));
+  reader.SetInFlightCap(16);
+  std::atomic<bool> finished{false};
+  WalkSummary summary;
+  std::thread walk([&] {
+    summary = WalkSubtree(reader, "/w", WalkLimits{}, [](const WalkedZnode&) {});
+    finished = true;
+  });
+  while (!finished) {
+    if (reader.held() > 0) {
+      reader.ReleaseHeld();
+    } else {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+  }
+  walk.join();
+  ASSERT_TRUE(summary.status.ok());
+  EXPECT_EQ(summary.visited, 101U);
+  EXPECT_EQ(reader.max_in_flight(), 8);
 }
 
 // Each job's timeout is its own: a job whose reader never answers times out, and the job beside it

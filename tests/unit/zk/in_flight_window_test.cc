@@ -1,0 +1,128 @@
+// InFlightWindow against a simulated server: a reply rate that depends on the window, round trips that
+// follow from it (Little's law), simulated time.
+#include "zk/in_flight_window.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+namespace zkx::zk {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+
+// Drives a window for `duration` of simulated time in steps of 1 ms: each step the walker issues (bound or
+// not), then receives what the server answered in that millisecond, each reply having waited size/rate.
+struct Simulation {
+  explicit Simulation(std::function<double(std::size_t window)> r) : rate(std::move(r)) {}
+  std::function<double(std::size_t window)> rate;  // replies per second at this window
+  bool window_bound = true;
+  InFlightWindow::Clock::time_point now{};
+  double carry = 0;
+  std::size_t max_seen = 0;
+  std::map<std::size_t, int> ms_at;  // simulated milliseconds spent at each size
+
+  void Run(InFlightWindow& window, milliseconds duration) {
+    for (milliseconds t{0}; t < duration; t += milliseconds(1)) {
+      window.NoteIssued(window_bound, now);
+      now += milliseconds(1);
+      const double r = rate(window.size());
+      carry += r / 1000.0;
+      const auto replies = static_cast<std::size_t>(carry);
+      carry -= static_cast<double>(replies);
+      const auto rtt = std::chrono::duration_cast<nanoseconds>(
+          std::chrono::duration<double>(static_cast<double>(window.size()) / r));
+      window.NoteReplies(replies, rtt * static_cast<long>(replies), now);
+      max_seen = std::max(max_seen, window.size());
+      ++ms_at[window.size()];
+    }
+  }
+};
+
+// A server whose rate grows with the window up to `knee` requests in flight, then stays flat.
+std::function<double(std::size_t)> Saturating(double per_request, std::size_t knee) {
+  return [=](std::size_t w) { return per_request * static_cast<double>(std::min(w, knee)); };
+}
+
+TEST(InFlightWindowTest, ClimbsToTheKneeAndStopsWhereDoublingNoLongerPays) {
+  InFlightWindow window(InFlightWindowOptions{});
+  Simulation sim{Saturating(40, 1000)};  // 40,000 replies/s from 1,000 in flight on
+  sim.Run(window, milliseconds(3000));
+  // 256 -> 512 -> 1024 paid (x2, x1.95); 2048 did not: back to 1024, probing 2048 now and then.
+  EXPECT_EQ(window.size(), 1024U);
+  EXPECT_EQ(sim.max_seen, 2048U);
+}
+
+TEST(InFlightWindowTest, AFlatRateKeepsTheStartingSize) {
+  InFlightWindow window(InFlightWindowOptions{});
+  Simulation sim{[](std::size_t) { return 30000.0; }};
+  sim.Run(window, milliseconds(2000));
+  // It probes 512 now and then (one epoch after eight), and always comes back.
+  EXPECT_GE(sim.ms_at[256], 1500);  // 8 epochs of ~8.5 ms, then one probe of ~17 ms: ~80%
+  EXPECT_EQ(sim.max_seen, 512U);
+}
+
+TEST(InFlightWindowTest, KeepsTheRoundTripWithinTheTargetOnASlowServer) {
+  InFlightWindowOptions options;
+  options.latency_target = milliseconds(100);
+  InFlightWindow window(options);
+  Simulation sim{[](std::size_t) { return 2000.0; }};  // 256 in flight wait 128 ms
+  sim.Run(window, milliseconds(3000));
+  EXPECT_LE(window.size(), 200U);  // 2,000/s x 100 ms
+  EXPECT_GE(window.size(), options.floor);
+  EXPECT_EQ(window.phase(), InFlightWindow::Phase::kHold);
+}
+
+TEST(InFlightWindowTest, DoesNotDoubleWhenTwiceTheRoundTripWouldPassTheTarget) {
+  InFlightWindow window(InFlightWindowOptions{});  // a 200 ms target
+  // The rate would keep rising, but 256 in flight already wait 128 ms: 512 could wait 256 ms.
+  Simulation sim{Saturating(7.8125, 100000)};  // 2,000/s at 256
+  sim.Run(window, milliseconds(3000));
+  EXPECT_EQ(window.size(), 256U);
+  EXPECT_EQ(sim.max_seen, 256U);
+}
+
+TEST(InFlightWindowTest, EpochsTheWindowDidNotBoundAreNotJudged) {
+  InFlightWindow window(InFlightWindowOptions{});
+  Simulation sim{Saturating(40, 100000)};  // doubling would pay every time, were the window the limit
+  sim.window_bound = false;                // but the tree's frontier is
+  sim.Run(window, milliseconds(2000));
+  EXPECT_EQ(window.size(), 256U);
+}
+
+TEST(InFlightWindowTest, ProbesAgainAndFollowsAFasterServer) {
+  InFlightWindowOptions options;
+  options.hold_epochs = 4;
+  InFlightWindow window(options);
+  Simulation sim{Saturating(40, 300)};
+  sim.Run(window, milliseconds(2000));
+  EXPECT_EQ(window.size(), 512U);  // 256 -> 512 paid (300 vs 256: x1.17), 1024 did not
+  sim.rate = Saturating(40, 5000);
+  sim.Run(window, milliseconds(5000));
+  EXPECT_EQ(window.size(), 2048U);  // the ceiling
+}
+
+TEST(InFlightWindowTest, KeepsWithinCeilingAndFloor) {
+  InFlightWindowOptions options;
+  options.ceiling = 100;
+  options.floor = 32;
+  InFlightWindow capped(options);
+  EXPECT_EQ(capped.size(), 100U);  // the start, clamped to the ceiling
+  Simulation fast{Saturating(100, 100000)};
+  fast.Run(capped, milliseconds(1000));
+  EXPECT_EQ(fast.max_seen, 100U);
+
+  InFlightWindow slow(InFlightWindowOptions{});
+  Simulation crawl{[](std::size_t) { return 100.0; }};  // every round trip is seconds long
+  crawl.Run(slow, milliseconds(20000));
+  EXPECT_EQ(slow.size(), InFlightWindowOptions{}.floor);
+}
+
+}  // namespace
+}  // namespace zkx::zk
