@@ -11,15 +11,21 @@
 // No thresholds are asserted.
 //
 //   build/dev/tests/bench/scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100]
-//                                     [--series 10000] [--in-flight 512] [--walk-sessions 4]
+//                                     [--series 10000] [--in-flight 2048] [--walk-sessions 4]
 //                                     [--sections walks,shapes,load,latency,metrics,fallback]
-//                                     [--baselines all|pipelined] [--shape-znodes 20000]
-//  - shapes: a wide, a deep and a balanced tree: the exporter's walk at default settings against the bare C
-//    client's get_children2 walk at the best of a sweep of in-flight depths (128-2048), as a ratio.
+//                                     [--baselines all|pipelined] [--shape-znodes 20000] [--shape-rounds 3]
+//                                     [--shapes wide,deep,balanced,random] [--shape-exporter-sweep 0|1]
+//                                     [--shape-member 0]
+//  - shapes: a wide, a deep, a balanced and a random tree: the exporter's walk at default settings against
+//  the
+//    bare C client's get_children2 walk at the best of a sweep of in-flight depths (128-2048), as a ratio of
+//    overall rates over interleaved rounds (--shape-exporter-sweep 1 also pins the exporter's walk at each
+//    depth).
 // One million znodes (not run in CI; creating the tree takes ~10 minutes here, the sequential baselines far
 // longer, so skip them): scale_bench --sizes 1000000 --baselines pipelined --sections walks,metrics,fallback
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -55,11 +61,15 @@ struct Options {
   int quiet_seconds = 60;
   int changes = 100;
   std::size_t series = 10000;
-  std::size_t in_flight = 512;
+  std::size_t in_flight = zk::WalkLimits{}.max_in_flight;  // the ceiling of the adaptive window
   std::size_t walk_sessions = 4;  // the second exporter walk row: a ReaderPool over this many sessions
   std::string sections = "walks,shapes,load,latency,metrics,fallback";
   std::size_t shape_znodes = 20000;
-  bool slow_baselines = true;  // the sequential walk and zkCli.sh (minutes at 1,000,000 znodes)
+  int shape_rounds = 3;               // interleaved rounds per configuration in `shapes`
+  std::string shape_filter;           // only these shapes (comma-separated); empty: all
+  bool shape_exporter_sweep = false;  // also walk with the exporter's walker pinned at each depth
+  int shape_member = 0;               // the member every `shapes` walk goes to
+  bool slow_baselines = true;         // the sequential walk and zkCli.sh (minutes at 1,000,000 znodes)
   [[nodiscard]] bool Has(const std::string& section) const {
     return ("," + sections + ",").find("," + section + ",") != std::string::npos;
   }
@@ -76,6 +86,15 @@ double Percentile(std::vector<double> v, double p) {
 }
 
 using test::SampleValue;
+
+// The rate over several walks of the same tree: znodes walked / time spent walking, i.e. the harmonic mean
+// of their rates. Walk rates here are bimodal (a walk runs at about 15k or about 40k znodes/s on this
+// machine, by scheduling luck), so a median flips between the modes; the overall rate does not.
+double OverallRate(const std::vector<double>& rates) {
+  double seconds_per_znode = 0;
+  for (const double r : rates) seconds_per_znode += 1.0 / r;
+  return static_cast<double>(rates.size()) / seconds_per_znode;
+}
 
 // Sum over members of mntr's zk_packets_received.
 double PacketsReceived(const test::ZkEnsemble& ensemble) {
@@ -203,8 +222,8 @@ int Run(const Options& opt) {
       for (const auto& s : sessions) s->Stop();
       char label[128];
       std::snprintf(label, sizeof label,
-                    "exporter walk: get_children2, %zu in flight, %zu session%s (median of 3)", opt.in_flight,
-                    n_sessions, n_sessions == 1 ? "" : "s");
+                    "exporter walk: get_children2, window up to %zu, %zu session%s (median of 3)",
+                    opt.in_flight, n_sessions, n_sessions == 1 ? "" : "s");
       rows.push_back({label, visited, Percentile(times, 0.5)});
     }
 
@@ -227,13 +246,17 @@ int Run(const Options& opt) {
   char line[768];
   // ---- tree shapes: the exporter's walk at default settings against the bare C client's best depth
   // ----------
+  // Each walk here takes about a second, so one walk per configuration is mostly noise (one quiet run put the
+  // same bare walk at 16k and 30k znodes/s). Every configuration is walked `shape_rounds` times, interleaved
+  // (round 1 of every configuration, then round 2, ...) so that a slow stretch of the machine hits all of
+  // them alike, and the overall rates (OverallRate) are compared.
   if (opt.Has("shapes")) {
     const std::size_t n = opt.shape_znodes;
     struct Shape {
       std::string name;
       test::SampleTree tree;
     };
-    std::vector<Shape> shapes(3);
+    std::vector<Shape> shapes(4);
     shapes[0].name = "wide";  // one znode with n - 1 children
     shapes[0].tree.persistent.push_back({"/wide", ""});
     for (std::size_t i = 1; i < n; ++i)
@@ -249,8 +272,37 @@ int Run(const Options& opt) {
     }
     shapes[2].name = "balanced";  // fan-out 10
     shapes[2].tree = test::SyntheticTree(n, 10, 32, "/balanced");
+    // A random recursive tree: each znode's parent is drawn uniformly from the znodes created before it, so
+    // fan-out and depth vary from branch to branch (a few huge fan-outs near the root, long thin tails).
+    shapes[3].name = "random";
+    shapes[3].tree.persistent.push_back({"/random", ""});
+    {
+      std::vector<std::string> made{"/random"};
+      uint64_t state = 0x9e3779b97f4a7c15ULL;
+      for (std::size_t i = 1; i < n; ++i) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        const std::string& parent = made[(state >> 33) % made.size()];
+        made.push_back(parent + "/n" + std::to_string(i));
+        shapes[3].tree.persistent.push_back({made.back(), "d"});
+      }
+    }
     const std::vector<std::size_t> depths{128, 256, 512, 1024, 2048};
+    // Every walk here goes to one member: a leader and a follower serve reads at different rates, and a bare
+    // walk that reconnects each time would otherwise land on a random one (the rates were bimodal).
+    const int member = std::clamp(opt.shape_member, 0, ensemble.size() - 1);
+    const std::string hosts = "127.0.0.1:" + std::to_string(ensemble.ClientPort(member));
+    {
+      Result<std::string> srvr = ensemble.FourLetterWord(member, "srvr");
+      const auto at = srvr.ok() ? srvr->find("Mode: ") : std::string::npos;
+      std::printf(
+          "shapes: every walk on member %d (%s)\n", member,
+          at == std::string::npos ? "mode unknown" : srvr->substr(at, srvr->find('\n', at) - at).c_str());
+    }
     for (Shape& shape : shapes) {
+      if (!opt.shape_filter.empty() &&
+          ("," + opt.shape_filter + ",").find("," + shape.name + ",") == std::string::npos) {
+        continue;
+      }
       const std::string root = shape.tree.persistent.front().first;
       test::ZkTestClient writer;
       if (!writer.Connect(ensemble.ConnectString()).ok()) return 1;
@@ -259,43 +311,84 @@ int Run(const Options& opt) {
         return 1;
       }
       writer.Close();
-      double best = 0;
-      std::size_t best_depth = 0;
-      std::string sweep;
-      for (const std::size_t depth : depths) {
-        auto r = bench::PipelinedGetChildren2Walk(ensemble.ConnectString(), root, depth, /*with_get=*/false);
-        if (!r.ok()) return 1;
-        const double rate = static_cast<double>(r->nodes) / r->seconds;
-        sweep += " " + std::to_string(depth) + ":" + std::to_string(static_cast<long>(rate));
-        if (rate > best) {
-          best = rate;
-          best_depth = depth;
-        }
-      }
-      zk::SessionOptions so;  // the exporter's defaults (session cap 1024, walk 512 in flight)
-      so.hosts = ensemble.ConnectString();
+      zk::SessionOptions so;  // the exporter's defaults
+      so.hosts = hosts;
       auto session = std::move(zk::Session::Create(so)).value();
       session->Start();
       if (!test::WaitFor([&] { return session->Connected(); }, milliseconds(30000))) return 1;
-      zk::WalkLimits limits;
-      limits.max_znodes = 2 * n;
-      std::vector<double> rates;
-      for (int i = 0; i < 3; ++i) {
-        zk::WalkSummary s = zk::WalkSubtree(*session, root, limits, [](const zk::WalkedZnode&) {});
-        if (!s.status.ok()) return 1;
-        rates.push_back(static_cast<double>(s.visited) / Seconds(s.duration));
+      // Optional: the exporter's walk pinned at each depth too (a session with room for the deepest).
+      zk::SessionOptions wide_so = so;
+      wide_so.max_in_flight = 2 * depths.back();
+      auto pinned_session = std::move(zk::Session::Create(wide_so)).value();
+      pinned_session->Start();
+      if (!test::WaitFor([&] { return pinned_session->Connected(); }, milliseconds(30000))) return 1;
+
+      std::vector<std::vector<double>> bare(depths.size());
+      std::vector<std::vector<double>> pinned(depths.size());
+      std::vector<double> mine;
+      std::string windows;  // the adaptive window each default walk ended with
+      std::size_t expected = 0;
+      auto exporter_walk = [&](zk::Session& s, std::size_t depth) -> double {
+        zk::WalkLimits limits;
+        limits.max_znodes = 2 * n;
+        if (depth > 0) limits.max_in_flight = depth;
+        zk::WalkSummary w = zk::WalkSubtree(s, root, limits, [](const zk::WalkedZnode&) {});
+        if (!w.status.ok() || (expected != 0 && w.visited != expected)) return -1;
+        expected = w.visited;
+        if (depth == 0) windows += " " + std::to_string(w.in_flight_window);
+        return static_cast<double>(w.visited) / Seconds(w.duration);
+      };
+      if (exporter_walk(*session, 0) < 0) return 1;  // warm-up: the servers' JIT and caches, not counted
+      for (int round = 0; round < opt.shape_rounds; ++round) {
+        for (std::size_t d = 0; d < depths.size(); ++d) {
+          auto r = bench::PipelinedGetChildren2Walk(hosts, root, depths[d], /*with_get=*/false);
+          if (!r.ok() || r->nodes != expected) return 1;
+          bare[d].push_back(static_cast<double>(r->nodes) / r->seconds);
+          if (opt.shape_exporter_sweep) {
+            const double rate = exporter_walk(*pinned_session, depths[d]);
+            if (rate < 0) return 1;
+            pinned[d].push_back(rate);
+          }
+        }
+        const double rate = exporter_walk(*session, 0);
+        if (rate < 0) return 1;
+        mine.push_back(rate);
       }
       session->Stop();
-      const double mine = Percentile(rates, 0.5);
+      pinned_session->Stop();
+      double best = 0;
+      std::size_t best_depth = 0;
+      std::string sweep;
+      std::string pinned_sweep;
+      for (std::size_t d = 0; d < depths.size(); ++d) {
+        const double median = OverallRate(bare[d]);
+        sweep += " " + std::to_string(depths[d]) + ":" + std::to_string(static_cast<long>(median));
+        if (opt.shape_exporter_sweep) {
+          pinned_sweep += " " + std::to_string(depths[d]) + ":" +
+                          std::to_string(static_cast<long>(OverallRate(pinned[d])));
+        }
+        if (median > best) {
+          best = median;
+          best_depth = depths[d];
+        }
+      }
+      const double median_mine = OverallRate(mine);
       std::printf(
-          "shape %-8s %zu znodes: bare get_children2 by depth (znodes/s):%s; best %.0f at %zu; exporter "
-          "default %.0f/s = %.2f of best\n",
-          shape.name.c_str(), shape.tree.size(), sweep.c_str(), best, best_depth, mine, mine / best);
+          "shape %-8s %zu znodes, overall rates of %d interleaved rounds: bare get_children2 by depth "
+          "(znodes/s):%s; "
+          "best %.0f at %zu; exporter default %.0f/s (min %.0f, max %.0f) = %.2f of best\n",
+          shape.name.c_str(), expected, opt.shape_rounds, sweep.c_str(), best, best_depth, median_mine,
+          *std::min_element(mine.begin(), mine.end()), *std::max_element(mine.begin(), mine.end()),
+          median_mine / best);
+      std::printf("  the default walks' window at their end (warm-up first):%s\n", windows.c_str());
+      if (opt.shape_exporter_sweep)
+        std::printf("  exporter walk pinned at each depth:%s\n", pinned_sweep.c_str());
+      std::fflush(stdout);
       std::snprintf(
           line, sizeof line,
           "| shape %s, %zu znodes: exporter walk at defaults / best bare C client get_children2 (depth "
-          "%zu) | %.0f / %.0f znodes/s = %.2f |\n",
-          shape.name.c_str(), shape.tree.size(), best_depth, mine, best, mine / best);
+          "%zu), overall rates of %d rounds | %.0f / %.0f znodes/s = %.2f |\n",
+          shape.name.c_str(), expected, best_depth, opt.shape_rounds, median_mine, best, median_mine / best);
       md << line;
     }
     std::printf("\n");
@@ -531,6 +624,14 @@ int main(int argc, char** argv) {
       opt.in_flight = std::strtoul(value.c_str(), nullptr, 10);
     } else if (flag == "--shape-znodes") {
       opt.shape_znodes = std::strtoul(value.c_str(), nullptr, 10);
+    } else if (flag == "--shape-rounds") {
+      opt.shape_rounds = std::max(1, std::atoi(value.c_str()));
+    } else if (flag == "--shape-member") {
+      opt.shape_member = std::atoi(value.c_str());
+    } else if (flag == "--shapes") {
+      opt.shape_filter = value;
+    } else if (flag == "--shape-exporter-sweep") {
+      opt.shape_exporter_sweep = value == "1" || value == "yes";
     } else if (flag == "--sections") {
       opt.sections = value;
     } else if (flag == "--baselines") {
@@ -539,8 +640,9 @@ int main(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] [--series 10000] "
-          "[--in-flight 512] [--walk-sessions 4] [--sections walks,shapes,load,latency,metrics,fallback] "
-          "[--shape-znodes 20000] "
+          "[--in-flight 2048] [--walk-sessions 4] [--sections walks,shapes,load,latency,metrics,fallback] "
+          "[--shape-znodes 20000] [--shape-rounds 3] [--shapes wide,deep,balanced,random] "
+          "[--shape-exporter-sweep 0|1] [--shape-member 0] "
           "[--baselines all|pipelined]\n");
       return 2;
     }
