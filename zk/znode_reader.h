@@ -3,6 +3,7 @@
 // zk::Session implements it against the real C client (zk::ChrootReader and zk::ReaderPool forward to
 // sessions); unit tests use tests/support/fake_znode_tree.h, an in-memory tree.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -137,6 +138,12 @@ class ZnodeReader {
   virtual WatchSubscription SubscribeWatches(WatchListener listener) = 0;
   // Increases each time the session becomes connected (first connect, reconnect, new session after expiry).
   [[nodiscard]] virtual uint64_t SessionEpoch() const = 0;
+
+  // Watch shards: a reader that spreads watches over several sessions (zk::WatchShards) says over how many
+  // and on which one a path's watches live, so that callers can keep each session's SetWatches within its
+  // bounds. Every other reader is one shard.
+  [[nodiscard]] virtual std::size_t WatchShardCount() const { return 1; }
+  [[nodiscard]] virtual std::size_t WatchShardOf(const std::string& /*path*/) const { return 0; }
 };
 
 }  // namespace zkx::zk
