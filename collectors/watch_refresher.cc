@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@
 #include "base/thread_annotations.h"
 #include "base/znode_path.h"
 #include "collectors/acl_audit_pass.h"
+#include "collectors/not_found_recorder.h"
 #include "collectors/poll_walk.h"
 #include "zk/subtree_walk.h"
 
@@ -231,8 +233,11 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
       budget_->sessions());
   AclAuditPass acl_audit(spec_);
   WatchShare outgrown;
+  // Over several watch sessions, the walk's kNotFound replies may have left exists-watches to account for.
+  NotFoundRecorder recorder(reader_);
+  zk::ZnodeReader& walk_reader = budget_->sessions() > 1 ? static_cast<zk::ZnodeReader&>(recorder) : *reader_;
   const zk::WalkSummary s = zk::WalkSubtreeUntil(
-      *reader_, root, spec_.limits,
+      walk_reader, root, spec_.limits,
       [&](const zk::WalkedZnode& z) {
         const std::string path(z.path);
         const std::size_t shard = fresh.ShardOf(path);
@@ -272,6 +277,7 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   }
   mirror_ = std::move(fresh);
   PruneAwaited();
+  for (const std::string& path : recorder.Take()) AwaitIfLagging(path);
   truncated_depth_ = s.truncated_depth;
   // ACL changes fire no watch: the audit is as fresh as the last full sync.
   acl_ = acl_audit.Run(*reader_);
@@ -283,7 +289,7 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   Rebuild(/*full_walk=*/true, last_sync_duration_);
   spdlog::debug("subtree {}: synced {} znodes with watches ({} bytes of watched paths)", root, mirror_.size(),
                 ShareTotal(held_));
-  RelistIncompleteParents();
+  RelistAwaitedParents();
   return SyncResult::kOk;
 }
 
@@ -298,8 +304,7 @@ void WatchRefresher::Apply(Item& item) {
     if (LostConnection(item.status)) need_sync_ = true;  // the watch it would have set may be missing
     // kNotFound: the znode went; its deletion event (or the parent's) tells the mirror. Or, over several
     // watch sessions, its own session's member has not applied its creation yet.
-    if (item.status.code() == StatusCode::kNotFound && item.kind == Item::Kind::kChildren)
-      AwaitIfLagging(item.path);
+    if (item.status.code() == StatusCode::kNotFound) AwaitIfLagging(item.path);
     return;
   }
   const std::string& path = item.path;
@@ -467,16 +472,22 @@ std::string WatchRefresher::OverBudget(const WatchShare& want) const {
 }
 
 void WatchRefresher::AwaitIfLagging(const std::string& path) {
-  if (path == spec_.root || mirror_.Contains(path)) return;
+  if (mirror_.shards() <= 1 || path == spec_.root || mirror_.Contains(path)) return;
+  if (mirror_.Depth(path) <= 0 || mirror_.Depth(path) > spec_.limits.max_depth) return;
   const std::string parent = ZnodeParent(path);
-  if (!mirror_.Contains(parent) || mirror_.Depth(path) > spec_.limits.max_depth) return;
   const std::size_t shard = mirror_.ShardOf(path);
-  // On the parent's own session a kNotFound is a deletion, which the parent's child watch reports.
+  // On the parent's own session a kNotFound is a deletion, which the parent's child watch reports (and
+  // zk::Session removes the exists-watch it left).
   if (shard == mirror_.ShardOf(parent)) return;
-  if (awaited_.Add(path, shard)) {
-    spdlog::debug("subtree {}: {} is listed but not found on its watch session {} yet: waiting for it",
-                  spec_.root, path, shard);
+  if (!mirror_.Contains(parent)) {
+    reader_->RemoveWatches(path, [](Status) {});  // nothing will list it again: drop its exists-watch
+    return;
   }
+  if (!awaited_.Add(path, shard)) return;
+  spdlog::debug("subtree {}: {} not found on its watch session {}: waiting for it", spec_.root, path, shard);
+  // A listing of the parent tells a lagging member (still listed) from a deletion (no longer listed; its
+  // exists-watch is then removed). One listing in flight per parent.
+  if (reading_.count(parent) == 0) ReadChildren(parent);
 }
 
 void WatchRefresher::PruneAwaited() {
@@ -490,23 +501,11 @@ void WatchRefresher::RemoveWatchesOf(const std::vector<std::string>& paths) {
   for (const std::string& path : paths) reader_->RemoveWatches(path, [](Status) {});
 }
 
-void WatchRefresher::RelistIncompleteParents() {
-  if (mirror_.shards() <= 1) return;
-  std::map<std::string, int32_t> read;  // parent -> children the mirror holds
-  for (const auto& [path, stat] : mirror_.nodes()) {
-    if (path != spec_.root) ++read[ZnodeParent(path)];
-  }
-  std::size_t relisted = 0;
-  for (const auto& [path, stat] : mirror_.nodes()) {
-    if (stat.num_children == 0 || mirror_.Depth(path) >= spec_.limits.max_depth) continue;
-    auto it = read.find(path);
-    if (it != read.end() && it->second >= stat.num_children) continue;
-    ReadChildren(path);
-    ++relisted;
-  }
-  if (relisted > 0) {
-    spdlog::debug("subtree {}: re-listing {} znodes whose children the sync did not all read", spec_.root,
-                  relisted);
+void WatchRefresher::RelistAwaitedParents() {
+  std::set<std::string> parents;
+  for (const std::string& path : awaited_.Paths()) parents.insert(ZnodeParent(path));
+  for (const std::string& parent : parents) {
+    if (reading_.count(parent) == 0) ReadChildren(parent);
   }
 }
 

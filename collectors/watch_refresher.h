@@ -22,11 +22,12 @@
 // soon as its share on any one session would push that session over the budget. SessionEpoch and kResync
 // are the reader's combined ones, so a reconnect or expiry of any session resyncs the subtree. Sessions may
 // be connected to different ensemble members: a child that its parent's listing names but that its own
-// session's member has not applied yet answers kNotFound there. It waits in AwaitedChildren, its exists-watch
-// armed, until kCreated (that member caught up: it is read then) or a listing without it (it was deleted:
-// the exists-watch is removed). After each full sync, parents whose Stat counts more children than were read
-// are re-listed, which finds such children again. With one session none of this applies (a kNotFound there is
-// a deletion, which the parent's child watch reports).
+// session's member has not applied yet answers kNotFound there, and the exists-watch that read left stays
+// on that session (zk::Session removes such watches only where the parent is watched). Every such kNotFound
+// (of the incremental reads, and of a full sync's walk: NotFoundRecorder) waits in AwaitedChildren, its
+// exists-watch counted in the share, and the parent is re-listed: kCreated (the member caught up) reads the
+// child; a listing without it (it was deleted) removes its exists-watch. With one session none of this
+// applies (a kNotFound there is a deletion, which the parent's child watch reports).
 //
 // Threads: Run() on the owner's thread (SubtreeRefresher's); reader callbacks and watch events only push
 // into a shared inbox. RequestStop() from any thread. Lifetime: `reader`, `budget`, `spec`, `patterns` and
@@ -101,15 +102,15 @@ class WatchRefresher {
   [[nodiscard]] WatchShare Want(const TreeMirror& mirror, bool with_awaited) const;
   // Why `want` does not fit the budget, naming the session it overflows.
   [[nodiscard]] std::string OverBudget(const WatchShare& want) const;
-  // Watch sessions: a kNotFound for a new child `path` that its parent's session listed: waits for kCreated.
+  // Watch sessions: a watched read of `path` answered kNotFound on a session other than its parent's, which
+  // left an exists-watch there: waits for kCreated or a listing of the parent without it.
   void AwaitIfLagging(const std::string& path);
   // Forgets awaited children that were mirrored meanwhile, and removes the exists-watches of those whose
   // parent left the mirror.
   void PruneAwaited();
   void RemoveWatchesOf(const std::vector<std::string>& paths);
-  // After a full sync over several sessions: re-lists the znodes whose Stat counts children the sync did not
-  // read (a member that lagged behind the parent's).
-  void RelistIncompleteParents();
+  // After a full sync: re-lists the parents of the awaited children.
+  void RelistAwaitedParents();
   // Gives up watch mode: releases the budget share and removes every watch this subtree armed (the mirror's,
   // `also_armed`'s: an interrupted sync's, and those of reads in flight).
   void FallBack(const std::string& why, const TreeMirror* also_armed = nullptr);

@@ -156,7 +156,16 @@ TEST(WatchSessionsTest, ASubtreeOverOneSessionsBudgetStaysInWatchModeOverThree) 
   ASSERT_TRUE(Converges(m[0], *r, "/r"));
   EXPECT_EQ(r->View()->refreshes_total, 1u);
   EXPECT_GE(r->View()->watch.data_changed_total, 10u);
-  EXPECT_TRUE(Eventually([&] { return m.Watches() == m.WatchesFor(Expected(m[0], "/r")); }));
+  // Every mirrored znode is watched on its own session (the fake, unlike zk::Session, also keeps the
+  // exists-watches reads leave on znodes deleted meanwhile: at least, not exactly).
+  const std::vector<std::size_t> needed = m.WatchesFor(Expected(m[0], "/r"));
+  EXPECT_TRUE(Eventually([&] {
+    const std::vector<std::size_t> have = m.Watches();
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (have[i] < needed[i]) return false;
+    }
+    return true;
+  }));
   r->Stop();
   EXPECT_EQ(budget.used(), 0u);
 }
