@@ -299,12 +299,13 @@ void WatchRefresher::Apply(Item& item) {
     return;
   }
   if (auto it = reading_.find(item.path); it != reading_.end() && --it->second <= 0) reading_.erase(it);
+  // kNotFound: the znode went; its deletion event (or the parent's) tells the mirror. Or, over several watch
+  // sessions, its own session's member has not applied its creation yet. Either way the read may have left
+  // an exists-watch on that session, whichever generation it belongs to.
+  if (item.status.code() == StatusCode::kNotFound) AwaitIfLagging(item.path);
   if (item.generation != generation_) return;  // a reply from before the last full sync
   if (!item.status.ok()) {
     if (LostConnection(item.status)) need_sync_ = true;  // the watch it would have set may be missing
-    // kNotFound: the znode went; its deletion event (or the parent's) tells the mirror. Or, over several
-    // watch sessions, its own session's member has not applied its creation yet.
-    if (item.status.code() == StatusCode::kNotFound) AwaitIfLagging(item.path);
     return;
   }
   const std::string& path = item.path;
