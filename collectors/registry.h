@@ -37,6 +37,7 @@
 #include "base/status.h"
 #include "collectors/collector.h"
 #include "collectors/subtree_spec.h"
+#include "collectors/watch_sessions.h"
 #include "server/connect_string.h"
 
 namespace zkx {
@@ -93,10 +94,14 @@ struct CollectorContext {
   zk::Session* session = nullptr;     // the target's session (never null); outlives the collector
   zk::ZnodeReader* reader = nullptr;  // reads for walks (the reader pool, or a target's chroot reader)
   std::size_t chroot_length = 0;      // the chroot the session's client prefixes to watched paths
-  std::size_t max_watch_bytes = 0;    // the session-wide budget of watched path bytes
-  server::ConnectString hosts;        // the target's servers and chroot
-  std::vector<SubtreeSpec> subtrees;  // the configured subtrees (their roots relative to the chroot)
-  const FlagValues* flags = nullptr;  // never null
+  std::size_t max_watch_bytes = 0;    // the budget of watched path bytes of each watch session
+  // Where watch-mode subtrees keep their watches (--zookeeper.watch-sessions > 1: zk::WatchShards over the
+  // session and watch_sessions); empty: `reader` and `session`.
+  WatchSessions watch;
+  std::vector<zk::Session*> watch_sessions;  // the watch sessions beyond `session` (the session collector)
+  server::ConnectString hosts;               // the target's servers and chroot
+  std::vector<SubtreeSpec> subtrees;         // the configured subtrees (their roots relative to the chroot)
+  const FlagValues* flags = nullptr;         // never null
   // Threads shared across /probe targets (exporter/target_manager.h TargetThreads); null: the collector's
   // own.
   std::shared_ptr<WalkThreads> walk_threads;  // the tree collector's walks and timer

@@ -1,6 +1,8 @@
 #include "collectors/session_collector.h"
 
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "collectors/family_builder.h"
 #include "collectors/registry.h"
@@ -13,15 +15,28 @@ SessionCollector::SessionCollector(Source source) : source_(std::move(source)) {
 
 Status SessionCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
                                  std::vector<prometheus::MetricFamily>* out) {
-  for (auto& f : BuildSessionFamilies(source_.stats(), source_.in_flight())) out->push_back(std::move(f));
+  std::vector<zk::SessionStats> watch_sessions;
+  if (source_.watch_sessions) watch_sessions = source_.watch_sessions();
+  for (auto& f : BuildSessionFamilies(source_.stats(), source_.in_flight(), watch_sessions)) {
+    out->push_back(std::move(f));
+  }
   for (auto& f : BuildSecurityFailureFamilies(zk::GetSecurityFailureCounts())) out->push_back(std::move(f));
   return Status::Ok();
 }
 
-std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStats& stats,
-                                                           std::size_t in_flight) {
+std::vector<prometheus::MetricFamily> BuildSessionFamilies(
+    const zk::SessionStats& main_stats, std::size_t in_flight,
+    const std::vector<zk::SessionStats>& watch_sessions) {
   using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> out;
+  // The watch figures summed over every watch session; the rest is the main session's.
+  zk::SessionStats stats = main_stats;
+  for (const zk::SessionStats& w : watch_sessions) {
+    stats.watches += w.watches;
+    stats.watched_path_bytes += w.watched_path_bytes;
+    stats.watch_events_total += w.watch_events_total;
+    stats.orphan_watches_removed_total += w.orphan_watches_removed_total;
+  }
 
   auto state =
       MakeFamily("zookeeper_session_state",
@@ -69,14 +84,40 @@ std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStat
                  MetricType::Gauge);
   if (!stats.last_error.empty()) AddSample(&last_error, 1, {{"reason", stats.last_error}});
   out.push_back(std::move(last_error));
-  gauge("zookeeper_session_watches", "Znode watches the session holds (data/exists and child watches).",
+  gauge("zookeeper_session_watches",
+        "Znode watches the session holds (data/exists and child watches), summed over the watch sessions.",
         static_cast<double>(stats.watches));
   gauge("zookeeper_session_watched_path_bytes",
         "Bytes the session's watches take in the SetWatches packet the client re-sends on every reconnect "
-        "(4 + chroot + path per watch); the server refuses it above jute.maxbuffer (1 MiB by default).",
+        "(4 + chroot + path per watch), summed over the watch sessions; the server refuses one session's "
+        "packet above jute.maxbuffer (1 MiB by default).",
         static_cast<double>(stats.watched_path_bytes));
-  counter("zookeeper_session_watch_events_total", "Znode watch events the session received.",
+  counter("zookeeper_session_watch_events_total",
+          "Znode watch events the session received, summed over the watch sessions.",
           stats.watch_events_total);
+  if (!watch_sessions.empty()) {
+    auto bytes = MakeFamily("zookeeper_watch_session_watched_path_bytes",
+                            "Bytes one watch session's watches take in its SetWatches packet (4 + chroot + "
+                            "path per watch); the server refuses it above jute.maxbuffer (1 MiB by default).",
+                            MetricType::Gauge);
+    auto watches = MakeFamily("zookeeper_watch_session_watches",
+                              "Znode watches one watch session holds (data/exists and child watches).",
+                              MetricType::Gauge);
+    auto connected =
+        MakeFamily("zookeeper_watch_session_connected",
+                   "1 when the watch session is connected to the ensemble, else 0.", MetricType::Gauge);
+    for (std::size_t i = 0; i <= watch_sessions.size(); ++i) {
+      const zk::SessionStats& s = i == 0 ? main_stats : watch_sessions[i - 1];
+      const std::vector<Label> label{{"session", std::to_string(i)}};
+      AddSample(&bytes, static_cast<double>(s.watched_path_bytes), label);
+      AddSample(&watches, static_cast<double>(s.watches), label);
+      const bool up = s.state == zk::SessionState::kConnected || s.state == zk::SessionState::kReadOnly;
+      AddSample(&connected, up ? 1 : 0, label);
+    }
+    out.push_back(std::move(bytes));
+    out.push_back(std::move(watches));
+    out.push_back(std::move(connected));
+  }
   counter("zookeeper_session_orphan_watches_removed_total",
           "Exists-watches the client left on znodes that were already gone, removed by the exporter.",
           stats.orphan_watches_removed_total);
@@ -104,9 +145,15 @@ CollectorInfo SessionCollectorInfo() {
   info.per_target = true;
   info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> {
     zk::Session* s = c.session;
-    return BuiltCollector{std::make_shared<SessionCollector>(SessionCollector::Source{
-                              [s] { return s->Stats(); }, [s] { return s->InFlight(); }}),
-                          nullptr};
+    SessionCollector::Source source{[s] { return s->Stats(); }, [s] { return s->InFlight(); }, nullptr};
+    if (!c.watch_sessions.empty()) {
+      source.watch_sessions = [extra = c.watch_sessions] {
+        std::vector<zk::SessionStats> stats;
+        for (const zk::Session* w : extra) stats.push_back(w->Stats());
+        return stats;
+      };
+    }
+    return BuiltCollector{std::make_shared<SessionCollector>(std::move(source)), nullptr};
   };
   return info;
 }

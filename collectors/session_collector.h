@@ -2,9 +2,16 @@
 // SessionCollector ("session"): the exporter's own ZooKeeper session — state, negotiated timeout,
 // counters of connects, disconnects, expirations and authentication failures, and the exporter's own
 // watches (count, watched path bytes, events received).
+// Watch sessions (--zookeeper.watch-sessions > 1, zk/watch_shards.h): the watch families
+// (zookeeper_session_watches, _watched_path_bytes, _watch_events_total, _orphan_watches_removed_total) are
+// summed over the session and the extra watch sessions, and zookeeper_watch_session_watched_path_bytes,
+// _watches and _connected give each watch session's own figures (session="0" is the main session): the
+// bound that matters (jute.maxbuffer) is per session. Without extra watch sessions those per-session families
+// are not exported and the rest is the one session's, as before.
 // Thread-safety: Collect is thread-safe as long as `stats` is (zk::Session::Stats is).
 
 #include <functional>
+#include <vector>
 
 #include "collectors/collector.h"
 #include "zk/session_state.h"
@@ -16,6 +23,8 @@ class SessionCollector final : public Collector {
   struct Source {
     std::function<zk::SessionStats()> stats;
     std::function<std::size_t()> in_flight;  // requests outstanding on the session
+    // The extra watch sessions' stats, in shard order (shard 1 first); null or empty: none.
+    std::function<std::vector<zk::SessionStats>()> watch_sessions;
   };
   explicit SessionCollector(Source source);
 
@@ -26,8 +35,9 @@ class SessionCollector final : public Collector {
   const Source source_;
 };
 
-// The families for one stats value (pure; unit-tested).
-std::vector<prometheus::MetricFamily> BuildSessionFamilies(const zk::SessionStats& stats,
-                                                           std::size_t in_flight);
+// The families for one stats value (pure; unit-tested). `watch_sessions`: the extra watch sessions' stats.
+std::vector<prometheus::MetricFamily> BuildSessionFamilies(
+    const zk::SessionStats& stats, std::size_t in_flight,
+    const std::vector<zk::SessionStats>& watch_sessions = {});
 
 }  // namespace zkx::collectors

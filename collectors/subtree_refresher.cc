@@ -29,10 +29,13 @@ std::shared_ptr<const SubtreeView> InitialView(const SubtreeSpec& spec, const Wa
 }  // namespace
 
 struct SubtreeRefresher::Core final : RoundWalker, std::enable_shared_from_this<Core> {
-  Core(SubtreeSpec s, zk::ZnodeReader* r, std::function<bool()> c, WatchBudget* b, RefreshScheduler* sch)
+  Core(SubtreeSpec s, zk::ZnodeReader* r, std::function<bool()> c, WatchBudget* b, RefreshScheduler* sch,
+       WatchSessions w)
       : spec(std::move(s)),
         reader(r),
         connected(std::move(c)),
+        watch_reader(w.reader != nullptr ? w.reader : r),
+        watch_connected(w.connected ? std::move(w.connected) : connected),
         budget(b),
         scheduler(sch),
         view(InitialView(spec, budget)) {}
@@ -58,6 +61,8 @@ struct SubtreeRefresher::Core final : RoundWalker, std::enable_shared_from_this<
   std::vector<ZnodePattern> patterns;  // written only by the constructor
   zk::ZnodeReader* const reader;
   const std::function<bool()> connected;
+  zk::ZnodeReader* const watch_reader;          // watch mode's reads (the watch sessions)
+  const std::function<bool()> watch_connected;  // every watch session connected
   WatchBudget* const budget;
   RefreshScheduler* const scheduler;
 
@@ -78,12 +83,13 @@ struct SubtreeRefresher::Core final : RoundWalker, std::enable_shared_from_this<
 };
 
 SubtreeRefresher::SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected,
-                                   WatchBudget* budget, RefreshScheduler* scheduler) {
+                                   WatchBudget* budget, RefreshScheduler* scheduler, WatchSessions watch) {
   if (scheduler == nullptr) {
     own_scheduler_ = std::make_unique<RefreshScheduler>(connected, 1);
     scheduler = own_scheduler_.get();
   }
-  core_ = std::make_shared<Core>(std::move(spec), reader, std::move(connected), budget, scheduler);
+  core_ = std::make_shared<Core>(std::move(spec), reader, std::move(connected), budget, scheduler,
+                                 std::move(watch));
   Core& c = *core_;
   if (c.spec.value_rules) {
     c.values = std::make_unique<ValueTracker>(c.spec.value_rules, c.spec.max_znode_series,
@@ -142,7 +148,7 @@ void SubtreeRefresher::RunWatch() {
   Core& c = *core_;
   // The watch refresher talks back only through what it is given: a publish function and, the other way,
   // a stop function that holds its inbox (not the refresher itself).
-  WatchRefresher watch(c.spec, &c.patterns, c.reader, c.connected, c.budget,
+  WatchRefresher watch(c.spec, &c.patterns, c.watch_reader, c.watch_connected, c.budget,
                        [core = core_](std::shared_ptr<const SubtreeSnapshot> snapshot, Status status,
                                       bool full_walk, const WatchState& state) {
                          core->Publish(std::move(snapshot), std::move(status), full_walk, &state);

@@ -34,6 +34,7 @@
 #include "collectors/tree_snapshot.h"
 #include "collectors/watch_budget.h"
 #include "collectors/watch_refresher.h"
+#include "collectors/watch_sessions.h"
 #include "collectors/znode_pattern.h"
 #include "zk/znode_reader.h"
 
@@ -45,8 +46,11 @@ class SubtreeRefresher {
   // A kWatch spec is refreshed by a WatchRefresher holding a share of `budget` (which must then outlive the
   // refresher); without a budget it is polled.
   // `scheduler`: shared walk workers; null gives the refresher a private one (one worker), for tests.
+  // `watch`: where watch mode keeps its watches (several sessions: `budget` must have as many); empty:
+  // `reader` and `connected`. After a fallback, poll mode uses `reader` and `connected`.
   SubtreeRefresher(SubtreeSpec spec, zk::ZnodeReader* reader, std::function<bool()> connected,
-                   WatchBudget* budget = nullptr, RefreshScheduler* scheduler = nullptr);
+                   WatchBudget* budget = nullptr, RefreshScheduler* scheduler = nullptr,
+                   WatchSessions watch = {});
   ~SubtreeRefresher();
   SubtreeRefresher(const SubtreeRefresher&) = delete;
   SubtreeRefresher& operator=(const SubtreeRefresher&) = delete;

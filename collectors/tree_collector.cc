@@ -12,10 +12,12 @@ namespace zkx::collectors {
 
 TreeCollector::TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
                              std::size_t max_watch_bytes, std::size_t chroot_length,
-                             std::shared_ptr<WalkThreads> shared_walks)
+                             std::shared_ptr<WalkThreads> shared_walks, WatchSessions watch)
     : reader_(reader),
       connected_(std::move(connected)),
-      budget_(max_watch_bytes, chroot_length),
+      watch_(std::move(watch)),
+      budget_(max_watch_bytes, chroot_length,
+              watch_.reader != nullptr ? watch_.reader->WatchShardCount() : 1),
       scheduler_(shared_walks ? std::make_unique<RefreshScheduler>(connected_, std::move(shared_walks))
                               : std::make_unique<RefreshScheduler>(connected_)) {}
 
@@ -43,7 +45,7 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
       }
       if (++added > kLoggedSubtrees) {
         auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_,
-                                                            scheduler_.get());
+                                                            scheduler_.get(), watch_);
         to_start.push_back(refresher);
         next.push_back(std::move(refresher));
         continue;
@@ -54,7 +56,7 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
           (spec.refresh_mode == RefreshMode::kWatch ? spec.resync_interval : spec.refresh_interval).count(),
           spec.limits.max_depth, spec.limits.max_znodes);
       auto refresher = std::make_shared<SubtreeRefresher>(std::move(spec), reader_, connected_, &budget_,
-                                                          scheduler_.get());
+                                                          scheduler_.get(), watch_);
       to_start.push_back(refresher);
       next.push_back(std::move(refresher));
     }

@@ -18,6 +18,7 @@
 #include "collectors/subtree_refresher.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/watch_budget.h"
+#include "collectors/watch_sessions.h"
 #include "zk/znode_reader.h"
 
 namespace zkx::collectors {
@@ -29,12 +30,14 @@ struct SubtreeSummary {
 
 class TreeCollector final : public Collector {
  public:
-  // `max_watch_bytes`: the session-wide budget of watched path bytes shared by watch-mode subtrees;
-  // `chroot_length`: the session's chroot, which the client prefixes to every watched path (WatchBudget).
-  // `shared_walks`: walk on these threads (the /probe targets share one set); null: the collector's own.
+  // `max_watch_bytes`: the budget of watched path bytes of each watch session, shared by watch-mode
+  // subtrees; `chroot_length`: the session's chroot, which the client prefixes to every watched path
+  // (WatchBudget). `shared_walks`: walk on these threads (the /probe targets share one set); null: the
+  // collector's own. `watch`: where watch-mode subtrees keep their watches (its reader's WatchShardCount()
+  // sessions, each with a budget of max_watch_bytes); empty: `reader` and `connected`, one session.
   TreeCollector(zk::ZnodeReader* reader, std::function<bool()> connected,
                 std::size_t max_watch_bytes = WatchBudget::kDefaultLimit, std::size_t chroot_length = 0,
-                std::shared_ptr<WalkThreads> shared_walks = nullptr);
+                std::shared_ptr<WalkThreads> shared_walks = nullptr, WatchSessions watch = {});
   ~TreeCollector() override;
 
   // Replaces the set of subtrees. Refreshers whose spec is unchanged keep running (and keep their snapshot);
@@ -54,6 +57,7 @@ class TreeCollector final : public Collector {
 
   zk::ZnodeReader* const reader_;
   const std::function<bool()> connected_;
+  const WatchSessions watch_;
   WatchBudget budget_;  // outlives every refresher (they are stopped in Stop() / the destructor)
   // The poll-mode walks of every subtree: a few workers and one timer thread (see refresh_scheduler.h),
   // owned or shared. Declared after budget_ and before refreshers_: outlives every refresher.

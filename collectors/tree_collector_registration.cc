@@ -18,7 +18,8 @@ CollectorInfo TreeCollectorInfo() {
   info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> {
     zk::Session* s = c.session;
     auto tree = std::make_shared<TreeCollector>(
-        c.reader, [s] { return s->Connected(); }, c.max_watch_bytes, c.chroot_length, c.walk_threads);
+        c.reader, [s] { return s->Connected(); }, c.max_watch_bytes, c.chroot_length, c.walk_threads,
+        c.watch);
     tree->Configure(c.subtrees);
     return BuiltCollector{tree, [tree] { tree->Stop(); }};  // joins the refreshers: none reads after it
   };

@@ -16,7 +16,24 @@ std::string PrefixOf(const std::string& path) {
 
 }  // namespace
 
-TreeMirror::TreeMirror(std::string root) : root_(std::move(root)) {}
+TreeMirror::TreeMirror(std::string root, ShardFn shard_of, std::size_t shards)
+    : root_(std::move(root)),
+      shard_of_(shards > 1 ? std::move(shard_of) : nullptr),
+      shard_watches_(shard_of_ ? shards : 1) {}
+
+void TreeMirror::Count(const std::string& path, bool added) {
+  const std::size_t bytes = WatchBytesForPath(path.size());
+  ShardWatches& shard = shard_watches_[ShardOf(path)];
+  if (added) {
+    watch_bytes_ += bytes;
+    shard.watch_bytes += bytes;
+    ++shard.znodes;
+  } else {
+    watch_bytes_ -= bytes;
+    shard.watch_bytes -= bytes;
+    --shard.znodes;
+  }
+}
 
 const zk::ZnodeStat* TreeMirror::Find(const std::string& path) const {
   auto it = nodes_.find(path);
@@ -37,11 +54,12 @@ int TreeMirror::Depth(const std::string& path) const {
 void TreeMirror::Clear() {
   nodes_.clear();
   watch_bytes_ = 0;
+  shard_watches_.assign(shard_watches_.size(), ShardWatches{});
 }
 
 bool TreeMirror::Put(const std::string& path, const zk::ZnodeStat& stat) {
   auto [it, inserted] = nodes_.insert_or_assign(path, stat);
-  if (inserted) watch_bytes_ += WatchBytesForPath(path.size());
+  if (inserted) Count(path, true);
   return inserted;
 }
 
@@ -49,7 +67,7 @@ std::size_t TreeMirror::RemoveSubtree(const std::string& path) {
   std::size_t removed = 0;
   auto erase = [&](std::map<std::string, zk::ZnodeStat>::iterator first,
                    std::map<std::string, zk::ZnodeStat>::iterator last) {
-    for (auto it = first; it != last; ++it) watch_bytes_ -= WatchBytesForPath(it->first.size());
+    for (auto it = first; it != last; ++it) Count(it->first, false);
     removed += static_cast<std::size_t>(std::distance(first, last));
     nodes_.erase(first, last);
   };

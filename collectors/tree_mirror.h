@@ -4,11 +4,14 @@
 // and removes what vanished. BuildSnapshot turns the mirror into the same immutable SubtreeSnapshot a walk
 // produces, so tree_metrics and the landing page need not know which mode made it.
 //
-// Cost: one map node per znode (path + 88-byte Stat); WatchBytes() is kept up to date incrementally.
+// Cost: one map node per znode (path + 88-byte Stat); WatchBytes() is kept up to date incrementally, also per
+// watch shard when the mirror is given a ShardFn (the watches of a path live on the shard it names:
+// zk::ZnodeReader::WatchShardOf).
 // Thread-safety: none; owned by one refresher thread.
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,7 +25,17 @@ namespace zkx::collectors {
 
 class TreeMirror {
  public:
-  explicit TreeMirror(std::string root);
+  // Which of `shards` watch sessions holds a path's watches.
+  using ShardFn = std::function<std::size_t(const std::string& path)>;
+  // What the mirrored znodes of one shard cost: WatchBytesForPath summed, and how many they are.
+  struct ShardWatches {
+    std::size_t watch_bytes = 0;
+    std::size_t znodes = 0;
+    friend bool operator==(const ShardWatches&, const ShardWatches&) = default;
+  };
+
+  // One shard (every path on shard 0) unless `shard_of` and `shards` > 1 are given.
+  explicit TreeMirror(std::string root, ShardFn shard_of = nullptr, std::size_t shards = 1);
 
   [[nodiscard]] const std::string& root() const { return root_; }
   [[nodiscard]] std::size_t size() const { return nodes_.size(); }
@@ -35,6 +48,12 @@ class TreeMirror {
   [[nodiscard]] bool InSubtree(const std::string& path) const;
   // Bytes the data + child watches of every mirrored znode add to SetWatches (WatchBytesForPath).
   [[nodiscard]] std::size_t WatchBytes() const { return watch_bytes_; }
+  // The same, per shard (shards() entries).
+  [[nodiscard]] const std::vector<ShardWatches>& ShardWatchBytes() const { return shard_watches_; }
+  [[nodiscard]] std::size_t shards() const { return shard_watches_.size(); }
+  [[nodiscard]] std::size_t ShardOf(const std::string& path) const {
+    return shard_of_ ? shard_of_(path) % shard_watches_.size() : 0;
+  }
   [[nodiscard]] const std::map<std::string, zk::ZnodeStat>& nodes() const { return nodes_; }
 
   void Clear();
@@ -68,9 +87,13 @@ class TreeMirror {
                                               std::chrono::nanoseconds duration, Caps caps) const;
 
  private:
+  void Count(const std::string& path, bool added);
+
   std::string root_;
+  ShardFn shard_of_;
   std::map<std::string, zk::ZnodeStat> nodes_;
   std::size_t watch_bytes_ = 0;
+  std::vector<ShardWatches> shard_watches_;
 };
 
 }  // namespace zkx::collectors

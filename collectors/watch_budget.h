@@ -1,17 +1,24 @@
 #pragma once
-// WatchBudget: the session-wide bound on the bytes of watched paths. The C client re-sends every watch in one
-// unchunked SetWatches packet on reconnect, 2 x (4 + chroot length + path length) bytes per watched znode
-// (data + child watch; the client stores and sends paths with the chroot prefixed: zk/README.md); above
-// jute.maxbuffer (~1 MB) the server refuses it and the client reconnects forever (measured with the 3.8 C
-// client: a 1.6 MB SetWatches was refused by every server). Every watch-mode subtree holds a share of one
-// budget; a subtree whose share would push the total over the limit falls back to poll mode. The session's
-// own count of what it really watches (zk::SessionStats::watched_path_bytes, exported as
-// zookeeper_session_watched_path_bytes) counts the same bytes, so the two agree once orphaned exists-watches
-// are removed (zk::Session does).
+// WatchBudget: the bound on the bytes of watched paths of each watch session. The C client re-sends every
+// watch of a handle in one unchunked SetWatches packet on reconnect, 2 x (4 + chroot length + path length)
+// bytes per watched znode (data + child watch; the client stores and sends paths with the chroot prefixed:
+// zk/README.md); above jute.maxbuffer (~1 MB) the server refuses it and the client reconnects forever
+// (measured with the 3.8 C client: a 1.6 MB SetWatches was refused by every server).
+//
+// Watch mode may spread its watches over several sessions (--zookeeper.watch-sessions, zk/watch_shards.h):
+// each session ("shard") has a limit of its own, since each sends a SetWatches of its own. A holder (one
+// watch-mode subtree) holds a WatchShare, its bytes on every session; a resize succeeds only if every
+// session stays within its limit (all or nothing, under one lock, so two holders never see each other's
+// half-done resize). A subtree whose share would push any session over falls back to poll mode.
+// Each session's own count of what it really watches (zk::SessionStats::watched_path_bytes, exported as
+// zookeeper_session_watched_path_bytes, summed over the watch sessions) counts the same bytes, so the two
+// agree once orphaned exists-watches are removed (zk::Session does).
 //
 // Thread-safety: all methods are thread-safe.
 
 #include <cstddef>
+#include <numeric>
+#include <vector>
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
@@ -23,6 +30,13 @@ inline std::size_t WatchBytesForPath(std::size_t path_length) {
   return 2 * (4 + path_length);
 }
 
+// A holder's bytes on each watch session, indexed by shard (zk::ZnodeReader::WatchShardOf).
+using WatchShare = std::vector<std::size_t>;
+
+inline std::size_t ShareTotal(const WatchShare& share) {
+  return std::accumulate(share.begin(), share.end(), std::size_t{0});
+}
+
 class WatchBudget {
  public:
   static constexpr std::size_t kDefaultLimit = 512 * 1024;
@@ -32,43 +46,81 @@ class WatchBudget {
   static constexpr std::size_t kSetWatchesFixedBytes = 32;
   static constexpr std::size_t kMaxLimit = kServerDefaultMaxBuffer - kSetWatchesFixedBytes;
 
-  // `chroot_length`: the length of the session's chroot ("/prod/kafka" -> 11; 0 for none).
-  explicit WatchBudget(std::size_t limit = kDefaultLimit, std::size_t chroot_length = 0)
-      : limit_(limit), chroot_length_(chroot_length) {}
+  // `limit`: bytes per watch session; `chroot_length`: the length of the sessions' chroot ("/prod/kafka" ->
+  // 11; 0 for none); `sessions`: how many watch sessions share the watches (at least 1).
+  explicit WatchBudget(std::size_t limit = kDefaultLimit, std::size_t chroot_length = 0,
+                       std::size_t sessions = 1)
+      : limit_(limit),
+        chroot_length_(chroot_length),
+        sessions_(sessions == 0 ? 1 : sessions),
+        used_(sessions_, 0) {}
 
-  // Bytes a mirror's watches take on the wire: its WatchBytes() (computed without the chroot) plus the chroot
-  // on each of the 2 watches of each of its `znodes`.
-  [[nodiscard]] std::size_t ForMirror(std::size_t mirror_watch_bytes, std::size_t znodes) const {
-    return mirror_watch_bytes + 2 * chroot_length_ * znodes;
+  // Bytes watches take on the wire: `watch_bytes` (WatchBytesForPath sums, computed without the chroot) plus
+  // the chroot on each of the 2 watches of each of `znodes`.
+  [[nodiscard]] std::size_t ForMirror(std::size_t watch_bytes, std::size_t znodes) const {
+    return watch_bytes + 2 * chroot_length_ * znodes;
   }
 
-  // Changes a holder's share from *held to `want`. False (and *held unchanged) if the total would exceed
-  // the limit; shrinking always succeeds.
-  bool TryResize(std::size_t* held, std::size_t want) {
+  // An empty share of the right size.
+  [[nodiscard]] WatchShare EmptyShare() const { return WatchShare(sessions(), 0); }
+
+  // Changes a holder's share from *held to `want` (both sessions() long). False (and *held unchanged) if any
+  // session's total would exceed the limit where the holder grows; shrinking always succeeds.
+  bool TryResize(WatchShare* held, const WatchShare& want) {
     MutexLock lock(mu_);
-    const std::size_t others = used_ - *held;
-    if (want > *held && others + want > limit_) return false;
-    used_ = others + want;
+    held->resize(used_.size(), 0);
+    for (std::size_t i = 0; i < used_.size(); ++i) {
+      const std::size_t w = i < want.size() ? want[i] : 0;
+      if (w > (*held)[i] && used_[i] - (*held)[i] + w > limit_) return false;
+    }
+    for (std::size_t i = 0; i < used_.size(); ++i) {
+      const std::size_t w = i < want.size() ? want[i] : 0;
+      used_[i] = used_[i] - (*held)[i] + w;
+      (*held)[i] = w;
+    }
+    return true;
+  }
+  void Release(WatchShare* held) {
+    MutexLock lock(mu_);
+    for (std::size_t i = 0; i < held->size() && i < used_.size(); ++i) used_[i] -= (*held)[i];
+    held->assign(held->size(), 0);
+  }
+  // The one-session forms (shard 0), for budgets of one session.
+  bool TryResize(std::size_t* held, std::size_t want) {
+    WatchShare share = EmptyShare();
+    share[0] = *held;
+    WatchShare wanted = EmptyShare();
+    wanted[0] = want;
+    if (!TryResize(&share, wanted)) return false;
     *held = want;
     return true;
   }
   void Release(std::size_t* held) {
-    MutexLock lock(mu_);
-    used_ -= *held;
+    WatchShare share = EmptyShare();
+    share[0] = *held;
+    Release(&share);
     *held = 0;
   }
+
+  // Bytes held on every session together, and on one.
   [[nodiscard]] std::size_t used() const {
     MutexLock lock(mu_);
-    return used_;
+    return ShareTotal(used_);
   }
-  [[nodiscard]] std::size_t limit() const { return limit_; }
+  [[nodiscard]] std::size_t used(std::size_t session) const {
+    MutexLock lock(mu_);
+    return session < used_.size() ? used_[session] : 0;
+  }
+  [[nodiscard]] std::size_t limit() const { return limit_; }  // per session
   [[nodiscard]] std::size_t chroot_length() const { return chroot_length_; }
+  [[nodiscard]] std::size_t sessions() const { return sessions_; }
 
  private:
   const std::size_t limit_;
   const std::size_t chroot_length_;
+  const std::size_t sessions_;
   mutable Mutex mu_;
-  std::size_t used_ GUARDED_BY(mu_) = 0;
+  WatchShare used_ GUARDED_BY(mu_);  // sessions_ entries
 };
 
 }  // namespace zkx::collectors

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@
 #include "base/thread_annotations.h"
 #include "base/znode_path.h"
 #include "collectors/acl_audit_pass.h"
+#include "collectors/not_found_recorder.h"
 #include "collectors/poll_walk.h"
 #include "zk/subtree_walk.h"
 
@@ -32,6 +34,12 @@ constexpr std::chrono::milliseconds kGatherDelay{20};
 
 bool LostConnection(const Status& s) {
   return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kCancelled;
+}
+
+// Element-wise maximum of two shares of the same budget.
+WatchShare Larger(WatchShare a, const WatchShare& b) {
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) a[i] = std::max(a[i], b[i]);
+  return a;
 }
 
 }  // namespace
@@ -75,7 +83,10 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
       budget_(budget),
       publish_(std::move(publish)),
       inbox_(std::make_shared<Inbox>()),
-      mirror_(spec.root) {
+      mirror_(
+          spec.root, [reader](const std::string& path) { return reader->WatchShardOf(path); },
+          budget->sessions()),
+      held_(budget->EmptyShare()) {
   state_.mode = RefreshMode::kWatch;
   if (spec.value_rules) {
     values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series,
@@ -84,7 +95,7 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
 }
 
 WatchRefresher::~WatchRefresher() {
-  budget_->Release(&held_bytes_);
+  budget_->Release(&held_);
 }
 
 void WatchRefresher::RequestStop() {
@@ -111,7 +122,7 @@ WatchRefresher::Outcome WatchRefresher::Run() {
       });
   auto finish = [&](Outcome outcome) {
     subscription.Reset();
-    budget_->Release(&held_bytes_);
+    budget_->Release(&held_);
     state_.watched_bytes = 0;
     if (outcome == Outcome::kFellBackToPoll) state_.mode = RefreshMode::kPoll;
     return outcome;
@@ -171,36 +182,32 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   const auto started = std::chrono::steady_clock::now();
   const std::string& root = spec_.root;
 
-  auto over_budget = [&](std::size_t want) {
-    return "watching its " + std::to_string(want) +
-           " bytes of paths would exceed the session's watch budget (" +
-           std::to_string(budget_->used() - held_bytes_) + " of " + std::to_string(budget_->limit()) +
-           " bytes used by other subtrees)";
-  };
   // Size the subtree before leaving a single watch on it: on the first sync, and whenever the mirror is empty
   // (a root that was missing may come back big). Later syncs use the mirror's size. The sizing walk is a
   // poll walk: over budget, its snapshot is poll mode's first result, so that falling back costs no second
   // walk, and it counts bytes as it goes instead of copying the tree (memory as poll mode's).
-  std::size_t want = budget_->ForMirror(mirror_.WatchBytes(), mirror_.size());
+  WatchShare want = Want(mirror_, /*with_awaited=*/true);
   if (!measured_ || mirror_.empty()) {
     PollWalk sizing(spec_, patterns_, *reader_, values_.get());
-    std::size_t path_bytes = 0;
-    std::size_t znodes = 0;
+    std::vector<TreeMirror::ShardWatches> sized(budget_->sessions());
     const zk::WalkSummary& s = sizing.Walk([&](const zk::WalkedZnode& z) {
-      path_bytes += WatchBytesForPath(z.path.size());
-      ++znodes;
+      TreeMirror::ShardWatches& shard =
+          sized.size() == 1 ? sized[0] : sized[mirror_.ShardOf(std::string(z.path))];
+      shard.watch_bytes += WatchBytesForPath(z.path.size());
+      ++shard.znodes;
     });
     if (!sizing.ok()) {
       sizing.Abandon();
       PublishFailure(s.status);
       return SyncResult::kFailed;
     }
-    want = budget_->ForMirror(path_bytes, znodes);
+    for (std::size_t i = 0; i < sized.size(); ++i)
+      want[i] = budget_->ForMirror(sized[i].watch_bytes, sized[i].znodes);
     std::string why;
     if (s.truncated_znodes || s.truncated_timeout) {
       why = s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout";
-    } else if (!budget_->TryResize(&held_bytes_, std::max(want, held_bytes_))) {
-      why = over_budget(want);
+    } else if (!budget_->TryResize(&held_, Larger(want, held_))) {
+      why = OverBudget(want);
     }
     if (!why.empty()) {
       FallBack(why);
@@ -214,30 +221,40 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
     sizing.Abandon();
     measured_ = true;
   }
-  if (!budget_->TryResize(&held_bytes_, std::max(want, held_bytes_))) {
-    FallBack(over_budget(want));
+  if (!budget_->TryResize(&held_, Larger(want, held_))) {
+    FallBack(OverBudget(want));
     return SyncResult::kFallBack;
   }
 
   // The watched walk stops the moment its watches outgrow the budget (the subtree grew since it was sized);
   // FallBack then removes the watches it armed.
-  TreeMirror fresh(root);
+  TreeMirror fresh(
+      root, [reader = reader_](const std::string& path) { return reader->WatchShardOf(path); },
+      budget_->sessions());
   AclAuditPass acl_audit(spec_);
-  std::size_t outgrown = 0;
+  WatchShare outgrown;
+  // Over several watch sessions, the walk's kNotFound replies may have left exists-watches to account for.
+  NotFoundRecorder recorder(reader_);
+  zk::ZnodeReader& walk_reader = budget_->sessions() > 1 ? static_cast<zk::ZnodeReader&>(recorder) : *reader_;
   const zk::WalkSummary s = zk::WalkSubtreeUntil(
-      *reader_, root, spec_.limits,
+      walk_reader, root, spec_.limits,
       [&](const zk::WalkedZnode& z) {
-        fresh.Put(std::string(z.path), *z.stat);
+        const std::string path(z.path);
+        const std::size_t shard = fresh.ShardOf(path);
+        fresh.Put(path, *z.stat);
         acl_audit.Add(z.path);
-        const std::size_t now_want = budget_->ForMirror(fresh.WatchBytes(), fresh.size());
-        if (now_want <= held_bytes_ || outgrown != 0) return true;
-        if (budget_->TryResize(&held_bytes_, now_want)) return true;
+        if (!outgrown.empty()) return true;
+        // Only the session this znode's watches went to can have grown past what is held.
+        const TreeMirror::ShardWatches& on = fresh.ShardWatchBytes()[shard];
+        if (budget_->ForMirror(on.watch_bytes, on.znodes) <= held_[shard]) return true;
+        const WatchShare now_want = Want(fresh, /*with_awaited=*/false);
+        if (budget_->TryResize(&held_, Larger(now_want, held_))) return true;
         outgrown = now_want;
         return false;
       },
       zk::WalkWatches::kSet);
   if (s.stopped) {
-    FallBack(over_budget(outgrown) + ", found by a sync", &fresh);
+    FallBack(OverBudget(outgrown) + ", found by a sync", &fresh);
     return SyncResult::kFallBack;
   }
   if (s.status.code() == StatusCode::kNotFound) {
@@ -259,6 +276,8 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
     }
   }
   mirror_ = std::move(fresh);
+  PruneAwaited();
+  for (const std::string& path : recorder.Take()) AwaitIfLagging(path);
   truncated_depth_ = s.truncated_depth;
   // ACL changes fire no watch: the audit is as fresh as the last full sync.
   acl_ = acl_audit.Run(*reader_);
@@ -269,7 +288,8 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   last_sync_duration_ = std::chrono::steady_clock::now() - started;
   Rebuild(/*full_walk=*/true, last_sync_duration_);
   spdlog::debug("subtree {}: synced {} znodes with watches ({} bytes of watched paths)", root, mirror_.size(),
-                held_bytes_);
+                ShareTotal(held_));
+  RelistAwaitedParents();
   return SyncResult::kOk;
 }
 
@@ -279,10 +299,14 @@ void WatchRefresher::Apply(Item& item) {
     return;
   }
   if (auto it = reading_.find(item.path); it != reading_.end() && --it->second <= 0) reading_.erase(it);
+  // kNotFound: the znode went; its deletion event (or the parent's) tells the mirror. Or, over several watch
+  // sessions, its own session's member has not applied its creation yet. Either way the read may have left
+  // an exists-watch on that session, whichever generation it belongs to.
+  if (item.status.code() == StatusCode::kNotFound) AwaitIfLagging(item.path);
   if (item.generation != generation_) return;  // a reply from before the last full sync
   if (!item.status.ok()) {
     if (LostConnection(item.status)) need_sync_ = true;  // the watch it would have set may be missing
-    return;  // kNotFound: the znode went; its deletion event (or the parent's) tells the mirror
+    return;
   }
   const std::string& path = item.path;
   if (item.kind == Item::Kind::kStat) {
@@ -306,9 +330,14 @@ void WatchRefresher::Apply(Item& item) {
     if (depth > spec_.limits.max_depth) return;
     mirror_.Put(path, item.stat);
     ++state_.created_total;
+    if (!awaited_.empty()) awaited_.Remove(path);  // found: its exists-watch is its data watch now
   } else if (depth < spec_.limits.max_depth) {
     const TreeMirror::ChildrenDiff diff = mirror_.ApplyChildren(path, item.stat, item.children);
     state_.deleted_total += diff.removed;
+    if (!awaited_.empty()) {
+      RemoveWatchesOf(awaited_.RemoveUnlisted(path, item.children));  // the listing that named them was stale
+      PruneAwaited();
+    }
     for (const std::string& name : diff.added) ReadNew(JoinZnodePath(path, name));
     MarkDirty();
     return;
@@ -343,14 +372,17 @@ void WatchRefresher::OnEvent(const zk::WatchEvent& event) {
       if (!mirror_.Contains(path)) return;
       state_.deleted_total += mirror_.RemoveSubtree(path);
       MarkDirty();
+      if (!awaited_.empty()) PruneAwaited();
       if (path == spec_.root) ReadStat(path);  // watch for its re-creation
       return;
     }
     case zk::WatchEventType::kCreated:
       if (path == spec_.root && mirror_.empty()) need_sync_ = true;
+      if (awaited_.Contains(path)) ReadNew(path);  // its session's member caught up
       return;
     case zk::WatchEventType::kNotWatching:
       if (mirror_.Contains(path)) need_sync_ = true;
+      if (awaited_.Contains(path)) ReadNew(path);  // its exists-watch went: arm it again
       return;
   }
 }
@@ -401,21 +433,87 @@ bool WatchRefresher::CheckBudget() {
     FallBack("it grew past max_znodes (" + std::to_string(spec_.limits.max_znodes) + ")");
     return false;
   }
-  const std::size_t want = budget_->ForMirror(mirror_.WatchBytes(), mirror_.size());
-  if (want != held_bytes_ && !budget_->TryResize(&held_bytes_, want)) {
-    FallBack("it grew to " + std::to_string(want) +
-             " bytes of watched paths, over the session's watch budget (" + std::to_string(budget_->limit()) +
-             " bytes)");
+  const WatchShare want = Want(mirror_, /*with_awaited=*/true);
+  if (want != held_ && !budget_->TryResize(&held_, want)) {
+    FallBack("it grew: " + OverBudget(want));
     return false;
   }
-  state_.watched_bytes = held_bytes_;
+  state_.watched_bytes = ShareTotal(held_);
   return true;
+}
+
+WatchShare WatchRefresher::Want(const TreeMirror& mirror, bool with_awaited) const {
+  WatchShare want = budget_->EmptyShare();
+  const std::vector<TreeMirror::ShardWatches>& shards = mirror.ShardWatchBytes();
+  for (std::size_t i = 0; i < shards.size() && i < want.size(); ++i) {
+    want[i] = budget_->ForMirror(shards[i].watch_bytes, shards[i].znodes);
+  }
+  if (with_awaited) awaited_.AddTo(&want, budget_->chroot_length());
+  return want;
+}
+
+std::string WatchRefresher::OverBudget(const WatchShare& want) const {
+  // Names the first session `want` overflows (or, if none does now, the one it needs most of).
+  auto others = [&](std::size_t i) {
+    const std::size_t used = budget_->used(i);
+    return used - std::min(used, i < held_.size() ? held_[i] : 0);
+  };
+  std::size_t worst = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (others(i) + want[i] > budget_->limit()) {
+      worst = i;
+      break;
+    }
+    if (want[i] > want[worst]) worst = i;
+  }
+  const std::string where = want.size() > 1 ? " on watch session " + std::to_string(worst) : "";
+  return "watching its " + std::to_string(worst < want.size() ? want[worst] : 0) + " bytes of paths" + where +
+         " would exceed the session's watch budget (" + std::to_string(others(worst)) + " of " +
+         std::to_string(budget_->limit()) + " bytes used by other subtrees)";
+}
+
+void WatchRefresher::AwaitIfLagging(const std::string& path) {
+  if (mirror_.shards() <= 1 || path == spec_.root || mirror_.Contains(path)) return;
+  if (mirror_.Depth(path) <= 0 || mirror_.Depth(path) > spec_.limits.max_depth) return;
+  const std::string parent = ZnodeParent(path);
+  const std::size_t shard = mirror_.ShardOf(path);
+  // On the parent's own session a kNotFound is a deletion, which the parent's child watch reports (and
+  // zk::Session removes the exists-watch it left).
+  if (shard == mirror_.ShardOf(parent)) return;
+  if (!mirror_.Contains(parent)) {
+    reader_->RemoveWatches(path, [](Status) {});  // nothing will list it again: drop its exists-watch
+    return;
+  }
+  if (!awaited_.Add(path, shard)) return;
+  spdlog::debug("subtree {}: {} not found on its watch session {}: waiting for it", spec_.root, path, shard);
+  // A listing of the parent tells a lagging member (still listed) from a deletion (no longer listed; its
+  // exists-watch is then removed). One listing in flight per parent.
+  if (reading_.count(parent) == 0) ReadChildren(parent);
+}
+
+void WatchRefresher::PruneAwaited() {
+  if (awaited_.empty()) return;
+  awaited_.RemoveIf([&](const std::string& path) { return mirror_.Contains(path); });
+  RemoveWatchesOf(
+      awaited_.RemoveIf([&](const std::string& path) { return !mirror_.Contains(ZnodeParent(path)); }));
+}
+
+void WatchRefresher::RemoveWatchesOf(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) reader_->RemoveWatches(path, [](Status) {});
+}
+
+void WatchRefresher::RelistAwaitedParents() {
+  std::set<std::string> parents;
+  for (const std::string& path : awaited_.Paths()) parents.insert(ZnodeParent(path));
+  for (const std::string& parent : parents) {
+    if (reading_.count(parent) == 0) ReadChildren(parent);
+  }
 }
 
 void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_armed) {
   fell_back_ = true;
   first_poll_due_ = std::chrono::steady_clock::now();
-  budget_->Release(&held_bytes_);
+  budget_->Release(&held_);
   state_.mode = RefreshMode::kPoll;
   state_.watched_bytes = 0;
   spdlog::warn("subtree {}: falling back from watch to poll mode (every {}ms): {}", spec_.root,
@@ -437,6 +535,13 @@ void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_arm
   for (const auto& [path, count] : reading_) {
     if (!mirror_.Contains(path) && (also_armed == nullptr || !also_armed->Contains(path))) remove(path);
   }
+  for (const std::string& path : awaited_.Paths()) {  // exists-watches of children a lagging member lacked
+    if (!mirror_.Contains(path) && reading_.count(path) == 0 &&
+        (also_armed == nullptr || !also_armed->Contains(path))) {
+      remove(path);
+    }
+  }
+  awaited_.Clear();
   if (measured_ && mirror_.empty()) remove(spec_.root);  // the exists-watch on a missing root
   mirror_.Clear();
   reading_.clear();
@@ -450,7 +555,7 @@ void WatchRefresher::Rebuild(bool full_walk, std::chrono::nanoseconds duration) 
   built.acl = acl_;
   if (values_) built.values = values_->FromNodes(mirror_.nodes(), *reader_);
   auto snapshot = std::make_shared<const SubtreeSnapshot>(std::move(built));
-  state_.watched_bytes = held_bytes_;
+  state_.watched_bytes = ShareTotal(held_);
   publish_(std::move(snapshot), Status::Ok(), full_walk, state_);
   dirty_ = false;
   last_build_ = now;

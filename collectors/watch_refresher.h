@@ -3,19 +3,31 @@
 //
 //  1. A full sync walks the subtree leaving a data watch and a child watch on every znode and replaces the
 //     TreeMirror with the result. The first sync is preceded by a plain poll walk (PollWalk) that sizes the
-//     subtree against the session-wide WatchBudget before a single watch is armed; a sync that finds the
-//     subtree grew past the budget stops at once.
+//     subtree against the WatchBudget before a single watch is armed; a sync that finds the subtree grew past
+//     the budget stops at once.
 //  2. Then only what changed is re-read: a data change re-reads the znode's Stat (re-arming its data watch);
 //     a children change re-lists the znode (re-arming its child watch), removes what vanished and walks what
 //     was added; a deleted znode leaves the mirror with its subtree. A deleted root arms an exists-watch and
 //     is walked again when re-created.
 //  3. The snapshot is rebuilt from the mirror after changes, coalesced (at most every kRebuildInterval).
 //  4. A full resync runs every resync_interval, after every reconnect and after a session expiry (the
-//     session's kResync event), and after a read failed because the connection was lost.
+//     reader's kResync event), and after a read failed because the connection was lost.
 // If the subtree's watches would exceed the budget (or its znode cap), the refresher releases its share,
 // removes every watch it armed (ZnodeReader::RemoveWatches), warns once and returns kFellBackToPoll: the
 // caller walks it in poll mode from then on. When the sizing walk decided it, that walk's snapshot is
 // published as poll mode's first result (first_poll_due() is then one interval later): no second walk.
+//
+// Watch sessions: the reader may spread watches over several sessions (zk::WatchShards; WatchShardCount()
+// must equal the budget's sessions()). The share held is then per session, and the subtree falls back as
+// soon as its share on any one session would push that session over the budget. SessionEpoch and kResync
+// are the reader's combined ones, so a reconnect or expiry of any session resyncs the subtree. Sessions may
+// be connected to different ensemble members: a child that its parent's listing names but that its own
+// session's member has not applied yet answers kNotFound there, and the exists-watch that read left stays
+// on that session (zk::Session removes such watches only where the parent is watched). Every such kNotFound
+// (of the incremental reads, and of a full sync's walk: NotFoundRecorder) waits in AwaitedChildren, its
+// exists-watch counted in the share, and the parent is re-listed: kCreated (the member caught up) reads the
+// child; a listing without it (it was deleted) removes its exists-watch. With one session none of this
+// applies (a kNotFound there is a deletion, which the parent's child watch reports).
 //
 // Threads: Run() on the owner's thread (SubtreeRefresher's); reader callbacks and watch events only push
 // into a shared inbox. RequestStop() from any thread. Lifetime: `reader`, `budget`, `spec`, `patterns` and
@@ -31,6 +43,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "collectors/awaited_children.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/subtree_view.h"
 #include "collectors/tree_mirror.h"
@@ -85,6 +98,19 @@ class WatchRefresher {
   void PublishFailure(Status status);
   // Re-sizes the budget share to the mirror; false (after falling back) when over budget or the znode cap.
   bool CheckBudget();
+  // The share the mirror's watches and the awaited children's exists-watches take on each session.
+  [[nodiscard]] WatchShare Want(const TreeMirror& mirror, bool with_awaited) const;
+  // Why `want` does not fit the budget, naming the session it overflows.
+  [[nodiscard]] std::string OverBudget(const WatchShare& want) const;
+  // Watch sessions: a watched read of `path` answered kNotFound on a session other than its parent's, which
+  // left an exists-watch there: waits for kCreated or a listing of the parent without it.
+  void AwaitIfLagging(const std::string& path);
+  // Forgets awaited children that were mirrored meanwhile, and removes the exists-watches of those whose
+  // parent left the mirror.
+  void PruneAwaited();
+  void RemoveWatchesOf(const std::vector<std::string>& paths);
+  // After a full sync: re-lists the parents of the awaited children.
+  void RelistAwaitedParents();
   // Gives up watch mode: releases the budget share and removes every watch this subtree armed (the mirror's,
   // `also_armed`'s: an interrupted sync's, and those of reads in flight).
   void FallBack(const std::string& why, const TreeMirror* also_armed = nullptr);
@@ -101,9 +127,9 @@ class WatchRefresher {
   // Run()'s thread only.
   TreeMirror mirror_;
   WatchState state_;
-  std::size_t held_bytes_ = 0;  // our share of budget_
-  uint64_t generation_ = 0;     // replies of an older generation (before the last full sync) are dropped
-  uint64_t synced_epoch_ = 0;   // the session epoch the last full sync started in
+  WatchShare held_;            // our share of budget_, per watch session
+  uint64_t generation_ = 0;    // replies of an older generation (before the last full sync) are dropped
+  uint64_t synced_epoch_ = 0;  // the session epoch the last full sync started in
   bool need_sync_ = true;
   bool measured_ = false;  // the plain sizing walk has run
   bool fell_back_ = false;
@@ -117,6 +143,7 @@ class WatchRefresher {
   std::chrono::nanoseconds last_sync_duration_{0};
   std::chrono::steady_clock::time_point first_poll_due_{};
   std::map<std::string, int> reading_;  // watched reads in flight, by path (removed too on a fallback)
+  AwaitedChildren awaited_;             // listed children their own session has not found yet
 };
 
 }  // namespace zkx::collectors

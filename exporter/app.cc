@@ -20,6 +20,7 @@
 #include "exporter/web_config.h"
 #include "server/connect_string.h"
 #include "zk/reader_pool.h"
+#include "zk/watch_shards.h"
 
 namespace zkx::exporter {
 
@@ -76,17 +77,33 @@ Result<std::unique_ptr<App>> App::Create(Flags flags, zk::SessionOptions options
     if (!extra.ok()) return extra.status();
     walk_sessions.push_back(std::move(extra).value());
   }
+  std::vector<std::unique_ptr<zk::Session>> watch_sessions;
+  for (std::size_t i = 1; i < flags.watch_sessions; ++i) {
+    Result<std::unique_ptr<zk::Session>> extra = zk::Session::Create(options);
+    if (!extra.ok()) return extra.status();
+    watch_sessions.push_back(std::move(extra).value());
+  }
   Result<std::unique_ptr<zk::Session>> session = zk::Session::Create(std::move(options));
   if (!session.ok()) return session.status();
-  return std::make_unique<App>(std::move(flags), std::move(session).value(), std::move(walk_sessions));
+  return std::make_unique<App>(std::move(flags), std::move(session).value(), std::move(walk_sessions),
+                               std::move(watch_sessions));
 }
 
 App::App(Flags flags, std::unique_ptr<zk::Session> session,
-         std::vector<std::unique_ptr<zk::Session>> walk_sessions)
-    : flags_(std::move(flags)), session_(std::move(session)), walk_sessions_(std::move(walk_sessions)) {
+         std::vector<std::unique_ptr<zk::Session>> walk_sessions,
+         std::vector<std::unique_ptr<zk::Session>> watch_sessions)
+    : flags_(std::move(flags)),
+      session_(std::move(session)),
+      walk_sessions_(std::move(walk_sessions)),
+      watch_sessions_(std::move(watch_sessions)) {
   std::vector<zk::Session*> extras;
   for (const auto& s : walk_sessions_) extras.push_back(s.get());
   reader_ = std::make_unique<zk::ReaderPool>(session_.get(), std::move(extras));
+  if (!watch_sessions_.empty()) {
+    std::vector<zk::ZnodeReader*> shards{session_.get()};  // shard 0: the primary
+    for (const auto& s : watch_sessions_) shards.push_back(s.get());
+    watch_reader_ = std::make_unique<zk::WatchShards>(reader_.get(), std::move(shards));
+  }
 }
 
 App::~App() {
@@ -94,8 +111,21 @@ App::~App() {
 }
 
 Status App::Start(std::vector<collectors::SubtreeSpec> subtrees, HttpSecurity security) {
+  // The extra watch sessions serve watch-mode subtrees only: with none configured at start (poll is the
+  // default), they are never opened, so a poll-only exporter holds one session on the ensemble, not four. A
+  // reload that turns watch mode on later keeps its watches on the main session until a restart.
+  const bool any_watch = std::any_of(subtrees.begin(), subtrees.end(), [](const collectors::SubtreeSpec& s) {
+    return s.refresh_mode == collectors::RefreshMode::kWatch;
+  });
+  if (!any_watch && !watch_sessions_.empty()) {
+    spdlog::debug("no watch-mode subtree at start: the {} extra watch sessions stay closed",
+                  watch_sessions_.size());
+    watch_reader_.reset();
+    watch_sessions_.clear();
+  }
   session_->Start();
   for (const auto& s : walk_sessions_) s->Start();
+  for (const auto& s : watch_sessions_) s->Start();
   Result<server::ConnectString> hosts = server::ParseConnectString(flags_.zookeeper_hosts);
   if (!hosts.ok()) return Status::InvalidArgument("--zookeeper.hosts: " + hosts.status().message());
   collectors::CollectorContext context;
@@ -103,6 +133,14 @@ Status App::Start(std::vector<collectors::SubtreeSpec> subtrees, HttpSecurity se
   context.reader = reader_.get();
   context.chroot_length = session_->ChrootLength();
   context.max_watch_bytes = flags_.max_watch_bytes;
+  if (watch_reader_) {
+    context.watch.reader = watch_reader_.get();
+    context.watch.connected = [this] {
+      return session_->Connected() && std::all_of(watch_sessions_.begin(), watch_sessions_.end(),
+                                                  [](const auto& s) { return s->Connected(); });
+    };
+    for (const auto& s : watch_sessions_) context.watch_sessions.push_back(s.get());
+  }
   context.hosts = std::move(hosts).value();
   context.subtrees = std::move(subtrees);
   context.flags = &flags_.collector_flags;
@@ -197,6 +235,7 @@ void App::Shutdown() {
     stop();            // the tree's refreshers, the canary (it writes through the session)
   collectors_.Stop();  // joins the scrape workers: no collector runs past this point
   for (const auto& s : walk_sessions_) s->Stop();
+  for (const auto& s : watch_sessions_) s->Stop();
   session_->Stop();
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // App: the exporter as one object, wired the way the binary runs it: the ZooKeeper session (and the extra
-// walk sessions behind a reader pool), the collectors the registry enables (collectors/registry.h), the HTTP
-// server with /metrics behind the scrape gate (--web.max-concurrent-scrapes), gzip and the scrape deadline,
-// /probe for the multi-target modules, /healthz, /readyz and the landing page. exporter_app.cc runs it from
-// the command line; tests construct it from Flags and use it as it is.
+// walk sessions behind a reader pool, and the extra watch sessions behind zk::WatchShards), the collectors
+// the registry enables (collectors/registry.h), the HTTP server with /metrics behind the scrape gate
+// (--web.max-concurrent-scrapes), gzip and the scrape deadline, /probe for the multi-target modules,
+// /healthz, /readyz and the landing page. exporter_app.cc runs it from the command line; tests construct it
+// from Flags and use it as it is.
 //
 // Lifetime: Create -> [SetMultiTarget] -> Start -> ... -> Shutdown (also the destructor). Shutdown order:
 // HTTP, targets, collectors' background work, the collector set's workers, the sessions. Thread-safety:
@@ -40,11 +41,14 @@ Result<HttpSecurity> LoadWebSecurity(const Flags& flags);
 
 class App {
  public:
-  // Creates the primary session and --zookeeper.walk-sessions - 1 walk sessions from `options` (not started).
+  // Creates the primary session, --zookeeper.walk-sessions - 1 walk sessions and --zookeeper.watch-sessions
+  // - 1 watch sessions from `options` (not started).
   static Result<std::unique_ptr<App>> Create(Flags flags, zk::SessionOptions options);
-  // `walk_sessions`: extra sessions that share the walks' plain reads.
+  // `walk_sessions`: extra sessions that share the walks' plain reads. `watch_sessions`: extra sessions that
+  // share watch mode's watches with the primary (zk/watch_shards.h).
   App(Flags flags, std::unique_ptr<zk::Session> session,
-      std::vector<std::unique_ptr<zk::Session>> walk_sessions);
+      std::vector<std::unique_ptr<zk::Session>> walk_sessions,
+      std::vector<std::unique_ptr<zk::Session>> watch_sessions = {});
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -75,7 +79,10 @@ class App {
   ScrapeGate scrape_gate_{flags_.max_concurrent_scrapes};
   std::unique_ptr<zk::Session> session_;
   std::vector<std::unique_ptr<zk::Session>> walk_sessions_;  // extra sessions for the walks' plain reads
-  std::unique_ptr<zk::ZnodeReader> reader_;          // a zk::ReaderPool: the primary and the walk sessions
+  std::unique_ptr<zk::ZnodeReader> reader_;  // a zk::ReaderPool: the primary and the walk sessions
+  std::vector<std::unique_ptr<zk::Session>> watch_sessions_;  // extra sessions for watch mode's watches
+  std::unique_ptr<zk::ZnodeReader>
+      watch_reader_;  // zk::WatchShards over the primary and watch_sessions_, or null
   std::shared_ptr<collectors::TreeCollector> tree_;  // the "tree" collector when enabled (reload, /readyz)
   std::vector<std::function<void()>> stops_;         // the built collectors' background work
   collectors::CollectorSet collectors_;

@@ -26,6 +26,8 @@ namespace {
 
 // Each walk session is one more connection and session on the ensemble.
 constexpr std::size_t kMaxWalkSessions = 16;
+// 32 x the largest budget is ~32 MiB of watched paths: ~700,000 znodes of ~20-byte paths.
+constexpr std::size_t kMaxWatchSessions = 32;
 constexpr std::size_t kMinWebConnections =
     16;  // --web.max-connections: below this a few idle clients lock it
 constexpr std::size_t kMaxWebConnections = 65536;  // one thread each
@@ -131,6 +133,7 @@ struct RawFlags {
       : session_timeout(DurationText(d.session_timeout)),
         max_in_flight(std::to_string(d.max_in_flight)),
         walk_sessions(std::to_string(d.walk_sessions)),
+        watch_sessions(std::to_string(d.watch_sessions)),
         max_watch_bytes(std::to_string(d.max_watch_bytes)),
         scrape_timeout(DurationText(d.scrape_timeout)),
         max_concurrent_scrapes(std::to_string(d.max_concurrent_scrapes)),
@@ -140,6 +143,7 @@ struct RawFlags {
   std::string session_timeout;
   std::string max_in_flight;
   std::string walk_sessions;
+  std::string watch_sessions;
   std::string tree_refresh_interval;
   std::string max_watch_bytes;
   std::string scrape_timeout;
@@ -249,6 +253,13 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
            "a big walk in parallel; each is one more connection and session on the ensemble")
         ->capture_default_str()
         ->type_name("N");
+    app.add_option(
+           "--zookeeper.watch-sessions", raw.watch_sessions,
+           "Sessions that share the watches of watch-mode subtrees (1-32), each with its own "
+           "--zookeeper.max-watch-bytes: a subtree stays in watch mode while its share on each session "
+           "fits; each is one more connection and session on the ensemble")
+        ->capture_default_str()
+        ->type_name("N");
     AddSecurityFlags(app, f.security);
     app.add_option("--config.file", f.config_file, "YAML configuration file (default: none)")
         ->type_name("FILE");
@@ -266,7 +277,7 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
                    "(watches; re-read only what changed) (default: poll)")
         ->type_name("MODE");
     app.add_option("--zookeeper.max-watch-bytes", raw.max_watch_bytes,
-                   "Budget of watched path bytes for watch-mode subtrees (the SetWatches packet must stay "
+                   "Budget of watched path bytes of each watch session (its SetWatches packet must stay "
                    "under the server's jute.maxbuffer, 1 MiB); a subtree over it is polled")
         ->capture_default_str()
         ->type_name("BYTES");
@@ -403,6 +414,14 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
   if (f.walk_sessions > kMaxWalkSessions) {
     return InvalidFlag("--zookeeper.walk-sessions", raw.walk_sessions,
                        "want at most " + std::to_string(kMaxWalkSessions));
+  }
+  if (Status s = ParsePositiveSize("--zookeeper.watch-sessions", raw.watch_sessions, &f.watch_sessions);
+      !s.ok()) {
+    return s;
+  }
+  if (f.watch_sessions > kMaxWatchSessions) {
+    return InvalidFlag("--zookeeper.watch-sessions", raw.watch_sessions,
+                       "want at most " + std::to_string(kMaxWatchSessions));
   }
   if (Status s = ParsePositiveSize("--zookeeper.max-in-flight", raw.max_in_flight, &f.max_in_flight);
       !s.ok()) {

@@ -24,7 +24,11 @@ struct Flags {
       zk::SessionOptions{}.session_timeout;                        // --zookeeper.session-timeout
   std::string auth_file;                                           // --zookeeper.auth-file ("" = none)
   std::size_t max_in_flight = zk::SessionOptions{}.max_in_flight;  // --zookeeper.max-in-flight
-  std::size_t walk_sessions = 1;        // --zookeeper.walk-sessions (sessions sharing the walks' plain reads)
+  std::size_t walk_sessions = 1;  // --zookeeper.walk-sessions (sessions sharing the walks' plain reads)
+  // --zookeeper.watch-sessions: sessions that share watch mode's watches, each with a SetWatches of its own
+  // under --zookeeper.max-watch-bytes. 4: ~43,000 znodes of ~20-byte paths stay in watch mode at the default
+  // budget, for 3 extra idle connections (a ping every few seconds each) on the ensemble.
+  std::size_t watch_sessions = 4;
   std::string config_file;              // --config.file ("" = none)
   bool config_check = false;            // --config.check
   std::vector<std::string> tree_roots;  // --tree.root (repeatable)
@@ -33,7 +37,7 @@ struct Flags {
   std::string
       tree_refresh_mode;  // --tree.refresh-mode: "poll" or "watch" ("" = not given: the file's, else poll)
   std::size_t max_watch_bytes = collectors::WatchBudget::kDefaultLimit;  // --zookeeper.max-watch-bytes
-                                                                         // (watched path bytes, session-wide)
+                                                                         // (watched path bytes, per session)
   std::string listen_address = ":9141";                                  // --web.listen-address ([host]:port)
   std::string telemetry_path = "/metrics";                               // --web.telemetry-path
   std::chrono::milliseconds scrape_timeout{10000};  // --web.scrape-timeout (collector deadline)

@@ -9,9 +9,10 @@
 // two and ~12,500/s on four. Each extra session is one more connection and session on the ensemble, so the
 // exporter opens them only when asked (--zookeeper.walk-sessions).
 //
-// Watches stay on the primary: watch events, kResync and SessionEpoch are the primary's, so a watch-mode
-// subtree never depends on an extra session. A read sent to an extra session that then fails with
-// kUnavailable fails like any read on a lost connection (the walk is retried at its next refresh).
+// Watches stay on the primary: watch events, kResync and SessionEpoch are the primary's, so nothing that
+// watches depends on a walk session. (Watch mode spreads its watches over watch sessions of their own through
+// zk::WatchShards, whose plain reads come back to this pool.) A read sent to an extra session that then fails
+// with kUnavailable fails like any read on a lost connection (the walk is retried at its next refresh).
 // Thread-safety: all methods are thread-safe. Lifetime: the sessions must outlive the pool.
 
 #include <atomic>

@@ -143,6 +143,12 @@ class ZnodeReader {
   // starts); SIZE_MAX when it sets no cap. A walk keeps to half of it, so that the session's other requests
   // (watch re-reads, the canary) always find a slot.
   [[nodiscard]] virtual std::size_t InFlightCap() const { return std::numeric_limits<std::size_t>::max(); }
+
+  // Watch shards: a reader that spreads watches over several sessions (zk::WatchShards) says over how many
+  // and on which one a path's watches live, so that callers can keep each session's SetWatches within its
+  // bounds. Every other reader is one shard.
+  [[nodiscard]] virtual std::size_t WatchShardCount() const { return 1; }
+  [[nodiscard]] virtual std::size_t WatchShardOf(const std::string& /*path*/) const { return 0; }
 };
 
 }  // namespace zkx::zk

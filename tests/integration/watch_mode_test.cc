@@ -17,6 +17,7 @@
 #include "collectors/watch_budget.h"
 #include "tests/support/sessions.h"
 #include "tests/support/wait_and_ports.h"
+#include "tests/support/watch_mode_checks.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
 #include "zk/session.h"
@@ -26,72 +27,13 @@ namespace zkx {
 namespace {
 
 using std::chrono::milliseconds;
-using Tree = std::map<std::string, std::tuple<int32_t, int32_t, int32_t, int32_t>>;
 
 using test::StartSession;
 
+using test::Converges;
+
 collectors::SubtreeSpec WatchSpec(const std::string& root) {
-  collectors::SubtreeSpec s;
-  s.root = root;
-  s.refresh_mode = collectors::RefreshMode::kWatch;
-  s.refresh_interval = milliseconds(500);
-  s.resync_interval = std::chrono::hours(1);  // only reconnects and expiry resync in these tests
-  s.znode_patterns = {root + "/**"};
-  s.max_znode_series = 100000;
-  return s;
-}
-
-// path -> (version, cversion, children, data bytes), walked now by `reader` (a session without watches).
-Tree FreshWalk(zk::ZnodeReader& reader, const std::string& root) {
-  Tree t;
-  zk::WalkSummary s = zk::WalkSubtree(reader, root, {}, [&](const zk::WalkedZnode& z) {
-    t[std::string(z.path)] = {z.stat->version, z.stat->cversion, z.stat->num_children, z.stat->data_length};
-  });
-  if (!s.status.ok() && s.status.code() != StatusCode::kNotFound) t["<error>"] = {};
-  return t;
-}
-
-Tree Published(const collectors::SubtreeRefresher& r) {
-  Tree t;
-  auto view = r.View();
-  if (!view->last_success) {
-    t["<none>"] = {};
-    return t;
-  }
-  for (const auto& z : view->last_success->znode_samples) {
-    t[z.path] = {z.stat.version, z.stat.cversion, z.stat.num_children, z.stat.data_length};
-  }
-  return t;
-}
-
-// Waits until the refresher's snapshot equals a fresh walk; prints the first difference otherwise.
-::testing::AssertionResult Converges(zk::ZnodeReader& checker, const collectors::SubtreeRefresher& r,
-                                     const std::string& root, milliseconds timeout = milliseconds(20000)) {
-  Tree fresh;
-  Tree mine;
-  if (test::WaitFor(
-          [&] {
-            fresh = FreshWalk(checker, root);
-            mine = Published(r);
-            return fresh == mine;
-          },
-          timeout, milliseconds(100))) {
-    return ::testing::AssertionSuccess();
-  }
-  std::string diff;
-  for (const auto& [p, v] : fresh) {
-    if (!mine.count(p))
-      diff += " missing " + p;
-    else if (mine[p] != v)
-      diff += " stale " + p;
-    if (diff.size() > 300) break;
-  }
-  for (const auto& [p, v] : mine) {
-    if (!fresh.count(p)) diff += " extra " + p;
-    if (diff.size() > 300) break;
-  }
-  return ::testing::AssertionFailure()
-         << "mirror (" << mine.size() << ") != fresh walk (" << fresh.size() << "):" << diff;
+  return test::WatchModeSpec(root);
 }
 
 // Creates, deletes and updates a burst of znodes under `root` (which has n0..n9, each with c0..c9).

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -132,6 +134,49 @@ TEST(SessionFamiliesTest, WatchesAuthAndXidBudget) {
   EXPECT_EQ(Find(families, "zookeeper_session_auth_accepted_total")->metric.at(0).counter.value, 2);
   EXPECT_EQ(Find(families, "zookeeper_client_requests_total")->metric.at(0).counter.value, 77);
   EXPECT_EQ(Find(families, "zookeeper_client_xid_requests_remaining")->metric.at(0).gauge.value, 999);
+  // One session: no per-watch-session families.
+  EXPECT_EQ(Find(families, "zookeeper_watch_session_watched_path_bytes"), nullptr);
+}
+
+// --zookeeper.watch-sessions > 1: the watch families are summed over the watch sessions, and each session's
+// own SetWatches bytes (the figure jute.maxbuffer bounds) is exported too; the rest stays the main session's.
+TEST(SessionFamiliesTest, WatchSessionsAreSummedAndShownOneByOne) {
+  zk::SessionStats main;
+  main.state = zk::SessionState::kConnected;
+  main.connects_total = 1;
+  main.watches = 10;
+  main.watched_path_bytes = 100;
+  main.watch_events_total = 1;
+  std::vector<zk::SessionStats> extra(2);
+  extra[0].state = zk::SessionState::kConnecting;
+  extra[0].connects_total = 7;
+  extra[0].watches = 20;
+  extra[0].watched_path_bytes = 200;
+  extra[0].watch_events_total = 2;
+  extra[1].state = zk::SessionState::kConnected;
+  extra[1].watches = 30;
+  extra[1].watched_path_bytes = 300;
+  extra[1].orphan_watches_removed_total = 4;
+  auto families = BuildSessionFamilies(main, 0, extra);
+  EXPECT_EQ(Find(families, "zookeeper_session_watches")->metric.at(0).gauge.value, 60);
+  EXPECT_EQ(Find(families, "zookeeper_session_watched_path_bytes")->metric.at(0).gauge.value, 600);
+  EXPECT_EQ(Find(families, "zookeeper_session_watch_events_total")->metric.at(0).counter.value, 3);
+  EXPECT_EQ(Find(families, "zookeeper_session_orphan_watches_removed_total")->metric.at(0).counter.value, 4);
+  EXPECT_EQ(Find(families, "zookeeper_session_connects_total")->metric.at(0).counter.value, 1);  // the main's
+  const auto* bytes = Find(families, "zookeeper_watch_session_watched_path_bytes");
+  ASSERT_NE(bytes, nullptr);
+  ASSERT_EQ(bytes->metric.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(bytes->metric[i].label.at(0).name, "session");
+    EXPECT_EQ(bytes->metric[i].label.at(0).value, std::to_string(i));
+    EXPECT_EQ(bytes->metric[i].gauge.value, 100.0 * static_cast<double>(i + 1));
+  }
+  EXPECT_EQ(Find(families, "zookeeper_watch_session_watches")->metric.at(2).gauge.value, 30);
+  const auto* connected = Find(families, "zookeeper_watch_session_connected");
+  ASSERT_NE(connected, nullptr);
+  EXPECT_EQ(connected->metric.at(0).gauge.value, 1);
+  EXPECT_EQ(connected->metric.at(1).gauge.value, 0);
+  EXPECT_EQ(connected->metric.at(2).gauge.value, 1);
 }
 
 }  // namespace

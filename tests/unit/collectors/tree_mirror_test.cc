@@ -1,4 +1,4 @@
-// TreeMirror: the sorted path -> Stat map behind watch mode.
+// TreeMirror: the sorted path -> Stat map behind watch mode; the watch budget and awaited children it feeds.
 #include "collectors/tree_mirror.h"
 
 #include <string>
@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "collectors/awaited_children.h"
 #include "collectors/watch_budget.h"
 
 namespace zkx::collectors {
@@ -77,6 +78,35 @@ TEST(TreeMirrorTest, WatchBytesFollowInsertsAndRemovals) {
   EXPECT_EQ(m.WatchBytes(), WatchBytesForPath(2));
 }
 
+TEST(TreeMirrorTest, WatchBytesPerShard) {
+  // Shard by the last character: '0' -> 0, else 1.
+  TreeMirror m(
+      "/r", [](const std::string& p) { return p.back() == '0' ? 0u : 1u; }, 2);
+  ASSERT_EQ(m.shards(), 2u);
+  m.Put("/r", Stat(1));
+  m.Put("/r/a0", Stat(1));
+  m.Put("/r/a0/b0", Stat(1));
+  m.Put("/r/a0/b1", Stat(1));
+  using W = TreeMirror::ShardWatches;
+  EXPECT_EQ(m.ShardWatchBytes()[0], (W{WatchBytesForPath(5) + WatchBytesForPath(8), 2}));
+  EXPECT_EQ(m.ShardWatchBytes()[1], (W{WatchBytesForPath(2) + WatchBytesForPath(8), 2}));
+  EXPECT_EQ(m.WatchBytes(), m.ShardWatchBytes()[0].watch_bytes + m.ShardWatchBytes()[1].watch_bytes);
+  m.RemoveSubtree("/r/a0");
+  EXPECT_EQ(m.ShardWatchBytes()[0], (W{0, 0}));
+  EXPECT_EQ(m.ShardWatchBytes()[1], (W{WatchBytesForPath(2), 1}));
+  TreeMirror moved = std::move(m);  // keeps its shard function
+  moved.Put("/r/x0", Stat(1));
+  EXPECT_EQ(moved.ShardWatchBytes()[0], (W{WatchBytesForPath(5), 1}));
+  moved.Clear();
+  EXPECT_EQ(moved.ShardWatchBytes()[1], (W{0, 0}));
+  // Without a shard function (or with one shard) everything is shard 0.
+  TreeMirror one(
+      "/r", [](const std::string&) { return 1u; }, 1);
+  one.Put("/r", Stat(1));
+  EXPECT_EQ(one.shards(), 1u);
+  EXPECT_EQ(one.ShardWatchBytes()[0].znodes, 1u);
+}
+
 TEST(TreeMirrorTest, CountDifferences) {
   TreeMirror a("/r");
   TreeMirror b("/r");
@@ -126,6 +156,53 @@ TEST(WatchBudgetTest, SharesOneLimit) {
   budget.Release(&a);
   budget.Release(&b);
   EXPECT_EQ(budget.used(), 0u);
+}
+
+// One limit per watch session; a resize happens on every session or on none.
+TEST(WatchBudgetTest, EachSessionHasItsOwnLimitAndResizesAreAllOrNothing) {
+  WatchBudget budget(100, 0, 3);
+  EXPECT_EQ(budget.sessions(), 3u);
+  EXPECT_EQ(budget.limit(), 100u);
+  WatchShare a = budget.EmptyShare();
+  WatchShare b = budget.EmptyShare();
+  EXPECT_TRUE(budget.TryResize(&a, {90, 90, 90}));  // 270 in all: more than one session's limit
+  EXPECT_EQ(budget.used(), 270u);
+  EXPECT_FALSE(budget.TryResize(&b, {10, 11, 10}));  // session 1 would overflow: nothing changes
+  EXPECT_EQ(b, (WatchShare{0, 0, 0}));
+  EXPECT_EQ(budget.used(0), 90u);
+  EXPECT_TRUE(budget.TryResize(&b, {10, 10, 10}));
+  EXPECT_FALSE(budget.TryResize(&a, {100, 0, 90}));  // shrinking one session pays for nothing elsewhere
+  EXPECT_TRUE(budget.TryResize(&a, {90, 0, 90}));
+  EXPECT_FALSE(budget.TryResize(&b, {0, 10, 11}));
+  EXPECT_TRUE(budget.TryResize(&b, {0, 100, 10}));  // session 1 freed by a
+  EXPECT_EQ(budget.used(1), 100u);
+  EXPECT_EQ(ShareTotal(a) + ShareTotal(b), budget.used());
+  budget.Release(&a);
+  EXPECT_EQ(a, (WatchShare{0, 0, 0}));
+  budget.Release(&b);
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(WatchBudgetTest, ChrootCountsOnEachWatch) {
+  const WatchBudget budget(1000, 11, 2);
+  EXPECT_EQ(budget.ForMirror(100, 3), 100u + 2u * 11u * 3u);
+}
+
+TEST(AwaitedChildrenTest, WaitsUntilFoundOrUnlisted) {
+  AwaitedChildren waiting;
+  EXPECT_TRUE(waiting.Add("/r/p/a", 1));
+  EXPECT_FALSE(waiting.Add("/r/p/a", 1));
+  EXPECT_TRUE(waiting.Add("/r/p/b", 0));
+  EXPECT_TRUE(waiting.Add("/r/q/c", 1));
+  WatchShare share(2, 0);
+  waiting.AddTo(&share, 3);  // one exists-watch each: 4 + chroot + path
+  EXPECT_EQ(share, (WatchShare{4 + 3 + 6, 2 * (4 + 3 + 6)}));
+  // A fresh listing of /r/p without "b": b was deleted, a is still coming.
+  EXPECT_EQ(waiting.RemoveUnlisted("/r/p", {"a", "x"}), std::vector<std::string>{"/r/p/b"});
+  EXPECT_TRUE(waiting.Contains("/r/p/a"));
+  EXPECT_EQ(waiting.RemoveSubtree("/r/q"), std::vector<std::string>{"/r/q/c"});
+  EXPECT_TRUE(waiting.Remove("/r/p/a"));
+  EXPECT_TRUE(waiting.empty());
 }
 
 }  // namespace

@@ -196,6 +196,9 @@ INSTANTIATE_TEST_SUITE_P(
                     BadValueCase{"--web.scrape-timeout=1m1h", "--web.scrape-timeout"},
                     BadValueCase{"--zookeeper.walk-sessions=0", "--zookeeper.walk-sessions"},
                     BadValueCase{"--zookeeper.walk-sessions=17", "--zookeeper.walk-sessions"},
+                    BadValueCase{"--zookeeper.watch-sessions=0", "--zookeeper.watch-sessions"},
+                    BadValueCase{"--zookeeper.watch-sessions=33", "--zookeeper.watch-sessions"},
+                    BadValueCase{"--zookeeper.watch-sessions=four", "--zookeeper.watch-sessions"},
                     BadValueCase{"--web.max-concurrent-scrapes=0", "--web.max-concurrent-scrapes"},
                     BadValueCase{"--zookeeper.max-in-flight=0", "--zookeeper.max-in-flight"},
                     BadValueCase{"--zookeeper.max-in-flight=-1", "--zookeeper.max-in-flight"},
@@ -327,12 +330,22 @@ TEST(FlagsWatchTest, RefreshModeAndWatchBudget) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->flags.tree_refresh_mode, "");
   EXPECT_EQ(d->flags.max_watch_bytes, 512U * 1024U);
-  const char* set[] = {"zookeeper_exporter", "--tree.refresh-mode=watch",
-                       "--zookeeper.max-watch-bytes=65536"};
-  Result<FlagsOutcome> s = ParseFlags(3, set, {}, "v");
+  EXPECT_EQ(d->flags.watch_sessions, 4U);
+  const char* set[] = {"zookeeper_exporter", "--tree.refresh-mode=watch", "--zookeeper.max-watch-bytes=65536",
+                       "--zookeeper.watch-sessions=32"};
+  Result<FlagsOutcome> s = ParseFlags(4, set, {}, "v");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->flags.tree_refresh_mode, "watch");
   EXPECT_EQ(s->flags.max_watch_bytes, 65536U);
+  EXPECT_EQ(s->flags.watch_sessions, 32U);
+  const char* one[] = {"zookeeper_exporter", "--zookeeper.watch-sessions=1"};
+  Result<FlagsOutcome> o = ParseFlags(2, one, {}, "v");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->flags.watch_sessions, 1U);
+  const char* too_many[] = {"zookeeper_exporter", "--zookeeper.watch-sessions=33"};
+  Result<FlagsOutcome> bad = ParseFlags(2, too_many, {}, "v");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("at most 32"), std::string::npos) << bad.status().ToString();
   const char* bad_mode[] = {"zookeeper_exporter", "--tree.refresh-mode=push"};
   EXPECT_FALSE(ParseFlags(2, bad_mode, {}, "v").ok());
   const char* bad_bytes[] = {"zookeeper_exporter", "--zookeeper.max-watch-bytes=0"};
