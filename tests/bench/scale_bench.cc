@@ -15,7 +15,9 @@
 //                                     [--sections walks,shapes,load,latency,metrics,fallback]
 //                                     [--baselines all|pipelined] [--shape-znodes 20000] [--shape-rounds 3]
 //                                     [--shapes wide,deep,balanced,random] [--shape-exporter-sweep 0|1]
-//                                     [--shape-member 0]
+//                                     [--shape-member 0] [--watch-tree smallest|largest] [--watch-sessions N]
+//  - load and latency run on the smallest tree, or with --watch-tree largest on the largest (e.g. 100,000
+//    znodes in watch mode, with --watch-sessions 10 so that its watches fit).
 //  - shapes: a wide, a deep, a balanced and a random tree: the exporter's walk at default settings against
 //  the
 //    bare C client's get_children2 walk at the best of a sweep of in-flight depths (128-2048), as a ratio of
@@ -67,11 +69,13 @@ struct Options {
   std::size_t walk_sessions = 4;  // the second exporter walk row: a ReaderPool over this many sessions
   std::string sections = "walks,shapes,load,latency,metrics,fallback";
   std::size_t shape_znodes = 20000;
-  int shape_rounds = 3;               // interleaved rounds per configuration in `shapes`
-  std::string shape_filter;           // only these shapes (comma-separated); empty: all
-  bool shape_exporter_sweep = false;  // also walk with the exporter's walker pinned at each depth
-  int shape_member = 0;               // the member every `shapes` walk goes to
-  bool slow_baselines = true;         // the sequential walk and zkCli.sh (minutes at 1,000,000 znodes)
+  int shape_rounds = 3;                 // interleaved rounds per configuration in `shapes`
+  std::string shape_filter;             // only these shapes (comma-separated); empty: all
+  bool shape_exporter_sweep = false;    // also walk with the exporter's walker pinned at each depth
+  int shape_member = 0;                 // the member every `shapes` walk goes to
+  std::string watch_tree = "smallest";  // the tree of `load` and `latency`: smallest or largest
+  std::size_t watch_sessions = 0;       // --zookeeper.watch-sessions of their exporters (0: its default)
+  bool slow_baselines = true;           // the sequential walk and zkCli.sh (minutes at 1,000,000 znodes)
   [[nodiscard]] bool Has(const std::string& section) const {
     return ("," + sections + ",").find("," + section + ",") != std::string::npos;
   }
@@ -114,13 +118,14 @@ double PacketsReceived(const test::ZkEnsemble& ensemble) {
 // The exporter on `ensemble` with `config` (written to <dir>/<name>.yml), server and watch collectors off,
 // its output in <dir>/<name>.log.
 test::ExporterProcess StartExporter(const test::ZkEnsemble& ensemble, const std::string& dir,
-                                    const std::string& name, const std::string& config) {
+                                    const std::string& name, const std::string& config,
+                                    const std::vector<std::string>& extra_flags = {}) {
   std::ofstream(dir + "/" + name + ".yml") << config;
-  return test::ExporterProcess(
-      ZKX_EXPORTER_BIN,
-      {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + dir + "/" + name + ".yml",
-       "--no-collector.server", "--no-collector.watches"},
-      dir + "/" + name + ".log");
+  std::vector<std::string> flags{"--zookeeper.hosts=" + ensemble.ConnectString(),
+                                 "--config.file=" + dir + "/" + name + ".yml", "--no-collector.server",
+                                 "--no-collector.watches"};
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  return test::ExporterProcess(ZKX_EXPORTER_BIN, flags, dir + "/" + name + ".log");
 }
 
 // VmRSS or VmHWM of the exporter, in MB (0 if unknown).
@@ -515,27 +520,42 @@ int Run(const Options& opt) {
     md << line;
   }
 
-  // ---- quiet load: poll (30 s) vs watch, on the first (smallest) tree ---------------------------------
-  const std::string small = roots.front();
+  // ---- quiet load: poll (30 s) vs watch, on the first (smallest) tree, or the largest (--watch-tree) -----
+  const bool watch_largest = opt.watch_tree == "largest";
+  const std::string small = watch_largest ? roots.back() : roots.front();
+  const std::size_t small_size = watch_largest ? opt.sizes.back() : opt.sizes.front();
+  std::vector<std::string> watch_flags;  // --watch-sessions: the exporter's --zookeeper.watch-sessions
+  if (opt.watch_sessions > 0)
+    watch_flags.push_back("--zookeeper.watch-sessions=" + std::to_string(opt.watch_sessions));
   if (opt.Has("load")) {
     double load[2] = {0, 0};
     const char* modes[2] = {"poll", "watch"};
     for (int m = 0; m < 2; ++m) {
-      const std::string config = "subtrees:\n  - root: " + small +
-                                 "\n    refresh_interval: 30s\n    refresh_mode: " + modes[m] +
-                                 "\n    max_znodes: " + std::to_string(2 * opt.sizes.front()) + "\n";
-      test::ExporterProcess exporter = StartExporter(ensemble, dir, std::string("load-") + modes[m], config);
+      const std::string config =
+          "subtrees:\n  - root: " + small +
+          "\n    refresh_interval: 30s\n    walk_timeout: 30m\n    refresh_mode: " + modes[m] +
+          "\n    max_znodes: " + std::to_string(2 * small_size) + "\n";
+      const auto started = Clock::now();
+      test::ExporterProcess exporter =
+          StartExporter(ensemble, dir, std::string("load-") + modes[m], config, watch_flags);
       const std::string mode_series =
           "zookeeper_subtree_refresh_mode{mode=\"" + std::string(modes[m]) + "\",root=\"" + small + "\"}";
       if (!exporter.WaitMetrics(
               [&](const std::string& body) {
+                // Watch mode: once its watched sync is done (its watched bytes are published with it).
                 return SampleValue(body, mode_series).value_or(0) == 1 &&
-                       SampleValue(body, "zookeeper_subtree_znodes{root=\"" + small + "\"}").value_or(0) > 0;
+                       SampleValue(body, "zookeeper_subtree_znodes{root=\"" + small + "\"}").value_or(0) >
+                           0 &&
+                       (m == 0 ||
+                        SampleValue(body, "zookeeper_subtree_watched_path_bytes{root=\"" + small + "\"}")
+                                .value_or(0) > 0);
               },
-              milliseconds(120000))) {
+              milliseconds(600000))) {
         std::fprintf(stderr, "exporter (%s) not ready\n", modes[m]);
         return 1;
       }
+      std::printf("%s mode on %s (%zu znodes): first full metrics %.1f s after exec\n", modes[m],
+                  small.c_str(), small_size, Seconds(Clock::now() - started));
       std::this_thread::sleep_for(std::chrono::seconds(2));  // let the first walk's tail settle
       const double before = PacketsReceived(ensemble);
       std::this_thread::sleep_for(std::chrono::seconds(opt.quiet_seconds));
@@ -555,11 +575,12 @@ int Run(const Options& opt) {
   // ---- change-to-metric latency in watch mode ---------------------------------------------------------
   if (opt.Has("latency")) {
     const std::string sub = small + "/n0";
-    const std::string config =
-        "subtrees:\n  - root: " + small +
-        "\n    refresh_mode: watch\n    max_znode_series: " + std::to_string(opt.series) +
-        "\n    znode_patterns: [\"" + sub + "/**\"]\n";
-    test::ExporterProcess exporter = StartExporter(ensemble, dir, "latency", config);
+    const std::string config = "subtrees:\n  - root: " + small +
+                               "\n    refresh_mode: watch\n    walk_timeout: 30m\n    max_znodes: " +
+                               std::to_string(2 * small_size) +
+                               "\n    max_znode_series: " + std::to_string(opt.series) +
+                               "\n    znode_patterns: [\"" + sub + "/**\"]\n";
+    test::ExporterProcess exporter = StartExporter(ensemble, dir, "latency", config, watch_flags);
     if (!exporter.WaitMetrics(
             [&](const std::string& body) {
               return SampleValue(body,
@@ -568,7 +589,7 @@ int Run(const Options& opt) {
                      SampleValue(body, "zookeeper_subtree_watched_path_bytes{root=\"" + small + "\"}")
                              .value_or(0) > 0;
             },
-            milliseconds(120000))) {
+            milliseconds(600000))) {
       std::fprintf(stderr, "latency exporter not ready\n");
       return 1;
     }
@@ -576,6 +597,8 @@ int Run(const Options& opt) {
     if (!writer.Connect(ensemble.ConnectString()).ok()) return 1;
     std::vector<double> latencies;
     std::size_t scrape_bytes = 0;
+    int not_exported = 0;  // changes skipped: their znode has no series
+    int not_seen = 0;      // changes not visible within 10 s (counted as 10 s)
     for (int i = 0; i < opt.changes; ++i) {
       const std::string path = sub + "/n" + std::to_string(i % 10) + "/n" + std::to_string((i / 10) % 10);
       const std::string series = "zookeeper_znode_version{path=\"" + path + "\",root=\"" + small + "\"}";
@@ -583,6 +606,10 @@ int Run(const Options& opt) {
       if (!first.ok()) return 1;
       scrape_bytes = first->body.size();
       const double version = SampleValue(first->body, series).value_or(-1);
+      if (version < 0) {  // not exported (max_znode_series reached): a change to it cannot show
+        ++not_exported;
+        continue;
+      }
       const auto t0 = Clock::now();
       if (!writer.Set(path, "v" + std::to_string(i)).ok()) return 1;
       bool seen = false;
@@ -591,13 +618,22 @@ int Run(const Options& opt) {
         seen = r.ok() && SampleValue(r->body, series).value_or(-1) > version;
       }
       latencies.push_back(seen ? Seconds(Clock::now() - t0) : 10.0);
+      if (!seen) ++not_seen;
     }
+    if (latencies.empty()) return 1;
     std::printf(
-        "change -> /metrics in watch mode (%d changes, /metrics %zu bytes): p50 %.0f ms, p99 %.0f ms\n\n",
-        opt.changes, scrape_bytes, Percentile(latencies, 0.5) * 1000, Percentile(latencies, 0.99) * 1000);
-    std::snprintf(line, sizeof line,
-                  "| change -> /metrics, watch mode (%d changes) | p50 %.0f ms, p99 %.0f ms |\n", opt.changes,
-                  Percentile(latencies, 0.5) * 1000, Percentile(latencies, 0.99) * 1000);
+        "change -> /metrics in watch mode on %s (%zu changes, /metrics %zu bytes): p50 %.0f ms, p99 %.0f ms, "
+        "max "
+        "%.0f ms; not seen within 10 s: %d; skipped, no series: %d\n\n",
+        small.c_str(), latencies.size(), scrape_bytes, Percentile(latencies, 0.5) * 1000,
+        Percentile(latencies, 0.99) * 1000, *std::max_element(latencies.begin(), latencies.end()) * 1000,
+        not_seen, not_exported);
+    std::snprintf(
+        line, sizeof line,
+        "| change -> /metrics, watch mode on %s (%zu changes; %d not seen within 10 s) | p50 %.0f ms, "
+        "p99 %.0f ms |\n",
+        small.c_str(), latencies.size(), not_seen, Percentile(latencies, 0.5) * 1000,
+        Percentile(latencies, 0.99) * 1000);
     md << line;
   }
 
@@ -686,6 +722,10 @@ int main(int argc, char** argv) {
       opt.shape_znodes = std::strtoul(value.c_str(), nullptr, 10);
     } else if (flag == "--shape-rounds") {
       opt.shape_rounds = std::max(1, std::atoi(value.c_str()));
+    } else if (flag == "--watch-tree") {
+      opt.watch_tree = value;
+    } else if (flag == "--watch-sessions") {
+      opt.watch_sessions = std::strtoul(value.c_str(), nullptr, 10);
     } else if (flag == "--shape-member") {
       opt.shape_member = std::atoi(value.c_str());
     } else if (flag == "--shapes") {
@@ -702,7 +742,8 @@ int main(int argc, char** argv) {
           "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] [--series 10000] "
           "[--in-flight 2048] [--walk-sessions 4] [--sections walks,shapes,load,latency,metrics,fallback] "
           "[--shape-znodes 20000] [--shape-rounds 3] [--shapes wide,deep,balanced,random] "
-          "[--shape-exporter-sweep 0|1] [--shape-member 0] "
+          "[--shape-exporter-sweep 0|1] [--shape-member 0] [--watch-tree smallest|largest] "
+          "[--watch-sessions N] "
           "[--baselines all|pipelined]\n");
       return 2;
     }
