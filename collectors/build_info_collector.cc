@@ -20,8 +20,7 @@ const char* ExporterRevision() {
 BuildInfoCollector::BuildInfoCollector(std::string zookeeper_client)
     : zookeeper_client_(std::move(zookeeper_client)) {}
 
-Status BuildInfoCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
-                                   std::vector<prometheus::MetricFamily>* out) {
+Status BuildInfoCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/, FamilySink out) {
   auto f =
       MakeFamily("zookeeper_exporter_build_info",
                  "A metric with a constant '1' value labelled by the exporter's version, git revision and "
@@ -33,7 +32,7 @@ Status BuildInfoCollector::Collect(std::chrono::steady_clock::time_point /*deadl
              {"version", ExporterVersion()},
              {"zookeeper_client", zookeeper_client_},
              {"zookeeper_client_tls", ZKX_ZOOKEEPER_HAS_SSL ? "true" : "false"}});
-  out->push_back(std::move(f));
+  out.Add(std::move(f));
   return Status::Ok();
 }
 

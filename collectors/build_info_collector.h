@@ -13,8 +13,7 @@ class BuildInfoCollector final : public Collector {
   // `zookeeper_client` is the linked C client's version (zk::ClientVersion()).
   explicit BuildInfoCollector(std::string zookeeper_client);
 
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 
  private:
   const std::string zookeeper_client_;

@@ -15,22 +15,23 @@ namespace zkx::collectors {
 namespace {
 
 // One scrape's shared state: outlives Gather() when a collector straggles past the deadline.
-struct Run {
+struct Scrape {
   struct Slot {
-    std::vector<prometheus::MetricFamily> families;
+    std::vector<prometheus::MetricFamily> families;  // as_text false
+    std::vector<std::string> text;                   // as_text true
     Status status;
     double duration_seconds = 0;
     bool done = false;
   };
-  explicit Run(std::size_t n) : slots(n), remaining(n) {}
+  Scrape(std::size_t n, bool text) : as_text(text), slots(n), remaining(n) {}
+  const bool as_text;
   Mutex mu;
   std::condition_variable_any cv;  // waits on mu
   std::vector<Slot> slots GUARDED_BY(mu);
   std::size_t remaining GUARDED_BY(mu);
 };
 
-Status RunCollector(Collector& collector, std::chrono::steady_clock::time_point deadline,
-                    std::vector<prometheus::MetricFamily>* out) {
+Status RunCollector(Collector& collector, std::chrono::steady_clock::time_point deadline, FamilySink out) {
   try {
     return collector.Collect(deadline, out);
   } catch (const std::exception& e) {
@@ -65,6 +66,23 @@ std::vector<std::string> CollectorSet::Names() const {
 }
 
 std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_clock::time_point deadline) {
+  std::vector<prometheus::MetricFamily> out;
+  for (Piece& piece : Run(deadline, false)) {
+    for (auto& f : piece.families) out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::vector<std::string> CollectorSet::GatherText(std::chrono::steady_clock::time_point deadline) {
+  std::vector<std::string> out;
+  for (Piece& piece : Run(deadline, true)) {
+    for (std::string& text : piece.text) out.push_back(std::move(text));
+  }
+  return out;
+}
+
+std::vector<CollectorSet::Piece> CollectorSet::Run(std::chrono::steady_clock::time_point deadline,
+                                                   bool as_text) {
   std::call_once(pool_once_, [this] {
     if (shared_) {
       pool_ = WorkerPool::Lane(shared_, 32 * std::max<std::size_t>(entries_.size(), 1));
@@ -77,18 +95,21 @@ std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_c
     pool_ =
         std::make_unique<WorkerPool>("collector", threads, 32 * std::max<std::size_t>(entries_.size(), 1));
   });
-  auto run = std::make_shared<Run>(entries_.size());
+  auto run = std::make_shared<Scrape>(entries_.size(), as_text);
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const bool accepted = pool_ && pool_->TrySubmit([run, i, deadline, collector = entries_[i].collector] {
       std::vector<prometheus::MetricFamily> families;
+      std::vector<std::string> text;
+      const FamilySink sink = run->as_text ? FamilySink(&text) : FamilySink(&families);
       const auto start = std::chrono::steady_clock::now();
-      Status status = start < deadline ? RunCollector(*collector, deadline, &families)
+      Status status = start < deadline ? RunCollector(*collector, deadline, sink)
                                        : Status::DeadlineExceeded("not started before the scrape deadline");
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       {
         MutexLock lock(run->mu);
-        Run::Slot& slot = run->slots[i];
+        Scrape::Slot& slot = run->slots[i];
         slot.families = std::move(families);
+        slot.text = std::move(text);
         slot.status = std::move(status);
         slot.duration_seconds = seconds;
         slot.done = true;
@@ -104,7 +125,7 @@ std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_c
     }
   }
 
-  std::vector<prometheus::MetricFamily> out;
+  std::vector<Piece> out;
   std::vector<CollectorResult> results;
   const auto gather_start = std::chrono::steady_clock::now();
   {
@@ -114,7 +135,7 @@ std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_c
     }
     const auto now_wall = std::chrono::system_clock::now();
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-      Run::Slot& slot = run->slots[i];
+      Scrape::Slot& slot = run->slots[i];
       CollectorResult r;
       r.name = entries_[i].name;
       r.at = now_wall;
@@ -127,8 +148,7 @@ std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_c
         r.success = slot.status.ok();
         r.duration_seconds = slot.duration_seconds;
         if (!r.success) r.error = slot.status.ToString();
-        for (auto& f : slot.families) out.push_back(std::move(f));
-        slot.families.clear();
+        out.push_back({std::move(slot.families), std::move(slot.text)});
       }
       results.push_back(std::move(r));
     }
@@ -145,8 +165,11 @@ std::vector<prometheus::MetricFamily> CollectorSet::Gather(std::chrono::steady_c
     AddSample(&success, r.success ? 1 : 0, {{"collector", r.name}});
     if (!r.success) spdlog::warn("collector {} failed: {}", r.name, r.error);
   }
-  out.push_back(std::move(duration));
-  out.push_back(std::move(success));
+  Piece own;
+  const FamilySink sink = as_text ? FamilySink(&own.text) : FamilySink(&own.families);
+  sink.Add(std::move(duration));
+  sink.Add(std::move(success));
+  out.push_back(std::move(own));
 
   MutexLock lock(mu_);
   last_results_ = std::move(results);

@@ -51,12 +51,23 @@ class CollectorSet {
   [[nodiscard]] std::vector<std::string> Names() const;
 
   std::vector<prometheus::MetricFamily> Gather(std::chrono::steady_clock::time_point deadline);
+  // The same as text (format 0.0.4), one piece per family, in the same order. Each collector serialises a
+  // family the moment it adds it (family_sink.h), so a scrape never holds all its samples at once: what
+  // /metrics and /probe serve.
+  std::vector<std::string> GatherText(std::chrono::steady_clock::time_point deadline);
   // The outcome of each collector's latest run, in Add() order (empty before the first Gather()).
   [[nodiscard]] std::vector<CollectorResult> LastResults() const;
   // Joins the workers; Gather() afterwards reports every collector as failed. Idempotent.
   void Stop();
 
  private:
+  // What one collector (or the set itself, last) added: families or their text, as the caller asked.
+  struct Piece {
+    std::vector<prometheus::MetricFamily> families;
+    std::vector<std::string> text;
+  };
+  std::vector<Piece> Run(std::chrono::steady_clock::time_point deadline, bool as_text);
+
   struct Entry {
     std::string name;
     std::shared_ptr<Collector> collector;

@@ -159,9 +159,8 @@ std::shared_ptr<const ProbeSnapshot> ProbeCollector::Snapshot() const {
   return snapshot_;
 }
 
-Status ProbeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
-                               std::vector<prometheus::MetricFamily>* out) {
-  for (auto& f : BuildProbeFamilies(*Snapshot())) out->push_back(std::move(f));
+Status ProbeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/, FamilySink out) {
+  for (auto& f : BuildProbeFamilies(*Snapshot())) out.Add(std::move(f));
   return Status::Ok();
 }
 

@@ -110,8 +110,7 @@ class ProbeCollector final : public Collector {
   // <parent>/<node name>.
   [[nodiscard]] const std::string& node_path() const { return node_path_; }
 
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 
   struct Waiter;  // one request's reply, shared with the writer's callback (defined in the .cc)
 

@@ -76,8 +76,7 @@ double OpenFds() {
 
 }  // namespace
 
-Status ProcessCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
-                                 std::vector<prometheus::MetricFamily>* out) {
+Status ProcessCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/, FamilySink out) {
   ProcStat st;
   if (!ReadProcStat(&st)) return Status::Internal("cannot read /proc/self/stat");
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -86,7 +85,7 @@ Status ProcessCollector::Collect(std::chrono::steady_clock::time_point /*deadlin
   auto add = [&](const char* name, const char* help, MetricType type, double value) {
     auto f = MakeFamily(name, help, type);
     AddSample(&f, value);
-    out->push_back(std::move(f));
+    out.Add(std::move(f));
   };
   add("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType::Counter,
       (st.utime_ticks + st.stime_ticks) / ticks);

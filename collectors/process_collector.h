@@ -9,8 +9,7 @@ namespace zkx::collectors {
 
 class ProcessCollector final : public Collector {
  public:
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 };
 
 }  // namespace zkx::collectors

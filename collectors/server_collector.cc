@@ -182,14 +182,14 @@ ServerCollector::ServerCollector(std::vector<server::HostPort> servers, ServerPr
       probes_(MakeProbePool("server-probe", servers_.size(), options.shared_probes)),
       options_(options) {}
 
-Status ServerCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {
+Status ServerCollector::Collect(Clock::time_point deadline, FamilySink out) {
   std::vector<ServerObservation> observations = ProbeEachServer<ServerObservation>(
       *probes_, servers_, options_.timeout, deadline, options_.admin_port != 0 ? "admin" : "mntr",
       [options = options_](const server::HostPort& s, Clock::time_point d) {
         return ProbeServer(s, options, d);
       },
       warnings_);
-  for (auto& f : BuildServerFamilies(observations)) out->push_back(std::move(f));
+  for (auto& f : BuildServerFamilies(observations)) out.Add(std::move(f));
   return Status::Ok();
 }
 

@@ -80,8 +80,7 @@ class ServerCollector final : public Collector {
  public:
   ServerCollector(std::vector<server::HostPort> servers, ServerProbeOptions options);
 
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 
  private:
   const std::vector<server::HostPort> servers_;

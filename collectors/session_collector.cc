@@ -13,14 +13,13 @@ namespace zkx::collectors {
 
 SessionCollector::SessionCollector(Source source) : source_(std::move(source)) {}
 
-Status SessionCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
-                                 std::vector<prometheus::MetricFamily>* out) {
+Status SessionCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/, FamilySink out) {
   std::vector<zk::SessionStats> watch_sessions;
   if (source_.watch_sessions) watch_sessions = source_.watch_sessions();
   for (auto& f : BuildSessionFamilies(source_.stats(), source_.in_flight(), watch_sessions)) {
-    out->push_back(std::move(f));
+    out.Add(std::move(f));
   }
-  for (auto& f : BuildSecurityFailureFamilies(zk::GetSecurityFailureCounts())) out->push_back(std::move(f));
+  for (auto& f : BuildSecurityFailureFamilies(zk::GetSecurityFailureCounts())) out.Add(std::move(f));
   return Status::Ok();
 }
 

@@ -28,8 +28,7 @@ class SessionCollector final : public Collector {
   };
   explicit SessionCollector(Source source);
 
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 
  private:
   const Source source_;

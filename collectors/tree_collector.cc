@@ -103,12 +103,11 @@ std::vector<SubtreeSummary> TreeCollector::Summaries() const {
   return out;
 }
 
-Status TreeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/,
-                              std::vector<prometheus::MetricFamily>* out) {
+Status TreeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/, FamilySink out) {
   std::vector<TreeEntry> entries;
   for (const auto& r : Refreshers())
     entries.push_back({r->spec().root, r->spec().refresh_interval, r->View()});
-  for (auto& family : BuildTreeFamilies(entries)) out->push_back(std::move(family));
+  BuildTreeFamilies(entries, out);
   AppendValueFamilies(entries, out);  // value rules (collectors/value_metrics.h)
   return Status::Ok();
 }

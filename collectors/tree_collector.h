@@ -49,8 +49,7 @@ class TreeCollector final : public Collector {
   [[nodiscard]] bool AllWalkedOnce() const;
   [[nodiscard]] std::vector<SubtreeSummary> Summaries() const;
 
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 
  private:
   [[nodiscard]] std::vector<std::shared_ptr<SubtreeRefresher>> Refreshers() const;

@@ -193,28 +193,46 @@ void AddSnapshot(const SubtreeSnapshot& s, std::vector<MetricFamily>& f) {
   AddSample(&f[kLastRefresh], ToUnixSeconds(s.completed_at), root);
   AddSample(&f[kRefreshDuration], Seconds(s.duration), root);
   if (s.acl) AddAclAudit(s.root, *s.acl, f);
+}
 
-  for (const ZnodeSample& z : s.znode_samples) {
-    const std::vector<Label> labels{{"path", z.path}, {"root", s.root}};
-    AddSample(&f[kZChildren], z.stat.num_children, labels);
-    AddSample(&f[kZDataBytes], z.stat.data_length, labels);
-    AddSample(&f[kZVersion], z.stat.version, labels);
-    AddSample(&f[kZCversion], z.stat.cversion, labels);
-    AddSample(&f[kZAversion], z.stat.aversion, labels);
-    AddSample(&f[kZCtime], MillisToSeconds(z.stat.ctime_ms), labels);
-    AddSample(&f[kZMtime], MillisToSeconds(z.stat.mtime_ms), labels);
-    AddSample(&f[kZEphemeral], z.stat.ephemeral() ? 1 : 0, labels);
-    if (z.stat.ephemeral()) {
-      AddSample(&f[kZOwner], 1,
-                {{"path", z.path}, {"root", s.root}, {"session_id", SessionIdHex(z.stat.ephemeral_owner)}});
+bool IsPerZnode(std::size_t family) {
+  return family >= kZChildren && family <= kZOwner;
+}
+
+// The per-znode family `family` (IsPerZnode), over every subtree's sampled znodes.
+void AddZnodeFamily(const std::vector<TreeEntry>& entries, std::size_t family, MetricFamily& f) {
+  for (const TreeEntry& e : entries) {
+    if (!e.view->last_success) continue;
+    const SubtreeSnapshot& s = *e.view->last_success;
+    for (const ZnodeSample& z : s.znode_samples) {
+      const zk::ZnodeStat& st = z.stat;
+      if (family == kZOwner) {
+        if (st.ephemeral()) {
+          AddSample(&f, 1,
+                    {{"path", z.path}, {"root", s.root}, {"session_id", SessionIdHex(st.ephemeral_owner)}});
+        }
+        continue;
+      }
+      double value = 0;
+      switch (family) {
+        case kZChildren: value = st.num_children; break;
+        case kZDataBytes: value = st.data_length; break;
+        case kZVersion: value = st.version; break;
+        case kZCversion: value = st.cversion; break;
+        case kZAversion: value = st.aversion; break;
+        case kZCtime: value = MillisToSeconds(st.ctime_ms); break;
+        case kZMtime: value = MillisToSeconds(st.mtime_ms); break;
+        default: value = st.ephemeral() ? 1 : 0; break;  // kZEphemeral
+      }
+      AddSample(&f, value, {{"path", z.path}, {"root", s.root}});
     }
   }
 }
 
 }  // namespace
 
-std::vector<MetricFamily> BuildTreeFamilies(const std::vector<TreeEntry>& entries) {
-  std::vector<MetricFamily> families = EmptyFamilies();
+void BuildTreeFamilies(const std::vector<TreeEntry>& entries, FamilySink out) {
+  std::vector<MetricFamily> families = EmptyFamilies();  // the per-znode ones stay empty until their turn
   for (const TreeEntry& e : entries) {
     const std::vector<Label> root{{"root", e.root}};
     if (e.view->last_success) AddSnapshot(*e.view->last_success, families);
@@ -239,9 +257,11 @@ std::vector<MetricFamily> BuildTreeFamilies(const std::vector<TreeEntry>& entrie
       AddSample(&families[kWatchedBytes], static_cast<double>(w.watched_bytes), root);
     }
   }
-  // Families without samples are left out of the exposition.
-  std::erase_if(families, [](const MetricFamily& f) { return f.metric.empty(); });
-  return families;
+  for (std::size_t i = 0; i < families.size(); ++i) {
+    if (IsPerZnode(i)) AddZnodeFamily(entries, i, families[i]);
+    // Families without samples are left out of the exposition.
+    if (!families[i].metric.empty()) out.Add(std::move(families[i]));
+  }
 }
 
 }  // namespace zkx::collectors

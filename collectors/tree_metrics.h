@@ -9,6 +9,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "collectors/family_sink.h"
 #include "collectors/subtree_view.h"
 
 namespace zkx::collectors {
@@ -20,7 +21,10 @@ struct TreeEntry {
 };
 
 // One family per metric name, samples in `entries` order. Aggregate and per-znode gauges appear only for
-// subtrees that have had a successful walk; refresh counters appear for every entry.
-std::vector<prometheus::MetricFamily> BuildTreeFamilies(const std::vector<TreeEntry>& entries);
+// subtrees that have had a successful walk; refresh counters appear for every entry. Families without
+// samples are left out.
+// Memory: the per-znode families (zookeeper_znode_*, up to max_znode_series samples per subtree each) are
+// built and added one at a time, so that a text sink holds one of them at once (family_sink.h).
+void BuildTreeFamilies(const std::vector<TreeEntry>& entries, FamilySink out);
 
 }  // namespace zkx::collectors

@@ -11,7 +11,7 @@ namespace zkx::collectors {
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-void AppendValueFamilies(const std::vector<TreeEntry>& entries, std::vector<MetricFamily>* out) {
+void AppendValueFamilies(const std::vector<TreeEntry>& entries, FamilySink out) {
   std::map<std::string, MetricFamily> rule_families;  // by metric name: exposition in name order
   MetricFamily errors =
       MakeFamily("zookeeper_value_errors_total",
@@ -67,9 +67,9 @@ void AppendValueFamilies(const std::vector<TreeEntry>& entries, std::vector<Metr
     AddSample(&truncated, v.series_truncated ? 1 : 0, {{"root", e.root}});
     AddSample(&reads, static_cast<double>(v.data_reads_total), {{"root", e.root}});
   }
-  for (auto& [name, family] : rule_families) out->push_back(std::move(family));
+  for (auto& [name, family] : rule_families) out.Add(std::move(family));
   for (MetricFamily* f : {&errors, &failing, &matched, &truncated, &reads}) {
-    if (!f->metric.empty()) out->push_back(std::move(*f));
+    if (!f->metric.empty()) out.Add(std::move(*f));
   }
 }
 

@@ -121,14 +121,14 @@ WatchesCollector::WatchesCollector(std::vector<server::HostPort> servers, Watche
       probes_(MakeProbePool("watch-probe", servers_.size(), options.shared_probes)),
       options_(std::move(options)) {}
 
-Status WatchesCollector::Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) {
+Status WatchesCollector::Collect(Clock::time_point deadline, FamilySink out) {
   std::vector<WatchesObservation> observations = ProbeEachServer<WatchesObservation>(
       *probes_, servers_, options_.timeout, deadline, options_.admin_port != 0 ? "admin" : "wchs",
       [options = options_](const server::HostPort& s, Clock::time_point d) {
         return ProbeWatches(s, options, d);
       },
       warnings_);
-  for (auto& f : BuildWatchesFamilies(observations, options_.per_path)) out->push_back(std::move(f));
+  for (auto& f : BuildWatchesFamilies(observations, options_.per_path)) out.Add(std::move(f));
   return Status::Ok();
 }
 

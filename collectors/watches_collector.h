@@ -67,8 +67,7 @@ class WatchesCollector final : public Collector {
  public:
   WatchesCollector(std::vector<server::HostPort> servers, WatchesOptions options);
 
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 
  private:
   const std::vector<server::HostPort> servers_;

@@ -250,8 +250,7 @@ HttpResponse App::ServeMetrics(const HttpRequest& request) {
             "(--web.max-concurrent-scrapes)\n",
             {}};
   }
-  auto families = collectors_.Gather(deadline);
-  return ExpositionResponse(std::move(families), request.accept_encoding);  // frees them as it writes
+  return ExpositionResponse(collectors_.GatherText(deadline), request.accept_encoding);
 }
 
 HttpResponse App::ServeReady() const {

@@ -6,6 +6,7 @@
 
 #include "base/quote.h"
 #include "collectors/family_builder.h"
+#include "collectors/family_sink.h"
 #include "exporter/exposition_response.h"
 #include "server/connect_string.h"
 
@@ -48,10 +49,10 @@ Result<std::string> Decode(std::string_view text) {
   return out;
 }
 
-void AddGauge(std::vector<prometheus::MetricFamily>* out, const char* name, const char* help, double value) {
+void AddGauge(collectors::FamilySink out, const char* name, const char* help, double value) {
   auto f = collectors::MakeFamily(name, help, prometheus::MetricType::Gauge);
   collectors::AddSample(&f, value);
-  out->push_back(std::move(f));
+  out.Add(std::move(f));
 }
 
 }  // namespace
@@ -113,20 +114,20 @@ HttpResponse ServeProbe(TargetManager& manager, const HttpRequest& request,
       std::this_thread::sleep_for(kPollStep);
     }
   }
-  std::vector<prometheus::MetricFamily> families = t.Scrape(deadline);
-  AddGauge(&families, "zookeeper_exporter_target_connected",
+  std::vector<std::string> pieces = t.Scrape(deadline);
+  const collectors::FamilySink sink(&pieces);
+  AddGauge(sink, "zookeeper_exporter_target_connected",
            "1 when the exporter's session to this target is connected.", t.Connected() ? 1 : 0);
-  AddGauge(&families, "zookeeper_exporter_target_walked",
+  AddGauge(sink, "zookeeper_exporter_target_walked",
            "1 when every subtree of this target has been walked successfully at least once.",
            t.Walked() ? 1 : 0);
-  AddGauge(&families, "zookeeper_exporter_target_first_scrape",
+  AddGauge(sink, "zookeeper_exporter_target_first_scrape",
            "1 when this scrape created the target (its session and walks started now).",
            acquired->created ? 1 : 0);
-  AddGauge(&families, "zookeeper_exporter_probe_duration_seconds", "How long this /probe request took.",
+  AddGauge(sink, "zookeeper_exporter_probe_duration_seconds", "How long this /probe request took.",
            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   acquired->target.reset();
-
-  return ExpositionResponse(families, request.accept_encoding);
+  return ExpositionResponse(std::move(pieces), request.accept_encoding);
 }
 
 }  // namespace zkx::exporter

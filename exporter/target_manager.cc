@@ -88,9 +88,9 @@ ProbeTarget::~ProbeTarget() {
   if (tree_) tree_->Stop();  // joins the refreshers: nothing reads through reader_ after this
 }
 
-std::vector<prometheus::MetricFamily> ProbeTarget::Scrape(std::chrono::steady_clock::time_point deadline) {
+std::vector<std::string> ProbeTarget::Scrape(std::chrono::steady_clock::time_point deadline) {
   last_used_ns_ = NowNs();
-  return collectors_.Gather(deadline);
+  return collectors_.GatherText(deadline);
 }
 
 bool ProbeTarget::Connected() const {
@@ -241,19 +241,19 @@ std::size_t TargetManager::LiveSessions() const {
 }
 
 Status TargetManager::Collect(std::chrono::steady_clock::time_point /*deadline*/,
-                              std::vector<prometheus::MetricFamily>* out) {
+                              collectors::FamilySink out) {
   using collectors::AddSample;
   using collectors::MakeFamily;
   using prometheus::MetricType;
   auto gauge = [&](const char* name, const char* help, double v) {
     auto f = MakeFamily(name, help, MetricType::Gauge);
     AddSample(&f, v);
-    out->push_back(std::move(f));
+    out.Add(std::move(f));
   };
   auto counter = [&](const char* name, const char* help, double v) {
     auto f = MakeFamily(name, help, MetricType::Counter);
     AddSample(&f, v);
-    out->push_back(std::move(f));
+    out.Add(std::move(f));
   };
   gauge("zookeeper_exporter_targets", "Live /probe targets (target, module pairs).",
         static_cast<double>(LiveTargets()));

@@ -85,7 +85,8 @@ class ProbeTarget {
   ProbeTarget& operator=(const ProbeTarget&) = delete;
 
   // This target's families (every collector's, plus collector duration/success), by `deadline`.
-  std::vector<prometheus::MetricFamily> Scrape(std::chrono::steady_clock::time_point deadline);
+  // The target's collectors as exposition text, in pieces (CollectorSet::GatherText).
+  std::vector<std::string> Scrape(std::chrono::steady_clock::time_point deadline);
   [[nodiscard]] bool Connected() const;
   [[nodiscard]] bool Walked() const;  // every subtree walked successfully at least once
   [[nodiscard]] const std::string& key() const { return key_; }
@@ -127,8 +128,7 @@ class TargetManager final : public collectors::Collector {
   [[nodiscard]] std::size_t SharedThreads() const { return threads_.Threads(); }
   [[nodiscard]] const MultiTargetConfig& config() const { return config_; }
 
-  Status Collect(std::chrono::steady_clock::time_point deadline,
-                 std::vector<prometheus::MetricFamily>* out) override;
+  Status Collect(std::chrono::steady_clock::time_point deadline, collectors::FamilySink out) override;
 
  private:
   void RunJanitor();

@@ -5,7 +5,8 @@
 //  - the load the exporter puts on ZooKeeper over a quiet window (sum over members of `mntr`
 //    zk_packets_received deltas) in poll mode at a 30 s interval and in watch mode, on the 10,000-znode tree;
 //  - change-to-metric latency in watch mode (p50/p99 over N changes);
-//  - /metrics latency and size, and exporter RSS, with 100,000 tracked znodes and 10,000 per-znode series;
+//  - /metrics latency and size, and exporter RSS, at every tree size with the same per-znode series cap
+//    (10,000), and the latency ratio between sizes;
 //  - a subtree over the watch budget (the largest tree): time to the first metric and peak RSS of an exporter
 //    in watch mode (which falls back to poll) against one in poll mode, started one after the other.
 // No thresholds are asserted.
@@ -637,16 +638,29 @@ int Run(const Options& opt) {
     md << line;
   }
 
-  // ---- /metrics and RSS at the largest tree --------------------------------------------------------------
-  if (opt.Has("metrics")) {
-    const std::string big = roots.back();
+  // ---- /metrics and RSS at every tree size, the same per-znode series cap ------------------------------
+  // One exporter per tree, one after the other: /metrics latency with the same series count at every size
+  // (the families depend on the series, not on the tree), and the exporter's memory.
+  struct MetricsRun {
+    double znodes = 0;
+    std::size_t series = 0;
+    double median_ms = 0;
+    double max_ms = 0;
+    double gzip_median_ms = 0;
+    std::size_t bytes = 0;
+    std::size_t gz_bytes = 0;
+    double rss_walked = 0, rss_after = 0, rss_peak = 0;
+  };
+  std::vector<MetricsRun> metrics_runs;
+  for (std::size_t k = 0; opt.Has("metrics") && k < roots.size(); ++k) {
+    const std::string big = roots[k];
     const std::string config = "subtrees:\n  - root: " + big +
                                "\n    refresh_interval: 5m\n    walk_timeout: 30m\n    max_znodes: " +
-                               std::to_string(2 * opt.sizes.back()) +
+                               std::to_string(2 * opt.sizes[k]) +
                                "\n"
                                "    max_znode_series: " +
                                std::to_string(opt.series) + "\n    znode_patterns: [\"" + big + "/**\"]\n";
-    test::ExporterProcess exporter = StartExporter(ensemble, dir, "metrics", config);
+    test::ExporterProcess exporter = StartExporter(ensemble, dir, "metrics" + std::to_string(k), config);
     if (!exporter.WaitMetrics(
             [&](const std::string& body) {
               return SampleValue(body, "zookeeper_subtree_znodes{root=\"" + big + "\"}").value_or(0) > 0;
@@ -655,41 +669,64 @@ int Run(const Options& opt) {
       std::fprintf(stderr, "metrics exporter not ready\n");
       return 1;
     }
+    MetricsRun m;
     // The ready check above scraped already; the walk's own cost shows in the peak before that.
-    const double rss_walked = MemoryMb(exporter, "VmRSS");
-    std::vector<double> scrape;
+    m.rss_walked = MemoryMb(exporter, "VmRSS");
+    std::vector<double> plain, gzip;
     std::string body;
     for (int i = 0; i < 10; ++i) {
-      const auto t0 = Clock::now();
+      auto t0 = Clock::now();
       auto r = exporter.Get("/metrics");
-      scrape.push_back(Seconds(Clock::now() - t0));
+      plain.push_back(Seconds(Clock::now() - t0));
       if (!r.ok()) return 1;
       body = std::move(r->body);
+      t0 = Clock::now();
+      auto gz = exporter.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+      gzip.push_back(Seconds(Clock::now() - t0));
+      if (!gz.ok()) return 1;
+      m.gz_bytes = gz->body.size();
     }
-    auto gz = exporter.Get("/metrics", {{"Accept-Encoding", "gzip"}});
-    const std::size_t gz_bytes = gz.ok() ? gz->body.size() : 0;
-    const double znodes = SampleValue(body, "zookeeper_subtree_znodes{root=\"" + big + "\"}").value_or(0);
-    std::size_t version_series = 0;
+    m.znodes = SampleValue(body, "zookeeper_subtree_znodes{root=\"" + big + "\"}").value_or(0);
     for (std::size_t at = body.find("\nzookeeper_znode_version{"); at != std::string::npos;
          at = body.find("\nzookeeper_znode_version{", at + 1)) {
-      ++version_series;
+      ++m.series;
     }
-    const double rss_after = MemoryMb(exporter, "VmRSS");
-    const double rss_peak = MemoryMb(exporter, "VmHWM");
+    m.median_ms = Percentile(plain, 0.5) * 1000;
+    m.max_ms = *std::max_element(plain.begin(), plain.end()) * 1000;
+    m.gzip_median_ms = Percentile(gzip, 0.5) * 1000;
+    m.bytes = body.size();
+    m.rss_after = MemoryMb(exporter, "VmRSS");
+    m.rss_peak = MemoryMb(exporter, "VmHWM");
     std::printf(
-        "/metrics with %.0f tracked znodes, %zu per-znode series: median %.0f ms, max %.0f ms over 10; "
-        "%zu bytes (%zu gzip)\nexporter RSS: %.1f MB walked, %.1f MB after 11 scrapes, peak %.1f MB\n",
-        znodes, version_series, Percentile(scrape, 0.5) * 1000,
-        *std::max_element(scrape.begin(), scrape.end()) * 1000, body.size(), gz_bytes, rss_walked, rss_after,
-        rss_peak);
-    std::snprintf(
-        line, sizeof line,
-        "| /metrics, %.0f tracked znodes, %zu per-znode series | median %.0f ms, %.1f MB (%.2f MB gzip) |\n"
-        "| exporter RSS at %.0f tracked znodes | %.1f MB after the walk, %.1f MB after 11 scrapes, peak %.1f "
-        "MB |\n",
-        znodes, version_series, Percentile(scrape, 0.5) * 1000, static_cast<double>(body.size()) / 1e6,
-        static_cast<double>(gz_bytes) / 1e6, znodes, rss_walked, rss_after, rss_peak);
+        "/metrics with %.0f tracked znodes, %zu per-znode series: median %.0f ms (max %.0f) plain, %.0f ms "
+        "gzip, over 10 each; %zu bytes (%zu gzip)\nexporter RSS: %.1f MB walked, %.1f MB after 21 scrapes, "
+        "peak %.1f MB\n",
+        m.znodes, m.series, m.median_ms, m.max_ms, m.gzip_median_ms, m.bytes, m.gz_bytes, m.rss_walked,
+        m.rss_after, m.rss_peak);
+    std::snprintf(line, sizeof line,
+                  "| /metrics, %.0f tracked znodes, %zu per-znode series | median %.0f ms plain, %.0f ms "
+                  "gzip; %.1f MB (%.2f MB gzip) |\n"
+                  "| exporter RSS at %.0f tracked znodes | %.1f MB after the walk, %.1f MB after 21 "
+                  "scrapes, peak %.1f MB |\n",
+                  m.znodes, m.series, m.median_ms, m.gzip_median_ms, static_cast<double>(m.bytes) / 1e6,
+                  static_cast<double>(m.gz_bytes) / 1e6, m.znodes, m.rss_walked, m.rss_after, m.rss_peak);
     md << line;
+    metrics_runs.push_back(m);
+  }
+  // Latency against the smallest tree that has the same number of series.
+  for (std::size_t k = 1; k < metrics_runs.size(); ++k) {
+    for (std::size_t j = 0; j < k; ++j) {
+      if (metrics_runs[j].series != metrics_runs[k].series) continue;
+      std::snprintf(line, sizeof line,
+                    "| /metrics latency, %.0f / %.0f tracked znodes, %zu series each | %.2fx plain, %.2fx "
+                    "gzip |\n",
+                    metrics_runs[k].znodes, metrics_runs[j].znodes, metrics_runs[k].series,
+                    metrics_runs[k].median_ms / metrics_runs[j].median_ms,
+                    metrics_runs[k].gzip_median_ms / metrics_runs[j].gzip_median_ms);
+      std::printf("%s", line);
+      md << line;
+      break;
+    }
   }
   std::printf("\nREADME table:\n%s", md.str().c_str());
   return 0;

@@ -1,9 +1,14 @@
 // scrape_memory_bench: the heap one /metrics scrape holds at its peak, with ~80,000 samples (10,000 znodes
-// with per-znode series, the tree collector's families), serialised the way it was before streaming (the
-// whole text from prometheus-cpp's TextSerializer, then GzipCompress) and the way ExpositionResponse does it
-// now (family by family, freed as written, gzip fed per family), measured in the same run. The peak counts
-// C++ heap allocations (operator new, replaced in this binary) from the moment the families are built. No
-// thresholds: it prints figures and ratios.
+// with per-znode series, the tree collector's families), three ways, measured in the same run:
+//  - whole: every family built, then the whole text from prometheus-cpp's TextSerializer, then GzipCompress
+//    (before issue 11);
+//  - families, streamed: every family built, then serialised one family at a time, each freed once written
+//    (issue 11's first step);
+//  - built as text: what /metrics does now. The tree collector builds its families one at a time into a text
+//    sink (collectors/family_sink.h), so only one family's samples exist at once; ExpositionResponse then
+//    compresses or joins the text.
+// The peak counts C++ heap allocations (operator new, replaced in this binary) from the moment the families
+// are built. No thresholds: it prints figures and ratios.
 //
 //   cmake --build build/ci --target scrape_memory_bench && build/ci/tests/bench/scrape_memory_bench [--znodes
 //   10000]
@@ -18,6 +23,7 @@
 #include <malloc.h>
 #include <prometheus/text_serializer.h>
 
+#include "collectors/family_sink.h"
 #include "collectors/tree_metrics.h"
 #include "exporter/exposition_response.h"
 #include "exporter/gzip.h"
@@ -79,38 +85,56 @@ struct Peak {
   std::size_t body = 0;
 };
 
+// The peak heap of serve(), from a zero base, in MB.
 template <typename F>
-Peak Measure(const std::vector<collectors::TreeEntry>& entries, std::size_t* samples, F serve) {
+Peak Measure(F serve) {
   const long long base = g_live.load();
   g_peak.store(base);
-  std::vector<prometheus::MetricFamily> families = collectors::BuildTreeFamilies(entries);
-  *samples = 0;
-  for (const auto& f : families) *samples += f.metric.size();
-  const std::size_t body = serve(std::move(families));
+  const std::size_t body = serve();
   return {static_cast<double>(g_peak.load() - base) / 1e6, body};
+}
+
+std::vector<prometheus::MetricFamily> AllFamilies(const std::vector<collectors::TreeEntry>& entries) {
+  std::vector<prometheus::MetricFamily> families;
+  collectors::BuildTreeFamilies(entries, &families);
+  return families;
 }
 
 int Run(std::size_t znodes) {
   const auto entries = Entries(znodes);
   std::size_t samples = 0;
-  std::printf("scrape_memory_bench: %zu znodes with per-znode series\n", znodes);
+  for (const auto& f : AllFamilies(entries)) samples += f.metric.size();
+  std::printf("scrape_memory_bench: %zu znodes with per-znode series, %zu samples\n", znodes, samples);
   const char* names[2] = {"plain", "gzip"};
   for (int gz = 0; gz < 2; ++gz) {
-    const Peak before = Measure(entries, &samples, [&](std::vector<prometheus::MetricFamily> families) {
-      std::string body = prometheus::TextSerializer().Serialize(families);
+    const char* encoding = gz == 1 ? "gzip" : "";
+    const Peak whole = Measure([&] {
+      std::string body = prometheus::TextSerializer().Serialize(AllFamilies(entries));
       if (gz == 1) body = exporter::GzipCompress(body).value();
       return body.size();
     });
-    const Peak after = Measure(entries, &samples, [&](std::vector<prometheus::MetricFamily> families) {
-      return exporter::ExpositionResponse(std::move(families), gz == 1 ? "gzip" : "").body.size();
+    const Peak streamed = Measure([&] {
+      auto families = AllFamilies(entries);
+      std::vector<std::string> pieces;
+      for (auto& f : families) {
+        pieces.push_back(collectors::FamilyText(std::move(f)));
+        f = prometheus::MetricFamily();
+      }
+      return exporter::ExpositionResponse(std::move(pieces), encoding).body.size();
     });
-    // The families alone: what any scrape holds once the collectors have answered.
-    const Peak held =
-        Measure(entries, &samples, [](std::vector<prometheus::MetricFamily> f) { return f.size(); });
+    const Peak as_text = Measure([&] {
+      std::vector<std::string> pieces;
+      collectors::BuildTreeFamilies(entries, collectors::FamilySink(&pieces));
+      return exporter::ExpositionResponse(std::move(pieces), encoding).body.size();
+    });
+    // The families alone: what a scrape held once the collectors had answered, before the text sink.
+    const Peak held = Measure([&] { return AllFamilies(entries).size(); });
     std::printf(
-        "%-5s %zu samples: peak heap %.1f MB whole text (%zu bytes) -> %.1f MB streamed (%zu bytes): %.2fx; "
-        "the families alone %.1f MB\n",
-        names[gz], samples, before.mb, before.body, after.mb, after.body, after.mb / before.mb, held.mb);
+        "%-5s peak heap: whole text %.1f MB (%zu bytes) | families, streamed %.1f MB (%zu bytes) | built as "
+        "text %.1f MB (%zu bytes) | the families alone %.1f MB; built as text / whole %.2fx, / streamed "
+        "%.2fx\n",
+        names[gz], whole.mb, whole.body, streamed.mb, streamed.body, as_text.mb, as_text.body, held.mb,
+        as_text.mb / whole.mb, as_text.mb / streamed.mb);
   }
   return 0;
 }

@@ -18,11 +18,11 @@ class FakeCollector final : public Collector {
  public:
   enum class Mode { kOk, kFail, kThrow, kSlow };
   explicit FakeCollector(Mode mode) : mode_(mode) {}
-  Status Collect(std::chrono::steady_clock::time_point, std::vector<prometheus::MetricFamily>* out) override {
+  Status Collect(std::chrono::steady_clock::time_point, collectors::FamilySink out) override {
     calls_.fetch_add(1);
     auto f = MakeFamily("fake_value", "A value.", prometheus::MetricType::Gauge);
     AddSample(&f, 7);
-    out->push_back(f);
+    out.Add(f);
     switch (mode_) {
       case Mode::kOk: return Status::Ok();
       case Mode::kFail: return Status::Unavailable("server down");
@@ -82,6 +82,24 @@ TEST(CollectorSetTest, CollectorsRunConcurrently) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(SuccessOf(families, "slow" + std::to_string(i)), 1);
   const auto* fake = Find(families, "fake_value");
   ASSERT_NE(fake, nullptr);
+}
+
+// What /metrics serves: the same scrape as text, one piece per family, collectors in Add() order (a failed
+// one's families are kept, as Gather keeps them), then the set's own two families.
+TEST(CollectorSetTest, TextHasOnePiecePerCollectorThenTheSetsOwn) {
+  CollectorSet set;
+  set.Add("ok", std::make_shared<FakeCollector>(FakeCollector::Mode::kOk));
+  set.Add("fail", std::make_shared<FakeCollector>(FakeCollector::Mode::kFail));
+  const auto pieces = set.GatherText(std::chrono::steady_clock::now() + std::chrono::seconds(30));
+  ASSERT_EQ(pieces.size(), 4u);
+  const std::string fake = "# HELP fake_value A value.\n# TYPE fake_value gauge\nfake_value 7\n";
+  EXPECT_EQ(pieces[0], fake);
+  EXPECT_EQ(pieces[1], fake);
+  EXPECT_NE(pieces[2].find("# TYPE zookeeper_exporter_collector_duration_seconds gauge"), std::string::npos);
+  EXPECT_NE(pieces[3].find("zookeeper_exporter_collector_success{collector=\"ok\"} 1\n"), std::string::npos)
+      << pieces[3];
+  EXPECT_NE(pieces[3].find("zookeeper_exporter_collector_success{collector=\"fail\"} 0\n"),
+            std::string::npos);
 }
 
 TEST(SessionFamiliesTest, ExactlyOneStateIsSet) {

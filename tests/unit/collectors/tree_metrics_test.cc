@@ -22,6 +22,12 @@ std::map<std::string, std::string> Samples(const std::vector<prometheus::MetricF
   return out;
 }
 
+std::vector<prometheus::MetricFamily> Built(const std::vector<TreeEntry>& entries) {
+  std::vector<prometheus::MetricFamily> families;
+  BuildTreeFamilies(entries, &families);
+  return families;
+}
+
 std::shared_ptr<const SubtreeView> ViewWith(std::shared_ptr<const SubtreeSnapshot> snap, Status last,
                                             uint64_t refreshes, uint64_t failures) {
   auto v = std::make_shared<SubtreeView>();
@@ -48,9 +54,8 @@ TEST(TreeMetricsTest, AclAuditSeriesOnlyForAuditedSubtreesWithBoundedSchemes) {
   plain->root = "/plain";
   plain->root_exists = true;
 
-  auto samples =
-      Samples(BuildTreeFamilies({{"/config", std::chrono::seconds(30), ViewWith(audited, Status::Ok(), 1, 0)},
-                                 {"/plain", std::chrono::seconds(30), ViewWith(plain, Status::Ok(), 1, 0)}}));
+  auto samples = Samples(Built({{"/config", std::chrono::seconds(30), ViewWith(audited, Status::Ok(), 1, 0)},
+                                {"/plain", std::chrono::seconds(30), ViewWith(plain, Status::Ok(), 1, 0)}}));
   EXPECT_EQ(samples["zookeeper_subtree_acl_audited_znodes{root=\"/config\"}"], "40");
   EXPECT_EQ(samples["zookeeper_subtree_acl_audit_truncated{root=\"/config\"}"], "1");
   EXPECT_EQ(samples["zookeeper_subtree_acl_world_readable_znodes{root=\"/config\"}"], "12");
@@ -81,8 +86,8 @@ TEST(TreeMetricsTest, SnapshotBecomesSubtreeAndZnodeSeries) {
   eph.version = 4;
   snap->znode_samples.push_back({"/brokers/ids/2", eph});
 
-  auto samples = Samples(
-      BuildTreeFamilies({{"/brokers/ids", std::chrono::seconds(30), ViewWith(snap, Status::Ok(), 2, 0)}}));
+  auto samples =
+      Samples(Built({{"/brokers/ids", std::chrono::seconds(30), ViewWith(snap, Status::Ok(), 2, 0)}}));
   EXPECT_EQ(samples["zookeeper_subtree_znodes{root=\"/brokers/ids\"}"], "4");
   EXPECT_EQ(samples["zookeeper_subtree_data_bytes{root=\"/brokers/ids\"}"], "300");
   EXPECT_EQ(samples["zookeeper_subtree_ephemeral_znodes{root=\"/brokers/ids\"}"], "3");
@@ -106,8 +111,8 @@ TEST(TreeMetricsTest, SnapshotBecomesSubtreeAndZnodeSeries) {
 }
 
 TEST(TreeMetricsTest, NoSnapshotYetMeansNoGaugesOnlyCounters) {
-  auto samples = Samples(BuildTreeFamilies(
-      {{"/x", std::chrono::seconds(5), ViewWith(nullptr, Status::Unavailable("down"), 1, 1)}}));
+  auto samples =
+      Samples(Built({{"/x", std::chrono::seconds(5), ViewWith(nullptr, Status::Unavailable("down"), 1, 1)}}));
   EXPECT_EQ(samples.count("zookeeper_subtree_znodes{root=\"/x\"}"), 0u);
   EXPECT_EQ(samples["zookeeper_subtree_last_refresh_success{root=\"/x\"}"], "0");
   EXPECT_EQ(samples["zookeeper_subtree_refresh_failures_total{root=\"/x\"}"], "1");
@@ -118,8 +123,8 @@ TEST(TreeMetricsTest, StaleSnapshotIsStillServedAfterAFailedRefresh) {
   snap->root = "/a";
   snap->root_exists = true;
   snap->znodes = 9;
-  auto samples = Samples(
-      BuildTreeFamilies({{"/a", std::chrono::seconds(5), ViewWith(snap, Status::Unavailable("x"), 3, 1)}}));
+  auto samples =
+      Samples(Built({{"/a", std::chrono::seconds(5), ViewWith(snap, Status::Unavailable("x"), 3, 1)}}));
   EXPECT_EQ(samples["zookeeper_subtree_znodes{root=\"/a\"}"], "9");
   EXPECT_EQ(samples["zookeeper_subtree_last_refresh_success{root=\"/a\"}"], "0");
 }
@@ -131,17 +136,44 @@ TEST(TreeMetricsTest, VanishedZnodeVanishesFromTheNextBuild) {
   before->znode_samples = {{"/s", {}}, {"/s/gone", {}}};
   auto after = std::make_shared<SubtreeSnapshot>(*before);
   after->znode_samples.pop_back();
-  auto s1 =
-      Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(before, Status::Ok(), 1, 0)}}));
-  auto s2 =
-      Samples(BuildTreeFamilies({{"/s", std::chrono::seconds(5), ViewWith(after, Status::Ok(), 2, 0)}}));
+  auto s1 = Samples(Built({{"/s", std::chrono::seconds(5), ViewWith(before, Status::Ok(), 1, 0)}}));
+  auto s2 = Samples(Built({{"/s", std::chrono::seconds(5), ViewWith(after, Status::Ok(), 2, 0)}}));
   EXPECT_EQ(s1.count("zookeeper_znode_children{path=\"/s/gone\",root=\"/s\"}"), 1u);
   EXPECT_EQ(s2.count("zookeeper_znode_children{path=\"/s/gone\",root=\"/s\"}"), 0u);
 }
 
+// The families, one per znode stat, are built one at a time for a text sink: the text it makes is what the
+// serializer makes of all of them at once, in the same order.
+TEST(TreeMetricsTest, TextSinkHasTheSerialisedFamilies) {
+  auto snap = std::make_shared<SubtreeSnapshot>();
+  snap->root = "/t";
+  snap->root_exists = true;
+  snap->znodes = 3;
+  for (int i = 0; i < 3; ++i) {
+    ZnodeSample z;
+    z.path = "/t/n" + std::to_string(i);
+    z.stat.version = i;
+    z.stat.ephemeral_owner = i == 1 ? 0x1234 : 0;
+    snap->znode_samples.push_back(z);
+  }
+  const std::vector<TreeEntry> entries{{"/t", std::chrono::seconds(5), ViewWith(snap, Status::Ok(), 1, 0)}};
+  std::vector<std::string> pieces;
+  BuildTreeFamilies(entries, FamilySink(&pieces));
+  const auto families = Built(entries);
+  ASSERT_EQ(pieces.size(), families.size());
+  std::string text;
+  for (const std::string& piece : pieces) text += piece;
+  EXPECT_EQ(text, prometheus::TextSerializer().Serialize(families));
+  EXPECT_NE(
+      text.find("zookeeper_znode_ephemeral_owner_info{path=\"/t/n1\",root=\"/t\",session_id=\"0x1234\"} 1"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("zookeeper_znode_version{path=\"/t/n2\",root=\"/t\"} 2"), std::string::npos);
+}
+
 TEST(TreeMetricsTest, NoEmptyFamilies) {
-  for (const auto& f : BuildTreeFamilies({})) EXPECT_FALSE(f.metric.empty()) << f.name;
-  EXPECT_TRUE(BuildTreeFamilies({}).empty());
+  for (const auto& f : Built({})) EXPECT_FALSE(f.metric.empty()) << f.name;
+  EXPECT_TRUE(Built({}).empty());
 }
 
 }  // namespace
@@ -163,9 +195,9 @@ TEST(TreeMetricsWatchTest, RefreshModeAndChangesByType) {
   fallen->configured_mode = RefreshMode::kWatch;
   fallen->watch.mode = RefreshMode::kPoll;
   auto poll = std::make_shared<SubtreeView>();
-  const auto s = Samples(BuildTreeFamilies({{"/w", std::chrono::seconds(30), watch},
-                                            {"/f", std::chrono::seconds(30), fallen},
-                                            {"/p", std::chrono::seconds(30), poll}}));
+  const auto s = Samples(Built({{"/w", std::chrono::seconds(30), watch},
+                                {"/f", std::chrono::seconds(30), fallen},
+                                {"/p", std::chrono::seconds(30), poll}}));
   EXPECT_EQ(s.at(R"(zookeeper_subtree_refresh_mode{mode="watch",root="/w"})"), "1");
   EXPECT_EQ(s.at(R"(zookeeper_subtree_refresh_mode{mode="poll",root="/w"})"), "0");
   EXPECT_EQ(s.at(R"(zookeeper_subtree_refresh_mode{mode="poll",root="/f"})"), "1");
