@@ -68,6 +68,20 @@ Status ParsePositiveSize(std::string_view flag, const std::string& value, std::s
   return Status::Ok();
 }
 
+// ParsePositiveSize, then a range check: "want at most <max>" when min is 1, "want <min>-<max>" otherwise.
+Status ParseSizeInRange(std::string_view flag, const std::string& value, std::size_t min, std::size_t max,
+                        std::size_t* out) {
+  std::size_t v = 0;
+  if (Status s = ParsePositiveSize(flag, value, &v); !s.ok()) return s;
+  if (v < min || v > max) {
+    return InvalidFlag(flag, value,
+                       min <= 1 ? "want at most " + std::to_string(max)
+                                : "want " + std::to_string(min) + "-" + std::to_string(max));
+  }
+  *out = v;
+  return Status::Ok();
+}
+
 bool IsIpv4Literal(const std::string& host) {
   in_addr addr{};
   return inet_pton(AF_INET, host.c_str(), &addr) == 1;
@@ -407,21 +421,15 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       !s.ok()) {
     return s;
   }
-  if (Status s = ParsePositiveSize("--zookeeper.walk-sessions", raw.walk_sessions, &f.walk_sessions);
+  if (Status s = ParseSizeInRange("--zookeeper.walk-sessions", raw.walk_sessions, 1, kMaxWalkSessions,
+                                  &f.walk_sessions);
       !s.ok()) {
     return s;
   }
-  if (f.walk_sessions > kMaxWalkSessions) {
-    return InvalidFlag("--zookeeper.walk-sessions", raw.walk_sessions,
-                       "want at most " + std::to_string(kMaxWalkSessions));
-  }
-  if (Status s = ParsePositiveSize("--zookeeper.watch-sessions", raw.watch_sessions, &f.watch_sessions);
+  if (Status s = ParseSizeInRange("--zookeeper.watch-sessions", raw.watch_sessions, 1, kMaxWatchSessions,
+                                  &f.watch_sessions);
       !s.ok()) {
     return s;
-  }
-  if (f.watch_sessions > kMaxWatchSessions) {
-    return InvalidFlag("--zookeeper.watch-sessions", raw.watch_sessions,
-                       "want at most " + std::to_string(kMaxWatchSessions));
   }
   if (Status s = ParsePositiveSize("--zookeeper.max-in-flight", raw.max_in_flight, &f.max_in_flight);
       !s.ok()) {
@@ -459,11 +467,10 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
   }
   {
     std::size_t n = 0;
-    if (Status s = ParsePositiveSize("--web.max-connections", raw.web_max_connections, &n); !s.ok()) return s;
-    if (n < kMinWebConnections || n > kMaxWebConnections) {
-      return InvalidFlag(
-          "--web.max-connections", raw.web_max_connections,
-          "want " + std::to_string(kMinWebConnections) + "-" + std::to_string(kMaxWebConnections));
+    if (Status s = ParseSizeInRange("--web.max-connections", raw.web_max_connections, kMinWebConnections,
+                                    kMaxWebConnections, &n);
+        !s.ok()) {
+      return s;
     }
     f.web_max_connections = static_cast<int>(n);
   }

@@ -37,6 +37,7 @@
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "base/znode_path.h"
 #include "zk/client_log.h"
 #include "zk/secure_connector.h"
 #include "zk/session_requests.h"
@@ -437,15 +438,12 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
       }
       // Only when the parent is watched (a mirror or walk re-lists it with a child watch, which reports a
       // re-creation): an exists-watch on a path whose parent nobody watches (a deleted subtree root) is how
-      // its re-creation is seen, and stays.
-      const std::size_t slash = path.rfind('/');
-      const std::string parent = slash == 0 ? "/" : path.substr(0, slash == std::string::npos ? 0 : slash);
-      const auto parent_it = path == "/" ? watched_.end() : watched_.find(parent);
-      const bool parent_watched = parent_it != watched_.end();  // any watch: its child watch may be re-arming
-      if (live && kind == RequestKind::kWatchExists && rc == ZNONODE && !parent_watched) {
-        AddWatchLocked(path, kDataWatch);
-      }
-      if (live && kind == RequestKind::kWatchExists && rc == ZNONODE && parent_watched) {
+      // its re-creation is seen, and stays. Any watch on the parent counts: its child watch may be re-arming.
+      // Looked up only for this reply kind: every other reply (a walk's thousands) skips it under mu_.
+      const bool missing = live && kind == RequestKind::kWatchExists && rc == ZNONODE;
+      const bool parent_watched = missing && path != "/" && watched_.contains(ZnodeParent(path));
+      if (missing && !parent_watched) AddWatchLocked(path, kDataWatch);
+      if (missing && parent_watched) {
         // The client registered an exists-watch anyway (zk_hashtable.c, exists result checker). Only a
         // creation of this exact path would fire it, and a sequential child's name never comes back: left
         // alone it is re-sent in every SetWatches for the life of the session. Remove it on the server and

@@ -5,6 +5,8 @@
 //  - the load the exporter puts on ZooKeeper over a quiet window (sum over members of `mntr`
 //    zk_packets_received deltas) in poll mode at a 30 s interval and in watch mode, on the 10,000-znode tree;
 //  - change-to-metric latency in watch mode (p50/p99 over N changes);
+//  - watch mode through the kill and restart of every member, with changes while each is down: the time
+//    until its count equals a bare walk's, and at the end its aggregates against a fresh poll walk's;
 //  - /metrics latency and size, and exporter RSS, at every tree size with the same per-znode series cap
 //    (10,000), and the latency ratio between sizes;
 //  - a subtree over the watch budget (the largest tree): time to the first metric and peak RSS of an exporter
@@ -13,11 +15,12 @@
 //
 //   build/dev/tests/bench/scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100]
 //                                     [--series 10000] [--in-flight 2048] [--walk-sessions 4]
-//                                     [--sections walks,shapes,load,latency,metrics,fallback]
+//                                     [--sections walks,shapes,load,latency,reconnect,metrics,fallback]
 //                                     [--baselines all|pipelined] [--shape-znodes 20000] [--shape-rounds 3]
 //                                     [--shapes wide,deep,balanced,random] [--shape-exporter-sweep 0|1]
 //                                     [--shape-member 0] [--watch-tree smallest|largest] [--watch-sessions N]
-//  - load and latency run on the smallest tree, or with --watch-tree largest on the largest (e.g. 100,000
+//  - load, latency and reconnect run on the smallest tree, or with --watch-tree largest on the largest (e.g.
+//  100,000
 //    znodes in watch mode, with --watch-sessions 10 so that its watches fit).
 //  - shapes: a wide, a deep, a balanced and a random tree: the exporter's walk at default settings against
 //  the
@@ -68,7 +71,7 @@ struct Options {
   std::size_t series = 10000;
   std::size_t in_flight = zk::WalkLimits{}.max_in_flight;  // the ceiling of the adaptive window
   std::size_t walk_sessions = 4;  // the second exporter walk row: a ReaderPool over this many sessions
-  std::string sections = "walks,shapes,load,latency,metrics,fallback";
+  std::string sections = "walks,shapes,load,latency,reconnect,metrics,fallback";
   std::size_t shape_znodes = 20000;
   int shape_rounds = 3;                 // interleaved rounds per configuration in `shapes`
   std::string shape_filter;             // only these shapes (comma-separated); empty: all
@@ -144,6 +147,137 @@ struct WalkRow {
   std::size_t nodes = 0;
   double seconds = 0;
 };
+
+// `op` until it succeeds, or fails with `also_ok` (a retried create that had landed before the connection
+// dropped), for up to 60 s: the writer's member may be the one just killed.
+bool Retried(const std::function<Status()>& op, StatusCode also_ok) {
+  Status last = Status::Ok();
+  const bool ok = test::WaitFor(
+      [&] {
+        last = op();
+        return last.ok() || last.code() == also_ok;
+      },
+      milliseconds(60000), milliseconds(100));
+  if (!ok) std::fprintf(stderr, "write failed: %s\n", last.ToString().c_str());
+  return ok;
+}
+
+// ---- reconnect: a watch-mode exporter through the kill and restart of every member ----------------------
+// Each round kills one member (every exporter session on it reconnects elsewhere and re-sends its
+// SetWatches), changes the tree while it is down (creates, deletes, data sets), restarts it, and times how
+// long until the exporter's znode count equals a fresh bare walk's. At the end a poll-mode exporter walks
+// the tree afresh: the watch exporter's aggregates must equal its. Returns the README rows, "" on failure.
+std::string ReconnectSection(test::ZkEnsemble& ensemble, const std::string& dir, const std::string& root,
+                             std::size_t size, const std::vector<std::string>& watch_flags) {
+  const std::string znodes_series = "zookeeper_subtree_znodes{root=\"" + root + "\"}";
+  const std::string bytes_series = "zookeeper_subtree_data_bytes{root=\"" + root + "\"}";
+  const std::string mode_series = "zookeeper_subtree_refresh_mode{mode=\"watch\",root=\"" + root + "\"}";
+  const std::string config =
+      "subtrees:\n  - root: " + root +
+      "\n    refresh_mode: watch\n    walk_timeout: 30m\n    max_znodes: " + std::to_string(2 * size) + "\n";
+  test::ExporterProcess watch = StartExporter(ensemble, dir, "reconnect-watch", config, watch_flags);
+  if (!watch.WaitMetrics(
+          [&](const std::string& body) {
+            return SampleValue(body, mode_series).value_or(0) == 1 &&
+                   SampleValue(body, "zookeeper_subtree_watched_path_bytes{root=\"" + root + "\"}")
+                           .value_or(0) > 0;
+          },
+          milliseconds(600000))) {
+    std::fprintf(stderr, "reconnect: watch exporter not ready\n");
+    return "";
+  }
+  test::ZkTestClient writer;
+  if (!writer.Connect(ensemble.ConnectString()).ok()) return "";
+  std::vector<double> converge;
+  bool all_watch = true;
+  constexpr int kCreates = 20;
+  for (int i = 0; i < ensemble.size(); ++i) {
+    ensemble.Kill(i);
+    for (int j = 0; j < kCreates; ++j) {
+      const std::string path = root + "/reconnect-" + std::to_string(i) + "-" + std::to_string(j);
+      if (!Retried([&] { return writer.Create(path, std::string(static_cast<std::size_t>(j + 1), 'r')); },
+                   StatusCode::kAlreadyExists)) {
+        return "";
+      }
+    }
+    for (int j = 0; i > 0 && j < kCreates / 2; ++j) {  // half of the previous round's
+      const std::string path = root + "/reconnect-" + std::to_string(i - 1) + "-" + std::to_string(j);
+      if (!Retried([&] { return writer.Delete(path); }, StatusCode::kNotFound)) return "";
+    }
+    for (int j = 0; j < 5; ++j) {
+      const std::string path = root + "/reconnect-" + std::to_string(i) + "-" + std::to_string(j);
+      if (!Retried([&] { return writer.Set(path, std::string(100, 's')); }, StatusCode::kOk)) return "";
+    }
+    if (Status s = ensemble.Restart(i); !s.ok()) {
+      std::fprintf(stderr, "reconnect: restart %d: %s\n", i, s.ToString().c_str());
+      return "";
+    }
+    const auto restarted = Clock::now();
+    if (!ensemble.WaitForQuorum(milliseconds(60000)).ok()) return "";
+    auto truth = bench::PipelinedGetChildren2Walk(ensemble.ConnectString(), root, 1024, false);
+    if (!truth.ok()) return "";
+    double seen = -1;
+    const bool equal = test::WaitFor(
+        [&] {
+          auto r = watch.Get("/metrics");
+          if (!r.ok()) return false;
+          seen = SampleValue(r->body, znodes_series).value_or(-1);
+          all_watch = all_watch && SampleValue(r->body, mode_series).value_or(0) == 1;
+          return seen == static_cast<double>(truth->nodes);
+        },
+        milliseconds(300000), milliseconds(200));
+    converge.push_back(Seconds(Clock::now() - restarted));
+    std::printf(
+        "reconnect: member %d killed, %d znodes created%s and 5 set while down, restarted: the "
+        "watch exporter's count %s the bare walk's (%.0f / %zu) %.1f s after the restart (quorum "
+        "and the bare walk included)\n",
+        i, kCreates, i > 0 ? ", 10 deleted" : "", equal ? "equals" : "DIFFERS from", seen, truth->nodes,
+        converge.back());
+    if (!equal) return "";
+  }
+  // A fresh walk by a poll-mode exporter: the mirror's aggregates must equal it.
+  const std::string poll_config =
+      "subtrees:\n  - root: " + root +
+      "\n    refresh_interval: 5m\n    walk_timeout: 30m\n    max_znodes: " + std::to_string(2 * size) + "\n";
+  test::ExporterProcess poll = StartExporter(ensemble, dir, "reconnect-poll", poll_config);
+  std::string poll_body;
+  if (!poll.WaitMetrics(
+          [&](const std::string& body) {
+            poll_body = body;
+            return SampleValue(body, znodes_series).value_or(0) > 0;
+          },
+          milliseconds(600000))) {
+    return "";
+  }
+  double w_znodes = -1, w_bytes = -1;
+  const double p_znodes = SampleValue(poll_body, znodes_series).value_or(-2);
+  const double p_bytes = SampleValue(poll_body, bytes_series).value_or(-2);
+  const bool same = test::WaitFor(
+      [&] {
+        auto r = watch.Get("/metrics");
+        if (!r.ok()) return false;
+        w_znodes = SampleValue(r->body, znodes_series).value_or(-1);
+        w_bytes = SampleValue(r->body, bytes_series).value_or(-1);
+        return w_znodes == p_znodes && w_bytes == p_bytes;
+      },
+      milliseconds(60000), milliseconds(200));
+  std::printf(
+      "reconnect: after %d member restarts, watch mode (still watch: %s) %.0f znodes, %.0f data bytes; "
+      "a fresh poll walk %.0f znodes, %.0f data bytes: %s\n\n",
+      ensemble.size(), all_watch ? "yes" : "NO", w_znodes, w_bytes, p_znodes, p_bytes,
+      same ? "equal" : "DIFFERENT");
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "| watch mode on %s through the kill and restart of each of the %d members (changes while "
+                "down) | the count equal to a bare walk's %.1f-%.1f s after each restart (that walk "
+                "included); at the end %.0f "
+                "znodes / %.0f data bytes against a fresh poll walk's %.0f / %.0f: %s; stayed in watch "
+                "mode: %s |\n",
+                root.c_str(), ensemble.size(), *std::min_element(converge.begin(), converge.end()),
+                *std::max_element(converge.begin(), converge.end()), w_znodes, w_bytes, p_znodes, p_bytes,
+                same ? "equal" : "DIFFERENT", all_watch ? "yes" : "no");
+  return same && all_watch ? std::string(line) : std::string();
+}
 
 int Run(const Options& opt) {
   std::printf("scale_bench: local 3-node ensemble (loopback; the JVMs share this machine's cores)\n\n");
@@ -638,6 +772,12 @@ int Run(const Options& opt) {
     md << line;
   }
 
+  if (opt.Has("reconnect")) {
+    const std::string rows = ReconnectSection(ensemble, dir, small, small_size, watch_flags);
+    if (rows.empty()) return 1;
+    md << rows;
+  }
+
   // ---- /metrics and RSS at every tree size, the same per-znode series cap ------------------------------
   // One exporter per tree, one after the other: /metrics latency with the same series count at every size
   // (the families depend on the series, not on the tree), and the exporter's memory.
@@ -777,7 +917,8 @@ int main(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] [--series 10000] "
-          "[--in-flight 2048] [--walk-sessions 4] [--sections walks,shapes,load,latency,metrics,fallback] "
+          "[--in-flight 2048] [--walk-sessions 4] "
+          "[--sections walks,shapes,load,latency,reconnect,metrics,fallback] "
           "[--shape-znodes 20000] [--shape-rounds 3] [--shapes wide,deep,balanced,random] "
           "[--shape-exporter-sweep 0|1] [--shape-member 0] [--watch-tree smallest|largest] "
           "[--watch-sessions N] "
