@@ -48,9 +48,15 @@ void InFlightWindow::EndEpoch(Clock::time_point now) {
     size_ = std::max(floor, static_cast<std::size_t>(static_cast<double>(size_) * scale));
     phase_ = Phase::kHold;
     held_ = 0;
+    hold_rate_sum_ = 0;
     return;
   }
   if (!judged) return;
+  if (settling_) {
+    // The first epoch after a probe's step still drains (or fills) the old queue: its rate is the old size's.
+    settling_ = false;
+    return;
+  }
 
   switch (phase_) {
     case Phase::kRamp:
@@ -68,26 +74,44 @@ void InFlightWindow::EndEpoch(Clock::time_point now) {
         phase_ = Phase::kHold;
         held_ = 0;
       }
+      hold_rate_sum_ = 0;
       return;
-    case Phase::kHold:
-      if (++held_ < options_.hold_epochs || !MayDouble(rtt)) return;
-      best_rate_ = rate;
+    case Phase::kHold: {
+      hold_rate_sum_ += rate;
+      if (++held_ < options_.hold_epochs) return;
+      // The reference for the probe is the mean over the hold, not one epoch: a single epoch's rate here
+      // spreads by more than min_gain.
+      best_rate_ = hold_rate_sum_ / static_cast<double>(held_);
       best_size_ = size_;
-      size_ = std::min(2 * size_, options_.ceiling);
+      held_ = 0;
+      hold_rate_sum_ = 0;
+      const bool may_halve = size_ / 2 >= floor;
+      const bool may_double = MayDouble(rtt);
+      if (!may_halve && !may_double) return;
+      probing_down_ = may_halve && (!may_double || !probing_down_);
+      size_ = probing_down_ ? size_ / 2 : std::min(2 * size_, options_.ceiling);
       phase_ = Phase::kProbe;
+      settling_ = true;
       return;
+    }
     case Phase::kProbe:
-      if (rate >= best_rate_ * options_.min_gain) {
-        // The doubling paid: keep climbing from here.
+      if (rate >= best_rate_ * (probing_down_ ? kHalvingKeep : options_.min_gain)) {
+        // Up: the doubling paid, keep climbing from here. Down: half the queue served as fast, keep it (the
+        // others on the session wait half as long) and hold there.
         best_rate_ = rate;
         best_size_ = size_;
-        phase_ = Phase::kRamp;
-        if (MayDouble(rtt)) size_ = std::min(2 * size_, options_.ceiling);
+        if (probing_down_) {
+          phase_ = Phase::kHold;
+        } else {
+          phase_ = Phase::kRamp;
+          if (MayDouble(rtt)) size_ = std::min(2 * size_, options_.ceiling);
+        }
       } else {
         size_ = best_size_;
         phase_ = Phase::kHold;
       }
       held_ = 0;
+      hold_rate_sum_ = 0;
       return;
   }
 }

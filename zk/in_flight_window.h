@@ -10,8 +10,14 @@
 // The rule, judged once per epoch (at least one window's worth of replies and kMinEpoch of time):
 //  - ramp: start at `start` and double while a doubling raised the reply rate by at least `min_gain`; when it
 //    did not, go back to the best size seen and hold;
-//  - hold: after `hold_epochs` judged epochs, probe one doubling; keep it only if it raised the rate by
-//    `min_gain`, else go back and hold again;
+//  - hold: after `hold_epochs` judged epochs, probe one step, up and down in turn, against the mean rate of
+//    the hold. Keep a doubling only if it raised the rate by `min_gain`. Keep a halving if the rate fell by
+//    at most 2% (kHalvingKeep): about the same throughput with half the queue, so whatever else is on the
+//    session waits half as long. Otherwise go back and hold again. The halving undoes a climb that noise
+//    paid for: a single epoch's rate spreads by more than min_gain on a loaded machine, and without it the
+//    window only ever went up (in a 20-round run the balanced tree's walks ended anywhere from 256 to 2,048,
+//    where the bare client was slowest). A probe is judged on its second epoch: the first still drains (or
+//    fills) the old queue;
 //  - latency: an epoch whose mean round trip exceeded `latency_target` shrinks the window in proportion
 //    (never below `floor`), and a doubling is tried only when twice the last round trip stays within the
 //    target, so the queue a walk builds stays about `latency_target` long whatever the ensemble's speed.
@@ -41,6 +47,8 @@ class InFlightWindow {
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds kMinEpoch{5};
   static constexpr std::size_t kMinEpochReplies = 64;
+  // A halving is kept if the rate stayed within 2% of the hold's: half the queue is worth that much.
+  static constexpr double kHalvingKeep = 0.98;
 
   explicit InFlightWindow(const InFlightWindowOptions& options);
 
@@ -73,7 +81,10 @@ class InFlightWindow {
 
   double best_rate_ = 0;  // ramp: the best rate seen, at best_size_; probe: the rate before it
   std::size_t best_size_ = 0;
-  int held_ = 0;  // judged epochs since the last change (hold)
+  int held_ = 0;               // judged epochs since the last change (hold)
+  double hold_rate_sum_ = 0;   // their rates, summed
+  bool probing_down_ = false;  // the probe in progress (or the last one) halved the window
+  bool settling_ = false;      // the next judged epoch is the probe's first: not judged
 };
 
 }  // namespace zkx::zk

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -59,13 +60,42 @@ TEST(InFlightWindowTest, ClimbsToTheKneeAndStopsWhereDoublingNoLongerPays) {
   EXPECT_EQ(sim.max_seen, 2048U);
 }
 
-TEST(InFlightWindowTest, AFlatRateKeepsTheStartingSize) {
+// A rate that does not depend on the window: every size serves as fast, so the window halves, probe after
+// probe, down to the floor (each half the queue the others wait behind), and a doubling never pays.
+TEST(InFlightWindowTest, AFlatRateHalvesDownToTheFloor) {
   InFlightWindow window(InFlightWindowOptions{});
   Simulation sim{[](std::size_t) { return 30000.0; }};
   sim.Run(window, milliseconds(2000));
-  // It probes 512 now and then (one epoch after eight), and always comes back.
-  EXPECT_GE(sim.ms_at[256], 1500);  // 8 epochs of ~8.5 ms, then one probe of ~17 ms: ~80%
-  EXPECT_EQ(sim.max_seen, 512U);
+  EXPECT_LT(window.size(), 256U);
+  sim.Run(window, milliseconds(5000));
+  EXPECT_EQ(window.size(), InFlightWindowOptions{}.floor);
+  EXPECT_LE(sim.max_seen, 512U);
+}
+
+// Past the knee a bigger window only lengthens the queue. A window that got there (here it starts there, as
+// after a climb that noise paid for) comes back down to the smallest size that serves as fast, and stays.
+TEST(InFlightWindowTest, ComesBackDownFromPastTheKnee) {
+  InFlightWindowOptions options;
+  options.start = 2048;
+  InFlightWindow window(options);
+  Simulation sim{Saturating(40, 300)};  // 12,000/s from 300 in flight on
+  sim.Run(window, milliseconds(10000));
+  EXPECT_EQ(window.size(), 512U);  // 2048 -> 1024 -> 512 served as fast; 256 did not (10,240/s)
+  EXPECT_GE(sim.ms_at[512], 5000);
+}
+
+// A server that is slower with a longer queue (as the loopback ensemble was at 2,048 on the balanced tree):
+// the window ends where the rate peaks, not above it.
+TEST(InFlightWindowTest, SettlesWhereTheRatePeaks) {
+  InFlightWindowOptions options;
+  options.start = 2048;
+  InFlightWindow window(options);
+  Simulation sim{[](std::size_t w) {
+    return w <= 256 ? 80.0 * static_cast<double>(w)
+                    : 20480.0 * (1.0 - 0.05 * std::log2(static_cast<double>(w) / 256.0));
+  }};
+  sim.Run(window, milliseconds(10000));
+  EXPECT_EQ(window.size(), 256U);
 }
 
 TEST(InFlightWindowTest, KeepsTheRoundTripWithinTheTargetOnASlowServer) {
@@ -104,7 +134,7 @@ TEST(InFlightWindowTest, ProbesAgainAndFollowsAFasterServer) {
   sim.Run(window, milliseconds(2000));
   EXPECT_EQ(window.size(), 512U);  // 256 -> 512 paid (300 vs 256: x1.17), 1024 did not
   sim.rate = Saturating(40, 5000);
-  sim.Run(window, milliseconds(5000));
+  sim.Run(window, milliseconds(10000));
   EXPECT_EQ(window.size(), 2048U);  // the ceiling
 }
 
