@@ -32,6 +32,9 @@ class ChrootReader final : public ZnodeReader {
   WatchSubscription SubscribeWatches(WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
   [[nodiscard]] std::size_t InFlightCap() const override;
+  void NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) override {
+    inner_->NoteBusyWalk(replies, busy);
+  }
 
   // "<chroot><path>" ("/" maps to the chroot itself).
   [[nodiscard]] std::string Outer(const std::string& path) const;

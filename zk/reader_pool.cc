@@ -3,17 +3,64 @@
 
 #include <utility>
 
-namespace zkx::zk {
+#include <spdlog/spdlog.h>
 
-ReaderPool::ReaderPool(Session* primary, std::vector<Session*> extras) : primary_(primary) {
-  all_.push_back(primary);
+namespace zkx::zk {
+namespace {
+
+std::vector<Session*> PrimaryFirst(Session* primary, const std::vector<Session*>& extras) {
+  std::vector<Session*> all{primary};
   for (Session* s : extras) {
-    if (s != nullptr) all_.push_back(s);
+    if (s != nullptr) all.push_back(s);
   }
+  return all;
+}
+
+WalkSessionCountOptions WithMax(WalkSessionCountOptions options, std::size_t max) {
+  options.max = max;
+  return options;
+}
+
+}  // namespace
+
+ReaderPool::ReaderPool(Session* primary, std::vector<Session*> extras, Spread spread,
+                       WalkSessionCountOptions measured)
+    : primary_(primary),
+      all_(PrimaryFirst(primary, extras)),
+      spread_(spread),
+      in_use_(spread == Spread::kAll ? all_.size() : 1),
+      count_(WithMax(measured, spread == Spread::kAll ? 1 : all_.size())) {}
+
+void ReaderPool::NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) {
+  if (spread_ != Spread::kMeasured || all_.size() == 1) return;
+  MutexLock lock(mu_);
+  const auto reported = std::chrono::steady_clock::now();
+  count_.NoteGap(reported - std::exchange(last_report_, reported));
+  const std::size_t before = count_.count();
+  // An epoch counts only if every session of the count took its share of the reads.
+  for (std::size_t i = 0; i < before; ++i) {
+    if (!all_[i]->Connected()) {
+      count_.DiscardEpoch();
+      return;
+    }
+  }
+  count_.NoteBusy(replies, busy);
+  const std::size_t now = count_.count();
+  if (now == before) return;
+  for (; opened_ < now; ++opened_) {
+    spdlog::info(
+        "zookeeper: walks measured {:.0f} replies/s on {} session(s): opening walk session {} of at "
+        "most {} (--zookeeper.walk-sessions)",
+        count_.last_rate(), before, opened_ + 1, all_.size());
+    all_[opened_]->Start();
+  }
+  spdlog::debug("zookeeper: walks spread over {} session(s), was {} ({:.0f} replies/s)", now, before,
+                count_.last_rate());
+  in_use_.store(now, std::memory_order_release);
 }
 
 Session& ReaderPool::Next() {
-  const std::size_t n = all_.size();
+  const std::size_t n = in_use_.load(std::memory_order_acquire);
   const uint64_t start = next_.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < n; ++i) {
     Session* s = all_[(start + i) % n];

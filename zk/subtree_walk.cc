@@ -125,7 +125,8 @@ class Walker {
       if (active_ == 0) return;
       // The window held the round back only if it is full; a narrower frontier or the jobs' own caps are not
       // the window's doing, and such a pass says nothing about its size.
-      window_->NoteIssued(active_outstanding_ >= window, Clock::now());
+      const bool window_bound = active_outstanding_ >= window;
+      window_->NoteIssued(window_bound, Clock::now());
 
       std::deque<Reply> batch;
       {
@@ -147,6 +148,7 @@ class Walker {
       std::chrono::nanoseconds rtt_sum{0};
       for (const Reply& reply : batch) rtt_sum += handled - reply.issued;
       window_->NoteReplies(batch.size(), rtt_sum, handled);
+      NoteBusy(batch, window_bound);
       for (Reply& reply : batch) {
         JobState& s = states_[reply.job];
         --s.outstanding;
@@ -168,6 +170,26 @@ class Walker {
         if (!s.ended && now >= s.deadline && !Finished(s)) TimedOut(i, s);
       }
     }
+  }
+
+  // Tells each reader how many plain-read replies of this batch were its own, over the time since the last
+  // batch, when the window held the walk back (zk::ZnodeReader::NoteBusyWalk): what a zk::ReaderPool
+  // chooses its session count from. Watched reads go to the primary whatever the count: not reported.
+  void NoteBusy(const std::deque<Reply>& batch, bool window_bound) {
+    const Clock::time_point now = Now();
+    const auto busy = now - last_batch_;
+    last_batch_ = now;
+    if (!window_bound || batch.empty()) return;
+    std::vector<std::pair<ZnodeReader*, std::size_t>> by_reader;  // a round has one reader, or a few
+    for (const Reply& reply : batch) {
+      const WalkJob& job = states_[reply.job].job;
+      if (job.watches != WalkWatches::kNone) continue;
+      auto it = std::find_if(by_reader.begin(), by_reader.end(),
+                             [&](const auto& entry) { return entry.first == job.reader; });
+      if (it == by_reader.end()) it = by_reader.insert(by_reader.end(), {job.reader, 0});
+      ++it->second;
+    }
+    for (const auto& [reader, replies] : by_reader) reader->NoteBusyWalk(replies, busy);
   }
 
   Clock::time_point EarliestDeadline() const {
@@ -333,10 +355,11 @@ class Walker {
   // window measured for this round.
   std::size_t round_cap_ = 1;
   std::optional<InFlightWindow> window_;
-  std::size_t cursor_ = 0;              // the job that issues first in the next pass
-  std::size_t active_ = 0;              // jobs not ended
-  std::size_t active_outstanding_ = 0;  // requests in flight for jobs not ended
-  std::size_t late_outstanding_ = 0;    // requests in flight for jobs that ended (replies discarded)
+  Clock::time_point last_batch_ = Now();  // when the last batch of replies was handled (round clock)
+  std::size_t cursor_ = 0;                // the job that issues first in the next pass
+  std::size_t active_ = 0;                // jobs not ended
+  std::size_t active_outstanding_ = 0;    // requests in flight for jobs not ended
+  std::size_t late_outstanding_ = 0;      // requests in flight for jobs that ended (replies discarded)
 };
 
 WalkSummary WalkOne(ZnodeReader& reader, const std::string& root, const WalkLimits& limits,

@@ -53,6 +53,10 @@ class WatchShards final : public ZnodeReader {
   [[nodiscard]] uint64_t SessionEpoch() const override;
   // The plain reader's: a full sync's walk keeps to half of it (each shard session has a cap of its own).
   [[nodiscard]] std::size_t InFlightCap() const override { return plain_->InFlightCap(); }
+  // Plain reads go to `plain`: so does what walks measure of them.
+  void NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) override {
+    plain_->NoteBusyWalk(replies, busy);
+  }
   [[nodiscard]] std::size_t WatchShardCount() const override { return shards_.size(); }
   [[nodiscard]] std::size_t WatchShardOf(const std::string& path) const override {
     return ShardOf(path, shards_.size());

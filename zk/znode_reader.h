@@ -3,6 +3,7 @@
 // zk::Session implements it against the real C client (zk::ChrootReader and zk::ReaderPool forward to
 // sessions); unit tests use tests/support/fake_znode_tree.h, an in-memory tree.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -143,6 +144,13 @@ class ZnodeReader {
   // starts); SIZE_MAX when it sets no cap. A walk keeps to half of it, so that the session's other requests
   // (watch re-reads, the canary) always find a slot.
   [[nodiscard]] virtual std::size_t InFlightCap() const { return std::numeric_limits<std::size_t>::max(); }
+
+  // Walk sessions: a reader that can spread plain reads over several sessions (zk::ReaderPool) chooses how
+  // many from what walks measure. A walk calls this on its own thread (it may block briefly: opening a
+  // session) after each batch of replies it received from this reader's GetChildren2 while its in-flight
+  // window held it back: `replies` of them over `busy` since the batch before. Readers that forward plain
+  // reads forward it; the rest ignore it.
+  virtual void NoteBusyWalk(std::size_t /*replies*/, std::chrono::nanoseconds /*busy*/) {}
 
   // Watch shards: a reader that spreads watches over several sessions (zk::WatchShards) says over how many
   // and on which one a path's watches live, so that callers can keep each session's SetWatches within its

@@ -126,6 +126,49 @@ TEST_F(SessionWalkTest, AReaderPoolWalksOverSeveralSessionsAndSkipsAClosedOne) {
   EXPECT_EQ(third->WatchCount(), 0u);
 }
 
+// Spread::kMeasured (the exporter's): the extra sessions are opened only by walks busy enough to measure
+// them; a small walk never opens one, and a walk during which sessions join still reads every znode once.
+TEST_F(SessionWalkTest, AMeasuredReaderPoolOpensWalkSessionsOnlyForBusyWalks) {
+  ASSERT_TRUE(writer_->CreateRecursive("/pool").ok());
+  ASSERT_TRUE(test::CreateSampleTree(*writer_, test::SyntheticTree(3000, 10, 8, "/pool/big")).ok());
+  auto primary = test::ConnectedSession(ensemble_->ConnectString());
+  auto second = test::NewSession(ensemble_->ConnectString());
+  auto third = test::NewSession(ensemble_->ConnectString());
+  ASSERT_TRUE(primary && second && third);
+  zk::WalkSessionCountOptions quick;  // epochs short enough for a 3,000-znode walk to judge several
+  quick.epoch_time = milliseconds(20);
+  quick.epoch_replies = 100;
+  zk::ReaderPool pool(primary.get(), {second.get(), third.get()}, zk::ReaderPool::Spread::kMeasured, quick);
+  EXPECT_EQ(pool.SessionsInUse(), 1u);
+
+  // A small walk: its window is never full, so nothing is measured and nothing opened.
+  std::map<std::string, std::size_t> small;
+  ListRecursively(*writer_, "/walk", &small);
+  for (int i = 0; i < 3; ++i) {
+    Walked w = Walk(pool, "/walk");
+    ASSERT_TRUE(w.summary.status.ok()) << w.summary.status.ToString();
+    EXPECT_EQ(w.nodes, small);
+  }
+  EXPECT_EQ(pool.SessionsInUse(), 1u);
+  EXPECT_EQ(pool.ConnectedSessions(), 1u);
+  EXPECT_EQ(second->Stats().connects_total, 0u);
+
+  // A busy walk: after its first epoch the pool tries a second session, which connects.
+  std::map<std::string, std::size_t> big;
+  ListRecursively(*writer_, "/pool/big", &big);
+  ASSERT_EQ(big.size(), 3000u);
+  for (int i = 0; i < 5; ++i) {
+    Walked w = Walk(pool, "/pool/big");
+    ASSERT_TRUE(w.summary.status.ok()) << w.summary.status.ToString();
+    EXPECT_EQ(w.nodes, big) << "walk " << i;
+  }
+  EXPECT_TRUE(test::WaitFor([&] { return second->Connected(); }, milliseconds(30000)));
+  EXPECT_GE(second->Stats().connects_total, 1u);
+  EXPECT_GE(pool.ConnectedSessions(), 2u);
+  // Watched reads still go to the primary only.
+  EXPECT_EQ(second->WatchCount(), 0u);
+}
+
 TEST_F(SessionWalkTest, CapsTruncateTheWalk) {
   auto session = ConnectedSession(ensemble_->ConnectString());
   ASSERT_TRUE(session);
