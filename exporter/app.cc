@@ -98,7 +98,10 @@ App::App(Flags flags, std::unique_ptr<zk::Session> session,
       watch_sessions_(std::move(watch_sessions)) {
   std::vector<zk::Session*> extras;
   for (const auto& s : walk_sessions_) extras.push_back(s.get());
-  reader_ = std::make_unique<zk::ReaderPool>(session_.get(), std::move(extras));
+  // The walk sessions are opened only when busy walks try them, and used while they pay
+  // (ReaderPool::Spread::kMeasured).
+  reader_ =
+      std::make_unique<zk::ReaderPool>(session_.get(), std::move(extras), zk::ReaderPool::Spread::kMeasured);
   if (!watch_sessions_.empty()) {
     std::vector<zk::ZnodeReader*> shards{session_.get()};  // shard 0: the primary
     for (const auto& s : watch_sessions_) shards.push_back(s.get());
@@ -123,8 +126,7 @@ Status App::Start(std::vector<collectors::SubtreeSpec> subtrees, HttpSecurity se
     watch_reader_.reset();
     watch_sessions_.clear();
   }
-  session_->Start();
-  for (const auto& s : walk_sessions_) s->Start();
+  session_->Start();  // the walk sessions: started by reader_ when a busy walk first tries them
   for (const auto& s : watch_sessions_) s->Start();
   Result<server::ConnectString> hosts = server::ParseConnectString(flags_.zookeeper_hosts);
   if (!hosts.ok()) return Status::InvalidArgument("--zookeeper.hosts: " + hosts.status().message());

@@ -44,7 +44,8 @@ class App {
   // Creates the primary session, --zookeeper.walk-sessions - 1 walk sessions and --zookeeper.watch-sessions
   // - 1 watch sessions from `options` (not started).
   static Result<std::unique_ptr<App>> Create(Flags flags, zk::SessionOptions options);
-  // `walk_sessions`: extra sessions that share the walks' plain reads. `watch_sessions`: extra sessions that
+  // `walk_sessions`: extra sessions that may share the walks' plain reads, started only when walks measure
+  // that they pay (zk::ReaderPool::Spread::kMeasured). `watch_sessions`: extra sessions that
   // share watch mode's watches with the primary (zk/watch_shards.h).
   App(Flags flags, std::unique_ptr<zk::Session> session,
       std::vector<std::unique_ptr<zk::Session>> walk_sessions,

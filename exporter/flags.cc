@@ -263,8 +263,10 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
         ->type_name("N");
     app.add_option(
            "--zookeeper.walk-sessions", raw.walk_sessions,
-           "Sessions that share the plain reads of subtree walks (1-16): more let the servers work on "
-           "a big walk in parallel; each is one more connection and session on the ensemble")
+           "Most sessions that share the plain reads of subtree walks (1-16): more let the servers work "
+           "on a big walk in parallel. The exporter starts on one, opens more only when a busy walk tries "
+           "them, and uses them while they measure faster; each opened is one more connection and session "
+           "on the ensemble")
         ->capture_default_str()
         ->type_name("N");
     app.add_option(

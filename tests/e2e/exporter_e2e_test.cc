@@ -129,6 +129,9 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
   WriteFile(dir + "/auth", "exporter:" + secret + "\n");
   WriteFile(dir + "/config.yml", kConfig);
 
+  const Result<int> sessions_before = ensemble.ClientSessions();  // the writer's and the brokers'
+  ASSERT_TRUE(sessions_before.ok()) << sessions_before.status().ToString();
+  ASSERT_EQ(*sessions_before, 4);
   Exporter exporter(dir,
                     {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + dir + "/config.yml",
                      "--zookeeper.auth-file=" + dir + "/auth", "--log.level=debug"});
@@ -182,6 +185,12 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
   Prometheus prometheus(dir, exporter.port());
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_znode_children{path="/brokers/ids"})", 3));
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_exporter_collector_success{collector="session"})", 1));
+  // Polling small subtrees, with every other setting at its default, the exporter holds one session on the
+  // ensemble: its walks never measured a reason to open a walk session (--zookeeper.walk-sessions is a
+  // maximum), and no subtree is in watch mode.
+  const Result<int> sessions_now = ensemble.ClientSessions();
+  ASSERT_TRUE(sessions_now.ok()) << sessions_now.status().ToString();
+  EXPECT_EQ(*sessions_now, *sessions_before + 1);
   brokers[1]->Close();  // broker 2's session ends: its ephemeral registration goes
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_znode_children{path="/brokers/ids"})", 2));
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_subtree_ephemeral_znodes{root="/brokers"})", 2));

@@ -308,6 +308,18 @@ Result<std::string> ZkEnsemble::FourLetterWord(int i, const std::string& command
   return FourLetterWordTo(ClientPort(i), command, milliseconds(5000));
 }
 
+Result<int> ZkEnsemble::ClientSessions() const {
+  int sessions = 0;
+  for (int i = 0; i < size(); ++i) {
+    Result<std::string> cons = FourLetterWord(i, "cons");
+    if (!cons.ok()) return cons.status();
+    for (std::size_t at = cons->find("sid=0x"); at != std::string::npos; at = cons->find("sid=0x", at + 1)) {
+      ++sessions;
+    }
+  }
+  return sessions;
+}
+
 Result<std::string> ZkEnsemble::ServerMode(int i) const {
   if (options_.secure_client_port) return AdminServerMode(AdminPort(i));  // no plain port: tls_pki.cc
   auto out = FourLetterWord(i, "srvr");

@@ -111,6 +111,9 @@ class ZkEnsemble {
 
   // Sends a four-letter word to server i's client port (5 s timeout).
   [[nodiscard]] Result<std::string> FourLetterWord(int i, const std::string& command) const;
+  // Client sessions connected to the ensemble now: the `sid=` entries of every member's `cons` (the
+  // four-letter word's own connection has none). An error if a member did not answer.
+  [[nodiscard]] Result<int> ClientSessions() const;
   // "leader", "follower", "standalone" (from `srvr`), or an error (not serving, down, not whitelisted).
   [[nodiscard]] Result<std::string> ServerMode(int i) const;
   // The index of the current leader (or standalone server), or an error if there is not exactly one.
