@@ -17,8 +17,7 @@ namespace {
 // One scrape's shared state: outlives Gather() when a collector straggles past the deadline.
 struct Scrape {
   struct Slot {
-    std::vector<prometheus::MetricFamily> families;  // as_text false
-    std::vector<std::string> text;                   // as_text true
+    CollectorSet::Piece piece;  // what the collector added
     Status status;
     double duration_seconds = 0;
     bool done = false;
@@ -98,9 +97,8 @@ std::vector<CollectorSet::Piece> CollectorSet::Run(std::chrono::steady_clock::ti
   auto run = std::make_shared<Scrape>(entries_.size(), as_text);
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const bool accepted = pool_ && pool_->TrySubmit([run, i, deadline, collector = entries_[i].collector] {
-      std::vector<prometheus::MetricFamily> families;
-      std::vector<std::string> text;
-      const FamilySink sink = run->as_text ? FamilySink(&text) : FamilySink(&families);
+      CollectorSet::Piece piece;
+      const FamilySink sink = piece.Sink(run->as_text);
       const auto start = std::chrono::steady_clock::now();
       Status status = start < deadline ? RunCollector(*collector, deadline, sink)
                                        : Status::DeadlineExceeded("not started before the scrape deadline");
@@ -108,8 +106,7 @@ std::vector<CollectorSet::Piece> CollectorSet::Run(std::chrono::steady_clock::ti
       {
         MutexLock lock(run->mu);
         Scrape::Slot& slot = run->slots[i];
-        slot.families = std::move(families);
-        slot.text = std::move(text);
+        slot.piece = std::move(piece);
         slot.status = std::move(status);
         slot.duration_seconds = seconds;
         slot.done = true;
@@ -148,7 +145,7 @@ std::vector<CollectorSet::Piece> CollectorSet::Run(std::chrono::steady_clock::ti
         r.success = slot.status.ok();
         r.duration_seconds = slot.duration_seconds;
         if (!r.success) r.error = slot.status.ToString();
-        out.push_back({std::move(slot.families), std::move(slot.text)});
+        out.push_back(std::move(slot.piece));
       }
       results.push_back(std::move(r));
     }
@@ -166,7 +163,7 @@ std::vector<CollectorSet::Piece> CollectorSet::Run(std::chrono::steady_clock::ti
     if (!r.success) spdlog::warn("collector {} failed: {}", r.name, r.error);
   }
   Piece own;
-  const FamilySink sink = as_text ? FamilySink(&own.text) : FamilySink(&own.families);
+  const FamilySink sink = own.Sink(as_text);
   sink.Add(std::move(duration));
   sink.Add(std::move(success));
   out.push_back(std::move(own));

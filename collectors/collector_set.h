@@ -41,6 +41,13 @@ struct CollectorResult {
 
 class CollectorSet {
  public:
+  // What one collector (or the set itself, last) added: families or their text, as the caller asked.
+  struct Piece {
+    std::vector<prometheus::MetricFamily> families;
+    std::vector<std::string> text;
+    // A sink over `text` or over `families`.
+    FamilySink Sink(bool as_text) { return as_text ? FamilySink(&text) : FamilySink(&families); }
+  };
   // `shared`: run on a lane of this pool; null: the set's own workers.
   explicit CollectorSet(std::shared_ptr<WorkerPool> shared = nullptr);
   ~CollectorSet();
@@ -61,11 +68,6 @@ class CollectorSet {
   void Stop();
 
  private:
-  // What one collector (or the set itself, last) added: families or their text, as the caller asked.
-  struct Piece {
-    std::vector<prometheus::MetricFamily> families;
-    std::vector<std::string> text;
-  };
   std::vector<Piece> Run(std::chrono::steady_clock::time_point deadline, bool as_text);
 
   struct Entry {
