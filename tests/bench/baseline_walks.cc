@@ -1,5 +1,6 @@
 #include "tests/bench/baseline_walks.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <csignal>
@@ -101,12 +102,14 @@ void PipelineChildrenDone(int rc, const String_vector* strings, const Stat* /*st
 }  // namespace
 
 Result<BaselineResult> PipelinedGetChildren2Walk(const std::string& hosts, const std::string& root,
-                                                 std::size_t in_flight, bool with_get) {
+                                                 std::size_t in_flight, bool with_get, std::size_t sessions) {
   const std::size_t per_znode = with_get ? 2 : 1;
-  PipelineState state;  // declared first: outlives the client, whose close may run completions
-  test::ZkTestClient client;
-  if (Status st = client.Connect(hosts); !st.ok()) return st;
-  zhandle_t* zh = client.handle();
+  PipelineState state;  // declared first: outlives the clients, whose close may run completions
+  std::vector<test::ZkTestClient> clients(std::max<std::size_t>(sessions, 1));
+  for (test::ZkTestClient& client : clients) {
+    if (Status st = client.Connect(hosts); !st.ok()) return st;
+  }
+  std::size_t next_client = 0;  // round robin, request by request
   BaselineResult result;
   std::vector<std::string> stack{root};
   std::size_t sent = 0;  // requests (2 per znode)
@@ -116,6 +119,7 @@ Result<BaselineResult> PipelinedGetChildren2Walk(const std::string& hosts, const
     while (!stack.empty() && (sent - done) / per_znode < in_flight) {
       std::string path = std::move(stack.back());
       stack.pop_back();
+      zhandle_t* zh = clients[next_client++ % clients.size()].handle();
       auto* req = new PipelineRequest{&state, path};
       if ((with_get && zoo_aget(zh, path.c_str(), 0, &PipelineDataDone, &state) != ZOK) ||
           zoo_aget_children2(zh, path.c_str(), 0, &PipelineChildrenDone, req) != ZOK) {

@@ -25,9 +25,11 @@ Result<BaselineResult> SequentialGetChildrenWalk(const std::string& hosts, const
 // The C client's pipelined walk: for each znode zoo_aget (its data) and zoo_aget_children2 (Stat + children),
 // with up to `in_flight` znodes outstanding, depth first. Connecting is not timed. ZNONODE is skipped.
 // `with_get` false: zoo_aget_children2 only (one request per znode, as the exporter's walk): the bare client
-// doing exactly the exporter's work.
+// doing exactly the exporter's work. `sessions` > 1: that many handles, the requests sent to them in turn
+// (`in_flight` is over all of them).
 Result<BaselineResult> PipelinedGetChildren2Walk(const std::string& hosts, const std::string& root,
-                                                 std::size_t in_flight = 1024, bool with_get = true);
+                                                 std::size_t in_flight = 1024, bool with_get = true,
+                                                 std::size_t sessions = 1);
 
 // Runs `/usr/share/zookeeper/bin/zkCli.sh -server <hosts> ls -R <root>` (fork/exec, stdout piped, stderr to
 // /dev/null) and counts the output lines that are paths (start with '/'). Timed from fork to exit, so the

@@ -14,19 +14,20 @@
 // No thresholds are asserted.
 //
 //   build/dev/tests/bench/scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100]
-//                                     [--series 10000] [--in-flight 2048] [--walk-sessions 4]
-//                                     [--sections walks,shapes,load,latency,reconnect,metrics,fallback]
-//                                     [--baselines all|pipelined] [--shape-znodes 20000] [--shape-rounds 3]
-//                                     [--shapes wide,deep,balanced,random] [--shape-exporter-sweep 0|1]
-//                                     [--shape-member 0] [--watch-tree smallest|largest] [--watch-sessions N]
-//  - load, latency and reconnect run on the smallest tree, or with --watch-tree largest on the largest (e.g.
-//  100,000
-//    znodes in watch mode, with --watch-sessions 10 so that its watches fit).
+//       [--series 10000] [--in-flight 2048] [--walk-sessions 4]
+//       [--sections walks,shapes,load,latency,reconnect,metrics,fallback]
+//       [--baselines all|pipelined] [--shape-znodes 20000] [--shape-rounds 3]
+//       [--shapes wide,deep,balanced,random] [--shape-exporter-sweep 0|1]
+//       [--shape-member 0] [--shape-sessions 1,4] [--watch-tree smallest|largest] [--watch-sessions N]
+//  - load, latency and reconnect run on the smallest tree, or with --watch-tree largest on the largest
+//    (e.g. 100,000 znodes in watch mode, with --watch-sessions 10 so that its watches fit). Reconnect also
+//    freezes the exporter until the ensemble expires every session.
+//  - walks: the exporter's walk on one session, at its defaults (as many of --walk-sessions sessions as
+//    its walks measure to pay), and over all of them.
 //  - shapes: a wide, a deep, a balanced and a random tree: the exporter's walk at default settings against
-//  the
-//    bare C client's get_children2 walk at the best of a sweep of in-flight depths (128-2048), as a ratio of
-//    overall rates over interleaved rounds (--shape-exporter-sweep 1 also pins the exporter's walk at each
-//    depth).
+//    the bare C client's get_children2 walk at the best of a sweep of in-flight depths (128-2048) on each
+//    number of sessions in --shape-sessions, as a ratio of overall rates over interleaved rounds
+//    (--shape-exporter-sweep 1 also pins the exporter's walk, on one session, at each depth).
 // One million znodes (not run in CI; creating the tree takes ~10 minutes here, the sequential baselines far
 // longer, so skip them): scale_bench --sizes 1000000 --baselines pipelined --sections walks,metrics,fallback
 #include <algorithm>
@@ -36,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -45,6 +47,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <signal.h>
 
 #include "tests/bench/baseline_walks.h"
 #include "tests/support/exporter_process.h"
@@ -73,13 +77,14 @@ struct Options {
   std::size_t walk_sessions = 4;  // the second exporter walk row: a ReaderPool over this many sessions
   std::string sections = "walks,shapes,load,latency,reconnect,metrics,fallback";
   std::size_t shape_znodes = 20000;
-  int shape_rounds = 3;                 // interleaved rounds per configuration in `shapes`
-  std::string shape_filter;             // only these shapes (comma-separated); empty: all
-  bool shape_exporter_sweep = false;    // also walk with the exporter's walker pinned at each depth
-  int shape_member = 0;                 // the member every `shapes` walk goes to
-  std::string watch_tree = "smallest";  // the tree of `load` and `latency`: smallest or largest
-  std::size_t watch_sessions = 0;       // --zookeeper.watch-sessions of their exporters (0: its default)
-  bool slow_baselines = true;           // the sequential walk and zkCli.sh (minutes at 1,000,000 znodes)
+  int shape_rounds = 3;                           // interleaved rounds per configuration in `shapes`
+  std::string shape_filter;                       // only these shapes (comma-separated); empty: all
+  bool shape_exporter_sweep = false;              // also walk with the exporter's walker pinned at each depth
+  int shape_member = 0;                           // the member every `shapes` walk goes to
+  std::vector<std::size_t> shape_sessions{1, 4};  // the bare client's sweep: sessions x depths
+  std::string watch_tree = "smallest";            // the tree of `load` and `latency`: smallest or largest
+  std::size_t watch_sessions = 0;  // --zookeeper.watch-sessions of their exporters (0: its default)
+  bool slow_baselines = true;      // the sequential walk and zkCli.sh (minutes at 1,000,000 znodes)
   [[nodiscard]] bool Has(const std::string& section) const {
     return ("," + sections + ",").find("," + section + ",") != std::string::npos;
   }
@@ -162,11 +167,48 @@ bool Retried(const std::function<Status()>& op, StatusCode also_ok) {
   return ok;
 }
 
+// Sessions and a ReaderPool over them as the exporter builds them (exporter/app.cc): `total` sessions, the
+// first the primary, started and connected. kMeasured (the exporter's): the others are left for the pool
+// to start when walks measure that they pay. kAll: all of them started and connected here.
+struct PooledSessions {
+  std::vector<std::unique_ptr<zk::Session>> sessions;
+  std::unique_ptr<zk::ReaderPool> pool;
+  PooledSessions() = default;
+  PooledSessions(const PooledSessions&) = delete;
+  PooledSessions& operator=(const PooledSessions&) = delete;
+  ~PooledSessions() {
+    pool.reset();
+    for (const auto& session : sessions) session->Stop();
+  }
+};
+std::unique_ptr<PooledSessions> OpenPool(const zk::SessionOptions& so, std::size_t total,
+                                         zk::ReaderPool::Spread spread) {
+  auto opened = std::make_unique<PooledSessions>();
+  std::vector<zk::Session*> extras;
+  for (std::size_t i = 0; i < std::max<std::size_t>(total, 1); ++i) {
+    Result<std::unique_ptr<zk::Session>> session = zk::Session::Create(so);
+    if (!session.ok()) return nullptr;
+    opened->sessions.push_back(std::move(session).value());
+    if (i > 0) extras.push_back(opened->sessions.back().get());
+    if (i > 0 && spread == zk::ReaderPool::Spread::kMeasured) continue;
+    opened->sessions.back()->Start();
+    if (!test::WaitFor([&] { return opened->sessions.back()->Connected(); }, milliseconds(30000))) {
+      return nullptr;
+    }
+  }
+  opened->pool = std::make_unique<zk::ReaderPool>(opened->sessions.front().get(), extras, spread);
+  return opened;
+}
+
 // ---- reconnect: a watch-mode exporter through the kill and restart of every member ----------------------
 // Each round kills one member (every exporter session on it reconnects elsewhere and re-sends its
 // SetWatches), changes the tree while it is down (creates, deletes, data sets), restarts it, and times how
 // long until the exporter's znode count equals a fresh bare walk's. At the end a poll-mode exporter walks
 // the tree afresh: the watch exporter's aggregates must equal its. Returns the README rows, "" on failure.
+// The reconnect exporter's session timeout: short, so that freezing it long enough to expire every session
+// takes seconds, and long enough that re-sending up to ~700 KB of SetWatches per session does not.
+constexpr milliseconds kReconnectSessionTimeout{10000};
+
 std::string ReconnectSection(test::ZkEnsemble& ensemble, const std::string& dir, const std::string& root,
                              std::size_t size, const std::vector<std::string>& watch_flags) {
   const std::string znodes_series = "zookeeper_subtree_znodes{root=\"" + root + "\"}";
@@ -175,7 +217,9 @@ std::string ReconnectSection(test::ZkEnsemble& ensemble, const std::string& dir,
   const std::string config =
       "subtrees:\n  - root: " + root +
       "\n    refresh_mode: watch\n    walk_timeout: 30m\n    max_znodes: " + std::to_string(2 * size) + "\n";
-  test::ExporterProcess watch = StartExporter(ensemble, dir, "reconnect-watch", config, watch_flags);
+  std::vector<std::string> flags = watch_flags;
+  flags.push_back("--zookeeper.session-timeout=" + std::to_string(kReconnectSessionTimeout.count()) + "ms");
+  test::ExporterProcess watch = StartExporter(ensemble, dir, "reconnect-watch", config, flags);
   if (!watch.WaitMetrics(
           [&](const std::string& body) {
             return SampleValue(body, mode_series).value_or(0) == 1 &&
@@ -235,6 +279,63 @@ std::string ReconnectSection(test::ZkEnsemble& ensemble, const std::string& dir,
         converge.back());
     if (!equal) return "";
   }
+  // A real expiry of every session: the exporter frozen (SIGSTOP) for three of its session timeouts while
+  // the tree changes, so that the leader expires all of them; on SIGCONT each finds its session expired,
+  // opens a new one and resyncs what it watched.
+  const double expired_before =
+      SampleValue(watch.Metrics(), "zookeeper_session_expirations_total").value_or(-1);
+  ::kill(watch.pid(), SIGSTOP);
+  const auto frozen = Clock::now();
+  for (int j = 0; j < kCreates; ++j) {
+    const std::string path = root + "/expiry-" + std::to_string(j);
+    if (!Retried([&] { return writer.Create(path, std::string(static_cast<std::size_t>(j + 1), 'e')); },
+                 StatusCode::kAlreadyExists)) {
+      ::kill(watch.pid(), SIGCONT);
+      return "";
+    }
+  }
+  for (int j = 0; j < kCreates / 2; ++j) {
+    const std::string path =
+        root + "/reconnect-" + std::to_string(ensemble.size() - 1) + "-" + std::to_string(j);
+    if (!Retried([&] { return writer.Delete(path); }, StatusCode::kNotFound)) {
+      ::kill(watch.pid(), SIGCONT);
+      return "";
+    }
+  }
+  std::this_thread::sleep_until(frozen + 3 * kReconnectSessionTimeout);
+  ::kill(watch.pid(), SIGCONT);
+  const auto thawed = Clock::now();
+  auto expiry_truth = bench::PipelinedGetChildren2Walk(ensemble.ConnectString(), root, 1024, false);
+  if (!expiry_truth.ok()) return "";
+  double expired_after = -1;
+  double seen_after_expiry = -1;
+  const bool expiry_equal = test::WaitFor(
+      [&] {
+        auto r = watch.Get("/metrics");
+        if (!r.ok()) return false;
+        seen_after_expiry = SampleValue(r->body, znodes_series).value_or(-1);
+        expired_after = SampleValue(r->body, "zookeeper_session_expirations_total").value_or(-1);
+        all_watch = all_watch && SampleValue(r->body, mode_series).value_or(0) == 1;
+        return expired_after > expired_before &&
+               seen_after_expiry == static_cast<double>(expiry_truth->nodes);
+      },
+      milliseconds(300000), milliseconds(200));
+  const double expiry_converge = Seconds(Clock::now() - thawed);
+  const std::string log = watch.Log();
+  std::size_t expiries_logged = 0;
+  const std::string expired_line = "-> expired; replacing the handle";  // one per session expired
+  for (std::size_t at = log.find(expired_line); at != std::string::npos;
+       at = log.find(expired_line, at + 1)) {
+    ++expiries_logged;
+  }
+  std::printf(
+      "reconnect: exporter frozen %.0f s (3 session timeouts), %d znodes created and 10 deleted meanwhile: "
+      "main session expirations %.0f -> %.0f, sessions that logged their expiry %zu; the count %s the bare "
+      "walk's (%.0f / %zu) %.1f s after SIGCONT (the bare walk included)\n",
+      Seconds(thawed - frozen), kCreates, expired_before, expired_after, expiries_logged,
+      expiry_equal ? "equals" : "DIFFERS from", seen_after_expiry, expiry_truth->nodes, expiry_converge);
+  if (!expiry_equal) return "";
+
   // A fresh walk by a poll-mode exporter: the mirror's aggregates must equal it.
   const std::string poll_config =
       "subtrees:\n  - root: " + root +
@@ -267,15 +368,16 @@ std::string ReconnectSection(test::ZkEnsemble& ensemble, const std::string& dir,
       ensemble.size(), all_watch ? "yes" : "NO", w_znodes, w_bytes, p_znodes, p_bytes,
       same ? "equal" : "DIFFERENT");
   char line[512];
-  std::snprintf(line, sizeof line,
-                "| watch mode on %s through the kill and restart of each of the %d members (changes while "
-                "down) | the count equal to a bare walk's %.1f-%.1f s after each restart (that walk "
-                "included); at the end %.0f "
-                "znodes / %.0f data bytes against a fresh poll walk's %.0f / %.0f: %s; stayed in watch "
-                "mode: %s |\n",
-                root.c_str(), ensemble.size(), *std::min_element(converge.begin(), converge.end()),
-                *std::max_element(converge.begin(), converge.end()), w_znodes, w_bytes, p_znodes, p_bytes,
-                same ? "equal" : "DIFFERENT", all_watch ? "yes" : "no");
+  std::snprintf(
+      line, sizeof line,
+      "| watch mode on %s through the kill and restart of each of the %d members, then a real "
+      "expiry of every session (changes while down or frozen) | the count equal to a bare walk's "
+      "%.1f-%.1f s after each restart, %.1f s after the expiry (that walk included); at the end %.0f "
+      "znodes / %.0f data bytes against a fresh poll walk's %.0f / %.0f: %s; stayed in watch "
+      "mode: %s |\n",
+      root.c_str(), ensemble.size(), *std::min_element(converge.begin(), converge.end()),
+      *std::max_element(converge.begin(), converge.end()), expiry_converge, w_znodes, w_bytes, p_znodes,
+      p_bytes, same ? "equal" : "DIFFERENT", all_watch ? "yes" : "no");
   return same && all_watch ? std::string(line) : std::string();
 }
 
@@ -334,38 +436,42 @@ int Run(const Options& opt) {
     }
     rows.push_back({"C client pipelined get + get_children2, 1024 in flight", pipe->nodes, pipe->seconds});
 
-    // The exporter's walk on one session (the default), then spread over opt.walk_sessions sessions
+    // The exporter's walk on one session; at its default (over up to opt.walk_sessions sessions, as many
+    // as it measured to pay, from a fresh start: the first walk includes the climb); and over all of them
     // (--zookeeper.walk-sessions): median of 3 each.
-    for (const std::size_t n_sessions : {std::size_t{1}, opt.walk_sessions}) {
+    struct SessionsRow {
+      std::size_t sessions;
+      zk::ReaderPool::Spread spread;
+    };
+    for (const SessionsRow& config : {SessionsRow{1, zk::ReaderPool::Spread::kAll},
+                                      SessionsRow{opt.walk_sessions, zk::ReaderPool::Spread::kMeasured},
+                                      SessionsRow{opt.walk_sessions, zk::ReaderPool::Spread::kAll}}) {
       zk::SessionOptions so;
       so.hosts = ensemble.ConnectString();
-      std::vector<std::unique_ptr<zk::Session>> sessions;
-      std::vector<zk::Session*> extras;
-      for (std::size_t i = 0; i < n_sessions; ++i) {
-        sessions.push_back(std::move(zk::Session::Create(so)).value());
-        sessions.back()->Start();
-        if (i > 0) extras.push_back(sessions.back().get());
-      }
-      for (const auto& s : sessions) {
-        if (!test::WaitFor([&] { return s->Connected(); }, milliseconds(30000))) return 1;
-      }
-      zk::ReaderPool pool(sessions.front().get(), extras);
+      std::unique_ptr<PooledSessions> opened = OpenPool(so, config.sessions, config.spread);
+      if (!opened) return 1;
       zk::WalkLimits limits;
       limits.max_in_flight = opt.in_flight;
       limits.max_znodes = size * 2;
       std::vector<double> times;
       std::size_t visited = 0;
       for (int i = 0; i < 3; ++i) {
-        zk::WalkSummary s = zk::WalkSubtree(pool, root, limits, [](const zk::WalkedZnode&) {});
+        zk::WalkSummary s = zk::WalkSubtree(*opened->pool, root, limits, [](const zk::WalkedZnode&) {});
         if (!s.status.ok()) return 1;
         visited = s.visited;
         times.push_back(Seconds(s.duration));
       }
-      for (const auto& s : sessions) s->Stop();
-      char label[128];
-      std::snprintf(label, sizeof label,
-                    "exporter walk: get_children2, window up to %zu, %zu session%s (median of 3)",
-                    opt.in_flight, n_sessions, n_sessions == 1 ? "" : "s");
+      char label[160];
+      if (config.spread == zk::ReaderPool::Spread::kMeasured) {
+        std::snprintf(label, sizeof label,
+                      "exporter walk at defaults: window up to %zu, up to %zu sessions as measured (now %zu) "
+                      "(median of 3)",
+                      opt.in_flight, config.sessions, opened->pool->SessionsInUse());
+      } else {
+        std::snprintf(label, sizeof label,
+                      "exporter walk: get_children2, window up to %zu, %zu session%s (median of 3)",
+                      opt.in_flight, config.sessions, config.sessions == 1 ? "" : "s");
+      }
       rows.push_back({label, visited, Percentile(times, 0.5)});
     }
 
@@ -455,9 +561,12 @@ int Run(const Options& opt) {
       writer.Close();
       zk::SessionOptions so;  // the exporter's defaults
       so.hosts = hosts;
-      auto session = std::move(zk::Session::Create(so)).value();
-      session->Start();
-      if (!test::WaitFor([&] { return session->Connected(); }, milliseconds(30000))) return 1;
+      // The exporter's walk at its defaults: up to walk_sessions sessions, as many as its walks measure to
+      // pay (kMeasured), kept across the rounds as the exporter keeps them across refreshes.
+      std::unique_ptr<PooledSessions> exporter_sessions =
+          OpenPool(so, opt.walk_sessions, zk::ReaderPool::Spread::kMeasured);
+      if (!exporter_sessions) return 1;
+      zk::Session& session = *exporter_sessions->sessions.front();
       // Optional: the exporter's walk pinned at each depth too (a session with room for the deepest).
       zk::SessionOptions wide_so = so;
       wide_so.max_in_flight = 2 * depths.back();
@@ -465,16 +574,30 @@ int Run(const Options& opt) {
       pinned_session->Start();
       if (!test::WaitFor([&] { return pinned_session->Connected(); }, milliseconds(30000))) return 1;
 
-      std::vector<std::vector<double>> bare(depths.size());
+      // The bare client's sweep: every depth on each number of sessions in opt.shape_sessions.
+      struct BareConfig {
+        std::size_t sessions;
+        std::size_t depth;
+      };
+      std::vector<BareConfig> configs;
+      for (const std::size_t n_sessions : opt.shape_sessions) {
+        for (const std::size_t depth : depths) configs.push_back({n_sessions, depth});
+      }
+      std::vector<std::vector<double>> bare(configs.size());
       std::vector<std::vector<double>> pinned(depths.size());
       std::vector<double> mine;
+      // This process's CPU time (all its threads: the client's and the walker's) per walk, in seconds: what
+      // each client takes from the cores the servers share on this machine.
+      std::vector<double> bare_cpu(configs.size(), 0);
+      double mine_cpu = 0;
       std::string windows;  // the adaptive window each default walk ended with
       std::size_t expected = 0;
       // While each exporter walk runs, another request on its session every 10 ms (a GetData of the root, as
       // a watch-mode re-read or the canary would queue behind the walk): its latency, in ms, by depth (0: the
       // default, adaptive).
       std::map<std::size_t, std::vector<double>> side_ms;
-      auto exporter_walk = [&](zk::Session& s, std::size_t depth) -> double {
+      // `reader` walks; `s` (its primary) takes the request beside the walk.
+      auto exporter_walk = [&](zk::ZnodeReader& reader, zk::Session& s, std::size_t depth) -> double {
         zk::WalkLimits limits;
         limits.max_znodes = 2 * n;
         if (depth > 0) limits.max_in_flight = depth;
@@ -491,49 +614,64 @@ int Run(const Options& opt) {
             std::this_thread::sleep_for(milliseconds(10));
           }
         });
-        zk::WalkSummary w = zk::WalkSubtree(s, root, limits, [](const zk::WalkedZnode&) {});
+        zk::WalkSummary w = zk::WalkSubtree(reader, root, limits, [](const zk::WalkedZnode&) {});
         walking = false;
         prober.join();
         side_ms[depth].insert(side_ms[depth].end(), side.begin(), side.end());
         if (!w.status.ok() || (expected != 0 && w.visited != expected)) return -1;
         expected = w.visited;
-        if (depth == 0) windows += " " + std::to_string(w.in_flight_window);
+        if (depth == 0) {
+          windows += " " + std::to_string(w.in_flight_window) + "/" +
+                     std::to_string(exporter_sessions->pool->SessionsInUse());
+        }
         return static_cast<double>(w.visited) / Seconds(w.duration);
       };
-      if (exporter_walk(*session, 0) < 0) return 1;  // warm-up: the servers' JIT and caches, not counted
+      // Warm-up: the servers' JIT and caches, and the exporter's first choice of sessions; not counted.
+      if (exporter_walk(*exporter_sessions->pool, session, 0) < 0) return 1;
       side_ms.clear();
       for (int round = 0; round < opt.shape_rounds; ++round) {
-        for (std::size_t d = 0; d < depths.size(); ++d) {
-          auto r = bench::PipelinedGetChildren2Walk(hosts, root, depths[d], /*with_get=*/false);
+        for (std::size_t c = 0; c < configs.size(); ++c) {
+          const std::clock_t cpu0 = std::clock();
+          auto r = bench::PipelinedGetChildren2Walk(hosts, root, configs[c].depth, /*with_get=*/false,
+                                                    configs[c].sessions);
+          bare_cpu[c] += static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
           if (!r.ok() || r->nodes != expected) return 1;
-          bare[d].push_back(static_cast<double>(r->nodes) / r->seconds);
-          if (opt.shape_exporter_sweep) {
-            const double rate = exporter_walk(*pinned_session, depths[d]);
-            if (rate < 0) return 1;
-            pinned[d].push_back(rate);
-          }
+          bare[c].push_back(static_cast<double>(r->nodes) / r->seconds);
         }
-        const double rate = exporter_walk(*session, 0);
+        for (std::size_t d = 0; opt.shape_exporter_sweep && d < depths.size(); ++d) {
+          const double rate = exporter_walk(*pinned_session, *pinned_session, depths[d]);
+          if (rate < 0) return 1;
+          pinned[d].push_back(rate);
+        }
+        const std::clock_t cpu0 = std::clock();
+        const double rate = exporter_walk(*exporter_sessions->pool, session, 0);
+        mine_cpu += static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
         if (rate < 0) return 1;
         mine.push_back(rate);
       }
-      session->Stop();
+      exporter_sessions.reset();
       pinned_session->Stop();
+      auto config_name = [&](std::size_t c) {
+        return std::to_string(configs[c].sessions) + "x" + std::to_string(configs[c].depth);
+      };
       double best = 0;
-      std::size_t best_depth = 0;
+      std::string best_config;
       std::string sweep;
       std::string pinned_sweep;
-      for (std::size_t d = 0; d < depths.size(); ++d) {
-        const double median = OverallRate(bare[d]);
-        sweep += " " + std::to_string(depths[d]) + ":" + std::to_string(static_cast<long>(median));
-        if (opt.shape_exporter_sweep) {
-          pinned_sweep += " " + std::to_string(depths[d]) + ":" +
-                          std::to_string(static_cast<long>(OverallRate(pinned[d])));
-        }
+      std::size_t best_c = 0;
+      for (std::size_t c = 0; c < configs.size(); ++c) {
+        const double median = OverallRate(bare[c]);
+        sweep += " " + config_name(c) + ":" + std::to_string(static_cast<long>(median));
         if (median > best) {
           best = median;
-          best_depth = depths[d];
+          best_config = config_name(c);
+          best_c = c;
         }
+      }
+      const double walked_per_config = static_cast<double>(expected) * opt.shape_rounds / 1000.0;
+      for (std::size_t d = 0; opt.shape_exporter_sweep && d < depths.size(); ++d) {
+        pinned_sweep +=
+            " " + std::to_string(depths[d]) + ":" + std::to_string(static_cast<long>(OverallRate(pinned[d])));
       }
       const double median_mine = OverallRate(mine);
       // The best of five noisy rates overstates the best depth's true rate (with a spread of 10% between
@@ -546,32 +684,37 @@ int Run(const Options& opt) {
           std::size_t chosen = 0;
           double chosen_rate = 0;
           std::vector<double> measured;
-          for (std::size_t d = 0; d < depths.size(); ++d) {
+          for (std::size_t c = 0; c < configs.size(); ++c) {
             std::vector<double> pick;
             std::vector<double> check;
-            for (std::size_t r = 0; r < bare[d].size(); ++r) {
-              (static_cast<int>(r % 2) == half ? pick : check).push_back(bare[d][r]);
+            for (std::size_t r = 0; r < bare[c].size(); ++r) {
+              (static_cast<int>(r % 2) == half ? pick : check).push_back(bare[c][r]);
             }
             if (OverallRate(pick) > chosen_rate) {
               chosen_rate = OverallRate(pick);
-              chosen = d;
+              chosen = c;
               measured = check;
             }
           }
           validated += OverallRate(measured) / 2;
-          validated_depths += (half == 0 ? "" : "/") + std::to_string(depths[chosen]);
+          validated_depths += (half == 0 ? "" : "/") + config_name(chosen);
         }
       }
       std::printf(
-          "shape %-8s %zu znodes, overall rates of %d interleaved rounds: bare get_children2 by depth "
-          "(znodes/s):%s; "
-          "best %.0f at %zu; exporter default %.0f/s (min %.0f, max %.0f) = %.2f of best; best depth "
-          "cross-validated (%s) %.0f/s: exporter = %.2f of it\n",
-          shape.name.c_str(), expected, opt.shape_rounds, sweep.c_str(), best, best_depth, median_mine,
-          *std::min_element(mine.begin(), mine.end()), *std::max_element(mine.begin(), mine.end()),
-          median_mine / best, validated_depths.c_str(), validated,
-          validated > 0 ? median_mine / validated : 0);
-      std::printf("  the default walks' window at their end (warm-up first):%s\n", windows.c_str());
+          "shape %-8s %zu znodes, overall rates of %d interleaved rounds: bare get_children2 by "
+          "sessions x depth (znodes/s):%s; best %.0f at %s; exporter default %.0f/s (min %.0f, max %.0f) = "
+          "%.2f of best; best configuration cross-validated (%s) %.0f/s: exporter = %.2f of it\n",
+          shape.name.c_str(), expected, opt.shape_rounds, sweep.c_str(), best, best_config.c_str(),
+          median_mine, *std::min_element(mine.begin(), mine.end()),
+          *std::max_element(mine.begin(), mine.end()), median_mine / best, validated_depths.c_str(),
+          validated, validated > 0 ? median_mine / validated : 0);
+      std::printf("  the default walks' window / sessions in use at their end (warm-up first):%s\n",
+                  windows.c_str());
+      std::printf(
+          "  this process's CPU per 1,000 znodes walked (the side request's thread included for the "
+          "exporter): exporter %.1f ms, bare client at %s %.1f ms (the servers share these 2 cores)\n",
+          mine_cpu * 1e3 / walked_per_config, best_config.c_str(),
+          bare_cpu[best_c] * 1e3 / walked_per_config);
       for (const auto& [depth, ms] : side_ms) {
         if (ms.empty()) continue;
         std::printf(
@@ -584,11 +727,11 @@ int Run(const Options& opt) {
       std::fflush(stdout);
       std::snprintf(
           line, sizeof line,
-          "| shape %s, %zu znodes: exporter walk at defaults / best bare C client get_children2 (depth "
-          "%zu), overall rates of %d rounds | %.0f / %.0f znodes/s = **%.2f** (%.2f of the best depth "
-          "cross-validated) |\n",
-          shape.name.c_str(), expected, best_depth, opt.shape_rounds, median_mine, best, median_mine / best,
-          validated > 0 ? median_mine / validated : 0);
+          "| shape %s, %zu znodes: exporter walk at defaults / best bare C client get_children2 "
+          "(sessions x depth %s), overall rates of %d rounds | %.0f / %.0f znodes/s = **%.2f** (%.2f of "
+          "the best configuration cross-validated) |\n",
+          shape.name.c_str(), expected, best_config.c_str(), opt.shape_rounds, median_mine, best,
+          median_mine / best, validated > 0 ? median_mine / validated : 0);
       md << line;
     }
     std::printf("\n");
@@ -905,6 +1048,12 @@ int main(int argc, char** argv) {
       opt.watch_sessions = std::strtoul(value.c_str(), nullptr, 10);
     } else if (flag == "--shape-member") {
       opt.shape_member = std::atoi(value.c_str());
+    } else if (flag == "--shape-sessions") {
+      opt.shape_sessions.clear();
+      std::stringstream list(value);
+      for (std::string item; std::getline(list, item, ',');) {
+        opt.shape_sessions.push_back(std::max<std::size_t>(1, std::strtoul(item.c_str(), nullptr, 10)));
+      }
     } else if (flag == "--shapes") {
       opt.shape_filter = value;
     } else if (flag == "--shape-exporter-sweep") {
@@ -920,7 +1069,8 @@ int main(int argc, char** argv) {
           "[--in-flight 2048] [--walk-sessions 4] "
           "[--sections walks,shapes,load,latency,reconnect,metrics,fallback] "
           "[--shape-znodes 20000] [--shape-rounds 3] [--shapes wide,deep,balanced,random] "
-          "[--shape-exporter-sweep 0|1] [--shape-member 0] [--watch-tree smallest|largest] "
+          "[--shape-exporter-sweep 0|1] [--shape-member 0] [--shape-sessions 1,4] [--watch-tree "
+          "smallest|largest] "
           "[--watch-sessions N] "
           "[--baselines all|pipelined]\n");
       return 2;
