@@ -53,6 +53,7 @@ struct WatchRefresher::Item {
   Status status;
   zk::ZnodeStat stat;
   std::vector<std::string> children;
+  bool after_exists = false;  // kChildren: ReadNew's listing, sent after the exists that arms the data watch
 };
 
 struct WatchRefresher::Inbox {
@@ -331,6 +332,9 @@ void WatchRefresher::Apply(Item& item) {
     mirror_.Put(path, item.stat);
     ++state_.created_total;
     if (!awaited_.empty()) awaited_.Remove(path);  // found: its exists-watch is its data watch now
+    // A re-listing of a znode that was deleted (its data watch fired) and re-created before the listing was
+    // answered: nothing armed its data watch again.
+    if (!item.after_exists) ReadStat(path);
   } else if (depth < spec_.limits.max_depth) {
     const TreeMirror::ChildrenDiff diff = mirror_.ApplyChildren(path, item.stat, item.children);
     state_.deleted_total += diff.removed;
@@ -373,12 +377,30 @@ void WatchRefresher::OnEvent(const zk::WatchEvent& event) {
       state_.deleted_total += mirror_.RemoveSubtree(path);
       MarkDirty();
       if (!awaited_.empty()) PruneAwaited();
-      if (path == spec_.root) ReadStat(path);  // watch for its re-creation
+      if (path == spec_.root) {
+        ReadStat(path);  // watch for its re-creation
+        return;
+      }
+      // Over several watch sessions the event may come from a session that lags behind its parent's: the
+      // deletion of an older znode of that name, which the parent's session has already listed re-created
+      // (and nothing on the lagging session fires again when it catches up). A listing of the parent on its
+      // own session tells; one in flight there is answered after the listing that showed the znode.
+      const std::string parent = ZnodeParent(path);
+      if (mirror_.shards() > 1 && mirror_.ShardOf(path) != mirror_.ShardOf(parent) &&
+          mirror_.Contains(parent) && reading_.count(parent) == 0) {
+        ReadChildren(parent);
+      }
       return;
     }
     case zk::WatchEventType::kCreated:
       if (path == spec_.root && mirror_.empty()) need_sync_ = true;
-      if (awaited_.Contains(path)) ReadNew(path);  // its session's member caught up
+      if (awaited_.Contains(path)) {
+        ReadNew(path);  // its session's member caught up
+      } else if (mirror_.Contains(path) || reading_.count(path) != 0) {
+        // A read's exists-watch found the znode missing (deleted and re-created between its parent's listing
+        // and the read): the creation used that watch up. Arm the data watch again.
+        ReadStat(path);
+      }
       return;
     case zk::WatchEventType::kNotWatching:
       if (mirror_.Contains(path)) need_sync_ = true;
@@ -400,18 +422,20 @@ void WatchRefresher::ReadStat(const std::string& path) {
   });
 }
 
-void WatchRefresher::ReadChildren(const std::string& path) {
+void WatchRefresher::ReadChildren(const std::string& path, bool after_exists) {
   ++reading_[path];
-  reader_->WatchChildren2(path, [inbox = inbox_, gen = generation_, path](Status s, zk::ChildrenResult r) {
-    Item item;
-    item.kind = Item::Kind::kChildren;
-    item.generation = gen;
-    item.path = path;
-    item.status = std::move(s);
-    item.stat = r.stat;
-    item.children = std::move(r.children);
-    inbox->Push(std::move(item));
-  });
+  reader_->WatchChildren2(
+      path, [inbox = inbox_, gen = generation_, path, after_exists](Status s, zk::ChildrenResult r) {
+        Item item;
+        item.kind = Item::Kind::kChildren;
+        item.after_exists = after_exists;
+        item.generation = gen;
+        item.path = path;
+        item.status = std::move(s);
+        item.stat = r.stat;
+        item.children = std::move(r.children);
+        inbox->Push(std::move(item));
+      });
 }
 
 void WatchRefresher::ReadNew(const std::string& path) {
@@ -419,7 +443,7 @@ void WatchRefresher::ReadNew(const std::string& path) {
   // it: a data change between the two fires the data watch after the listing is applied... or is already in
   // the listing's Stat. Either way the mirror converges.
   reader_->WatchExists(path, [](Status, zk::ZnodeStat) {});
-  ReadChildren(path);
+  ReadChildren(path, /*after_exists=*/true);
 }
 
 void WatchRefresher::MarkDirty() {

@@ -92,7 +92,8 @@ class WatchRefresher {
   void Apply(Item& item);
   void OnEvent(const zk::WatchEvent& event);
   void ReadStat(const std::string& path);
-  void ReadChildren(const std::string& path);
+  // A watched listing; `after_exists` when ReadNew sent the exists that arms the data watch just before.
+  void ReadChildren(const std::string& path, bool after_exists = false);
   void ReadNew(const std::string& path);  // a znode the mirror does not have yet: data watch, then children
   void Rebuild(bool full_walk, std::chrono::nanoseconds duration);
   void PublishFailure(Status status);

@@ -163,6 +163,16 @@ std::size_t FakeZnodeTree::watches() const {
   return data_watches_.size() + child_watches_.size();
 }
 
+bool FakeZnodeTree::HasDataWatch(const std::string& path) const {
+  MutexLock lock(mu_);
+  return data_watches_.contains(path);
+}
+
+bool FakeZnodeTree::HasChildWatch(const std::string& path) const {
+  MutexLock lock(mu_);
+  return child_watches_.contains(path);
+}
+
 std::size_t FakeZnodeTree::listeners() const {
   MutexLock lock(listeners_mu_);
   return listeners_.size();
@@ -184,12 +194,12 @@ std::size_t FakeZnodeTree::held() const {
   return queue_.size();
 }
 
-void FakeZnodeTree::ReleaseHeld() {
-  for (;;) {
+std::size_t FakeZnodeTree::ReleaseHeld(std::size_t max) {
+  for (std::size_t answered = 0;; ++answered) {
     std::function<void()> answer;
     {
       MutexLock lock(mu_);
-      if (queue_.empty()) return;
+      if (queue_.empty() || answered == max) return answered;
       answer = std::move(queue_.front());
       queue_.pop_front();
     }

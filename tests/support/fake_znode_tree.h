@@ -91,16 +91,19 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   // --- Looking at it.
   // Every znode at or below `root` and its Stat.
   [[nodiscard]] std::map<std::string, zk::ZnodeStat> Stats(const std::string& root = "/") const;
-  [[nodiscard]] std::size_t watches() const;                       // data watches + child watches now set
-  [[nodiscard]] std::size_t listeners() const;                     // active subscriptions
-  [[nodiscard]] int requests() const { return requests_.load(); }  // every request so far
+  [[nodiscard]] std::size_t watches() const;                        // data watches + child watches now set
+  [[nodiscard]] bool HasDataWatch(const std::string& path) const;   // set now on `path`
+  [[nodiscard]] bool HasChildWatch(const std::string& path) const;  // set now on `path`
+  [[nodiscard]] std::size_t listeners() const;                      // active subscriptions
+  [[nodiscard]] int requests() const { return requests_.load(); }   // every request so far
   [[nodiscard]] int requests(Op op) const;
   [[nodiscard]] std::vector<std::string> requested_paths() const;  // in the order asked, every Op
   [[nodiscard]] int in_flight() const { return in_flight_.load(); }
   [[nodiscard]] int max_in_flight() const { return max_in_flight_.load(); }
   [[nodiscard]] std::size_t held() const;  // queued, not yet answered (kHold: until ReleaseHeld)
-  // kHold: answers every held request now, on this thread, in the order they were made.
-  void ReleaseHeld();
+  // kHold: answers the first `max` held requests (by default all) now, on this thread, in the order they
+  // were made; returns how many it answered.
+  std::size_t ReleaseHeld(std::size_t max = std::numeric_limits<std::size_t>::max());
 
   // --- zk::ZnodeReader.
   void GetChildren2(const std::string& path, zk::ChildrenCallback done) override;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -171,6 +172,76 @@ TEST(WatchRefresherTest, DeletedAndRecreatedRootIsTrackedAgain) {
   zk.Create("/r/back/again");
   ASSERT_TRUE(Converges(zk, r, "/r"));
   EXPECT_EQ(r.View()->watch.mode, RefreshMode::kWatch);
+}
+
+// A new child is deleted and re-created between its parent's listing and the read that arms its data watch:
+// that read leaves an exists-watch on the missing znode, which the re-creation uses up before the child's
+// listing adds it to the mirror. The refresher arms the data watch again (else later changes go unseen).
+TEST(WatchRefresherTest, AChildRecreatedDuringItsFirstReadKeepsItsDataWatch) {
+  FakeZnodeTree zk(FakeZnodeTree::Answer::kHold);
+  zk.Create("/r");
+  WatchBudget budget;
+  SubtreeRefresher r(
+      WatchSpec("/r"), &zk, [] { return true; }, &budget);
+  r.Start();
+  // Answers whatever is held until `done` (the refresher's thread issues requests as it goes).
+  auto release_until = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 1000; ++i) {
+      if (done()) return true;
+      zk.ReleaseHeld();
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return done();
+  };
+  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  zk.Create("/r/x");  // fires /r's child watch: the refresher lists /r again
+  for (int i = 0; i < 1000 && zk.held() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_EQ(zk.ReleaseHeld(), 1u);  // /r's listing names x: its first read (exists, then children) follows
+  for (int i = 0; i < 1000 && zk.held() < 2; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_EQ(zk.held(), 2u);
+  zk.Delete("/r/x");
+  ASSERT_EQ(zk.ReleaseHeld(1), 1u);  // the exists finds x missing: an exists-watch on it
+  zk.Create("/r/x");                 // ... which this creation fires and uses up
+  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  EXPECT_TRUE(release_until([&] { return zk.HasDataWatch("/r/x") && zk.HasChildWatch("/r/x"); }));
+  zk.Set("/r/x", "seen");
+  EXPECT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  r.Stop();
+}
+
+// A re-listing of a znode (its child watch fired) is answered after the znode was deleted (its data watch
+// fired, the mirror dropped it) and re-created: the listing brings it back, and its data watch is armed
+// again.
+TEST(WatchRefresherTest, AZnodeRecreatedWhileBeingRelistedKeepsItsDataWatch) {
+  FakeZnodeTree zk(FakeZnodeTree::Answer::kHold);
+  zk.Create("/r/a/c");
+  WatchBudget budget;
+  SubtreeRefresher r(
+      WatchSpec("/r"), &zk, [] { return true; }, &budget);
+  r.Start();
+  auto release_until = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 1000; ++i) {
+      if (done()) return true;
+      zk.ReleaseHeld();
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return done();
+  };
+  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  zk.Create("/r/a/d");  // fires /r/a's child watch: the refresher lists /r/a again (held)
+  for (int i = 0; i < 1000 && zk.held() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_EQ(zk.held(), 1u);
+  zk.Delete("/r/a");  // fires /r/a's data watch (kDeleted) and /r's child watch
+  for (int i = 0; i < 1000 && Published(r).contains("/r/a"); ++i)
+    std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_FALSE(Published(r).contains("/r/a"));
+  zk.Create("/r/a");
+  ASSERT_EQ(zk.ReleaseHeld(1), 1u);  // the listing of /r/a: found again
+  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  EXPECT_TRUE(release_until([&] { return zk.HasDataWatch("/r/a") && zk.HasChildWatch("/r/a"); }));
+  zk.Set("/r/a", "seen");
+  EXPECT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  r.Stop();
 }
 
 TEST(WatchRefresherTest, MissingRootAtStartIsTrackedOnceCreated) {
