@@ -174,6 +174,33 @@ TEST(WatchRefresherTest, DeletedAndRecreatedRootIsTrackedAgain) {
   EXPECT_EQ(r.View()->watch.mode, RefreshMode::kWatch);
 }
 
+// kHold: answers whatever is held until `done` (the refresher's thread issues requests as it goes); false if
+// it did not come within ~5 s.
+bool ReleaseUntil(FakeZnodeTree& zk, const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    zk.ReleaseHeld();
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return done();
+}
+
+// kHold: waits (~5 s at most) until at least `n` requests are held; true if they are.
+bool WaitHeld(const FakeZnodeTree& zk, std::size_t n) {
+  for (int i = 0; i < 1000 && zk.held() < n; ++i) std::this_thread::sleep_for(milliseconds(5));
+  return zk.held() >= n;
+}
+
+// kHold: the refresher converges with `path` data- and child-watched, and a later change of `path`'s data
+// reaches the published snapshot.
+void ExpectConvergedAndWatched(FakeZnodeTree& zk, const SubtreeRefresher& r, const std::string& path) {
+  const std::string root = "/r";
+  ASSERT_TRUE(ReleaseUntil(zk, [&] { return Published(r) == Expected(zk, root); }));
+  EXPECT_TRUE(ReleaseUntil(zk, [&] { return zk.HasDataWatch(path) && zk.HasChildWatch(path); }));
+  zk.Set(path, "seen");
+  EXPECT_TRUE(ReleaseUntil(zk, [&] { return Published(r) == Expected(zk, root); }));
+}
+
 // A new child is deleted and re-created between its parent's listing and the read that arms its data watch:
 // that read leaves an exists-watch on the missing znode, which the re-creation uses up before the child's
 // listing adds it to the mirror. The refresher arms the data watch again (else later changes go unseen).
@@ -184,28 +211,16 @@ TEST(WatchRefresherTest, AChildRecreatedDuringItsFirstReadKeepsItsDataWatch) {
   SubtreeRefresher r(
       WatchSpec("/r"), &zk, [] { return true; }, &budget);
   r.Start();
-  // Answers whatever is held until `done` (the refresher's thread issues requests as it goes).
-  auto release_until = [&](const std::function<bool()>& done) {
-    for (int i = 0; i < 1000; ++i) {
-      if (done()) return true;
-      zk.ReleaseHeld();
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return done();
-  };
-  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  ASSERT_TRUE(ReleaseUntil(zk, [&] { return Published(r) == Expected(zk, "/r"); }));
   zk.Create("/r/x");  // fires /r's child watch: the refresher lists /r again
-  for (int i = 0; i < 1000 && zk.held() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(WaitHeld(zk, 1));
   ASSERT_EQ(zk.ReleaseHeld(), 1u);  // /r's listing names x: its first read (exists, then children) follows
-  for (int i = 0; i < 1000 && zk.held() < 2; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(WaitHeld(zk, 2));
   ASSERT_EQ(zk.held(), 2u);
   zk.Delete("/r/x");
   ASSERT_EQ(zk.ReleaseHeld(1), 1u);  // the exists finds x missing: an exists-watch on it
   zk.Create("/r/x");                 // ... which this creation fires and uses up
-  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
-  EXPECT_TRUE(release_until([&] { return zk.HasDataWatch("/r/x") && zk.HasChildWatch("/r/x"); }));
-  zk.Set("/r/x", "seen");
-  EXPECT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  ExpectConvergedAndWatched(zk, r, "/r/x");
   r.Stop();
 }
 
@@ -219,17 +234,9 @@ TEST(WatchRefresherTest, AZnodeRecreatedWhileBeingRelistedKeepsItsDataWatch) {
   SubtreeRefresher r(
       WatchSpec("/r"), &zk, [] { return true; }, &budget);
   r.Start();
-  auto release_until = [&](const std::function<bool()>& done) {
-    for (int i = 0; i < 1000; ++i) {
-      if (done()) return true;
-      zk.ReleaseHeld();
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return done();
-  };
-  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  ASSERT_TRUE(ReleaseUntil(zk, [&] { return Published(r) == Expected(zk, "/r"); }));
   zk.Create("/r/a/d");  // fires /r/a's child watch: the refresher lists /r/a again (held)
-  for (int i = 0; i < 1000 && zk.held() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(WaitHeld(zk, 1));
   ASSERT_EQ(zk.held(), 1u);
   zk.Delete("/r/a");  // fires /r/a's data watch (kDeleted) and /r's child watch
   for (int i = 0; i < 1000 && Published(r).contains("/r/a"); ++i)
@@ -237,10 +244,7 @@ TEST(WatchRefresherTest, AZnodeRecreatedWhileBeingRelistedKeepsItsDataWatch) {
   ASSERT_FALSE(Published(r).contains("/r/a"));
   zk.Create("/r/a");
   ASSERT_EQ(zk.ReleaseHeld(1), 1u);  // the listing of /r/a: found again
-  ASSERT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
-  EXPECT_TRUE(release_until([&] { return zk.HasDataWatch("/r/a") && zk.HasChildWatch("/r/a"); }));
-  zk.Set("/r/a", "seen");
-  EXPECT_TRUE(release_until([&] { return Published(r) == Expected(zk, "/r"); }));
+  ExpectConvergedAndWatched(zk, r, "/r/a");
   r.Stop();
 }
 
