@@ -46,6 +46,7 @@ Output RunWith(const std::vector<std::string>& argv, std::chrono::seconds timeou
     _exit(127);
   }
   close(log_fd);
+  bool timed_out = false;
   if (pid > 0) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     int status = 0;
@@ -54,6 +55,7 @@ Output RunWith(const std::vector<std::string>& argv, std::chrono::seconds timeou
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (done == 0) {
+      timed_out = true;
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
     } else if (done == pid) {
@@ -61,6 +63,7 @@ Output RunWith(const std::vector<std::string>& argv, std::chrono::seconds timeou
     }
   }
   out.text = ReadFile(log_path);
+  if (timed_out) out.text += "[killed: still running after " + std::to_string(timeout.count()) + " s]\n";
   unlink(log_path.c_str());
   return out;
 }

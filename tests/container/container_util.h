@@ -17,7 +17,7 @@ inline constexpr const char* kZooKeeperImage = "localhost/zookeeper-debian:test"
 
 struct Output {
   int exit_code = -1;  // 128 + signal when killed; -1 when it could not start or ran past its deadline
-  std::string text;    // stdout and stderr, interleaved
+  std::string text;    // stdout and stderr, interleaved; then "[killed: still running after N s]" if it was
 };
 
 // Runs argv (argv[0] an absolute path; no shell) and waits up to `timeout`; past it the program is killed.

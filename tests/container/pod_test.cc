@@ -113,6 +113,7 @@ class Pod {
   ~Pod() {
     prometheus_.reset();
     Podman({"pod", "rm", "-f", "-t", "5", pod_.name()});
+    RemoveConfigMapVolume();
     RemoveTree(dir_);
   }
   Pod(const Pod&) = delete;
@@ -143,6 +144,10 @@ class Pod {
         probes_.push_back(probe);
       }
     }
+    // A volume of the ConfigMap's name left by an earlier run would be used as it is: old contents, and a
+    // lock number from podman's state then (a host whose /dev/shm was reset since deadlocked kube play on
+    // it).
+    RemoveConfigMapVolume();
     Output o = Podman({"kube", "play", "--network", "none", "--configmap",
                        SourcePath("deploy/kubernetes/configmap.yaml"), dir_ + "/pod.yaml"},
                       seconds(180));
@@ -151,6 +156,14 @@ class Pod {
     if (infra_pid_.empty() || infra_pid_ == "0")
       return Status::Internal("no infra container for " + pod_.name());
     return Status::Ok();
+  }
+
+  // `podman kube play --configmap` keeps the ConfigMap in a named volume (the ConfigMap's name), which
+  // `pod rm` leaves behind.
+  static void RemoveConfigMapVolume() {
+    const std::string name =
+        YAML::LoadFile(SourcePath("deploy/kubernetes/configmap.yaml"))["metadata"]["name"].as<std::string>();
+    Podman({"volume", "rm", "-f", name});
   }
 
   // Runs argv inside the pod's network namespace.
