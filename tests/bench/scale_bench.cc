@@ -27,7 +27,7 @@
 //  - shapes: a wide, a deep, a balanced and a random tree: the exporter's walk at default settings against
 //    the bare C client's get_children2 walk at the best of a sweep of in-flight depths (128-2048) on each
 //    number of sessions in --shape-sessions, as a ratio of overall rates over interleaved rounds
-//    (--shape-exporter-sweep 1 also pins the exporter's walk, on one session, at each depth).
+//    (--shape-exporter-sweep 1 also pins the exporter's walk at each depth, over --walk-sessions sessions).
 // One million znodes (not run in CI; creating the tree takes ~10 minutes here, the sequential baselines far
 // longer, so skip them): scale_bench --sizes 1000000 --baselines pipelined --sections walks,metrics,fallback
 #include <algorithm>
@@ -567,12 +567,15 @@ int Run(const Options& opt) {
           OpenPool(so, opt.walk_sessions, zk::ReaderPool::Spread::kMeasured);
       if (!exporter_sessions) return 1;
       zk::Session& session = *exporter_sessions->sessions.front();
-      // Optional: the exporter's walk pinned at each depth too (a session with room for the deepest).
+      // Optional: the exporter's walker pinned at each depth too, over all walk_sessions sessions (each with
+      // room for the deepest): what the walker reaches where the bare client does, without the adaptation.
       zk::SessionOptions wide_so = so;
       wide_so.max_in_flight = 2 * depths.back();
-      auto pinned_session = std::move(zk::Session::Create(wide_so)).value();
-      pinned_session->Start();
-      if (!test::WaitFor([&] { return pinned_session->Connected(); }, milliseconds(30000))) return 1;
+      std::unique_ptr<PooledSessions> pinned_sessions;
+      if (opt.shape_exporter_sweep) {
+        pinned_sessions = OpenPool(wide_so, opt.walk_sessions, zk::ReaderPool::Spread::kAll);
+        if (!pinned_sessions) return 1;
+      }
 
       // The bare client's sweep: every depth on each number of sessions in opt.shape_sessions.
       struct BareConfig {
@@ -639,7 +642,8 @@ int Run(const Options& opt) {
           bare[c].push_back(static_cast<double>(r->nodes) / r->seconds);
         }
         for (std::size_t d = 0; opt.shape_exporter_sweep && d < depths.size(); ++d) {
-          const double rate = exporter_walk(*pinned_session, *pinned_session, depths[d]);
+          const double rate =
+              exporter_walk(*pinned_sessions->pool, *pinned_sessions->sessions.front(), depths[d]);
           if (rate < 0) return 1;
           pinned[d].push_back(rate);
         }
@@ -650,7 +654,7 @@ int Run(const Options& opt) {
         mine.push_back(rate);
       }
       exporter_sessions.reset();
-      pinned_session->Stop();
+      pinned_sessions.reset();
       auto config_name = [&](std::size_t c) {
         return std::to_string(configs[c].sessions) + "x" + std::to_string(configs[c].depth);
       };
@@ -723,7 +727,8 @@ int Run(const Options& opt) {
             Percentile(ms, 0.5), Percentile(ms, 0.99), *std::max_element(ms.begin(), ms.end()), ms.size());
       }
       if (opt.shape_exporter_sweep)
-        std::printf("  exporter walk pinned at each depth:%s\n", pinned_sweep.c_str());
+        std::printf("  exporter walk pinned at each depth, over %zu sessions:%s\n", opt.walk_sessions,
+                    pinned_sweep.c_str());
       std::fflush(stdout);
       std::snprintf(
           line, sizeof line,
