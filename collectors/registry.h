@@ -39,6 +39,7 @@
 #include "collectors/subtree_spec.h"
 #include "collectors/watch_sessions.h"
 #include "server/connect_string.h"
+#include "zk/walk_session_count.h"
 
 namespace zkx {
 class WorkerPool;
@@ -99,9 +100,11 @@ struct CollectorContext {
   // session and watch_sessions); empty: `reader` and `session`.
   WatchSessions watch;
   std::vector<zk::Session*> watch_sessions;  // the watch sessions beyond `session` (the session collector)
-  server::ConnectString hosts;               // the target's servers and chroot
-  std::vector<SubtreeSpec> subtrees;         // the configured subtrees (their roots relative to the chroot)
-  const FlagValues* flags = nullptr;         // never null
+  // The walk sessions of `reader` (the session collector); null: walks use `session` alone.
+  std::function<zk::WalkSessionFigures()> walk_sessions;
+  server::ConnectString hosts;        // the target's servers and chroot
+  std::vector<SubtreeSpec> subtrees;  // the configured subtrees (their roots relative to the chroot)
+  const FlagValues* flags = nullptr;  // never null
   // Threads shared across /probe targets (exporter/target_manager.h TargetThreads); null: the collector's
   // own.
   std::shared_ptr<WalkThreads> walk_threads;  // the tree collector's walks and timer

@@ -19,8 +19,31 @@ Status SessionCollector::Collect(std::chrono::steady_clock::time_point /*deadlin
   for (auto& f : BuildSessionFamilies(source_.stats(), source_.in_flight(), watch_sessions)) {
     out.Add(std::move(f));
   }
+  if (source_.walk_sessions) {
+    for (auto& f : BuildWalkSessionFamilies(source_.walk_sessions())) out.Add(std::move(f));
+  }
   for (auto& f : BuildSecurityFailureFamilies(zk::GetSecurityFailureCounts())) out.Add(std::move(f));
   return Status::Ok();
+}
+
+std::vector<prometheus::MetricFamily> BuildWalkSessionFamilies(const zk::WalkSessionFigures& figures) {
+  std::vector<prometheus::MetricFamily> out;
+  auto gauge = [&](const char* name, const char* help, std::size_t value) {
+    auto f = MakeFamily(name, help, prometheus::MetricType::Gauge);
+    AddSample(&f, static_cast<double>(value));
+    out.push_back(std::move(f));
+  };
+  gauge("zookeeper_walk_sessions_max",
+        "The most sessions walks may spread their plain reads over (--zookeeper.walk-sessions), the main "
+        "session included.",
+        figures.max);
+  gauge("zookeeper_walk_sessions_open",
+        "Sessions opened for walks so far, the main session included: each is a connection and a session on "
+        "the ensemble. Extra ones are opened only when busy walks measure that they pay.",
+        figures.open);
+  gauge("zookeeper_walk_sessions_in_use", "Sessions the walks' plain reads are spread over now.",
+        figures.in_use);
+  return out;
 }
 
 std::vector<prometheus::MetricFamily> BuildSessionFamilies(
@@ -144,7 +167,8 @@ CollectorInfo SessionCollectorInfo() {
   info.per_target = true;
   info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> {
     zk::Session* s = c.session;
-    SessionCollector::Source source{[s] { return s->Stats(); }, [s] { return s->InFlight(); }, nullptr};
+    SessionCollector::Source source{[s] { return s->Stats(); }, [s] { return s->InFlight(); }, nullptr,
+                                    c.walk_sessions};
     if (!c.watch_sessions.empty()) {
       source.watch_sessions = [extra = c.watch_sessions] {
         std::vector<zk::SessionStats> stats;

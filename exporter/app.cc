@@ -133,6 +133,7 @@ Status App::Start(std::vector<collectors::SubtreeSpec> subtrees, HttpSecurity se
   collectors::CollectorContext context;
   context.session = session_.get();
   context.reader = reader_.get();
+  context.walk_sessions = [pool = reader_.get()] { return pool->Figures(); };
   context.chroot_length = session_->ChrootLength();
   context.max_watch_bytes = flags_.max_watch_bytes;
   if (watch_reader_) {

@@ -23,6 +23,7 @@
 #include "exporter/http_server.h"
 #include "exporter/modules_config.h"
 #include "exporter/scrape_gate.h"
+#include "zk/reader_pool.h"
 #include "zk/session.h"
 
 namespace zkx::collectors {
@@ -79,8 +80,8 @@ class App {
   const Flags flags_;
   ScrapeGate scrape_gate_{flags_.max_concurrent_scrapes};
   std::unique_ptr<zk::Session> session_;
-  std::vector<std::unique_ptr<zk::Session>> walk_sessions_;  // extra sessions for the walks' plain reads
-  std::unique_ptr<zk::ZnodeReader> reader_;  // a zk::ReaderPool: the primary and the walk sessions
+  std::vector<std::unique_ptr<zk::Session>> walk_sessions_;   // extra sessions for the walks' plain reads
+  std::unique_ptr<zk::ReaderPool> reader_;                    // the primary and the walk sessions
   std::vector<std::unique_ptr<zk::Session>> watch_sessions_;  // extra sessions for watch mode's watches
   std::unique_ptr<zk::ZnodeReader>
       watch_reader_;  // zk::WatchShards over the primary and watch_sessions_, or null

@@ -105,6 +105,19 @@ std::size_t ReaderPool::InFlightCap() const {
   return primary_->InFlightCap();
 }
 
+WalkSessionFigures ReaderPool::Figures() const {
+  WalkSessionFigures f;
+  f.max = all_.size();
+  f.in_use = SessionsInUse();
+  if (spread_ == Spread::kAll) {
+    f.open = all_.size();
+  } else {
+    MutexLock lock(mu_);
+    f.open = opened_;
+  }
+  return f;
+}
+
 std::size_t ReaderPool::ConnectedSessions() const {
   std::size_t connected = 0;
   for (const Session* s : all_) {

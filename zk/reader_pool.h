@@ -63,6 +63,7 @@ class ReaderPool final : public ZnodeReader {
   [[nodiscard]] std::size_t ConnectedSessions() const;
   // Sessions reads are spread over now, connected or not (kAll: all of them).
   [[nodiscard]] std::size_t SessionsInUse() const { return in_use_.load(std::memory_order_acquire); }
+  [[nodiscard]] WalkSessionFigures Figures() const;
 
  private:
   // The next connected session in use, in round-robin order; the primary when none is connected.
@@ -73,7 +74,7 @@ class ReaderPool final : public ZnodeReader {
   const Spread spread_;
   std::atomic<std::size_t> in_use_;  // all_[0, in_use_) take reads
   std::atomic<uint64_t> next_{0};
-  Mutex mu_;
+  mutable Mutex mu_;
   WalkSessionCount count_ GUARDED_BY(mu_);
   std::size_t opened_ GUARDED_BY(mu_) = 1;  // all_[0, opened_) were started by their owner or by the pool
   std::chrono::steady_clock::time_point last_report_ GUARDED_BY(mu_){};  // the last NoteBusyWalk

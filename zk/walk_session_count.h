@@ -34,6 +34,14 @@
 
 namespace zkx::zk {
 
+// What a zk::ReaderPool's walk sessions are doing now (the session collector's zookeeper_walk_sessions_*
+// gauges).
+struct WalkSessionFigures {
+  std::size_t max = 1;     // the primary and the extras: --zookeeper.walk-sessions
+  std::size_t open = 1;    // started so far (by their owner or by the pool), the primary included
+  std::size_t in_use = 1;  // reads are spread over these now
+};
+
 struct WalkSessionCountOptions {
   std::size_t max = 4;  // the most sessions walks may use, the primary included
   std::chrono::milliseconds epoch_time{250};

@@ -191,6 +191,9 @@ TEST(ExporterEndToEndTest, ServesTheTreeToARealPrometheus) {
   const Result<int> sessions_now = ensemble.ClientSessions();
   ASSERT_TRUE(sessions_now.ok()) << sessions_now.status().ToString();
   EXPECT_EQ(*sessions_now, *sessions_before + 1);
+  // ... and says so.
+  EXPECT_TRUE(prometheus.WaitValue("zookeeper_walk_sessions_open", 1));
+  EXPECT_TRUE(prometheus.WaitValue("zookeeper_walk_sessions_max", 4));
   brokers[1]->Close();  // broker 2's session ends: its ephemeral registration goes
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_znode_children{path="/brokers/ids"})", 2));
   EXPECT_TRUE(prometheus.WaitValue(R"(zookeeper_subtree_ephemeral_znodes{root="/brokers"})", 2));

@@ -152,6 +152,8 @@ TEST_F(SessionWalkTest, AMeasuredReaderPoolOpensWalkSessionsOnlyForBusyWalks) {
   EXPECT_EQ(pool.SessionsInUse(), 1u);
   EXPECT_EQ(pool.ConnectedSessions(), 1u);
   EXPECT_EQ(second->Stats().connects_total, 0u);
+  EXPECT_EQ(pool.Figures().max, 3u);
+  EXPECT_EQ(pool.Figures().open, 1u);
 
   // A busy walk: after its first epoch the pool tries a second session, which connects.
   std::map<std::string, std::size_t> big;
@@ -165,6 +167,7 @@ TEST_F(SessionWalkTest, AMeasuredReaderPoolOpensWalkSessionsOnlyForBusyWalks) {
   EXPECT_TRUE(test::WaitFor([&] { return second->Connected(); }, milliseconds(30000)));
   EXPECT_GE(second->Stats().connects_total, 1u);
   EXPECT_GE(pool.ConnectedSessions(), 2u);
+  EXPECT_GE(pool.Figures().open, 2u);
   // Watched reads still go to the primary only.
   EXPECT_EQ(second->WatchCount(), 0u);
 }

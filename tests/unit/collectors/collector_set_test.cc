@@ -1,6 +1,7 @@
 #include "collectors/collector_set.h"
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -195,6 +196,28 @@ TEST(SessionFamiliesTest, WatchSessionsAreSummedAndShownOneByOne) {
   EXPECT_EQ(connected->metric.at(0).gauge.value, 1);
   EXPECT_EQ(connected->metric.at(1).gauge.value, 0);
   EXPECT_EQ(connected->metric.at(2).gauge.value, 1);
+}
+
+// The walk sessions' gauges: what the exporter's reader pool says, and none for a target that walks on its
+// one session (no walk_sessions source, as /probe targets).
+TEST(SessionFamiliesTest, WalkSessionsAreShownWhenTheTargetHasAPool) {
+  auto families = BuildWalkSessionFamilies({.max = 4, .open = 2, .in_use = 1});
+  ASSERT_EQ(families.size(), 3u);
+  EXPECT_EQ(Find(families, "zookeeper_walk_sessions_max")->metric.at(0).gauge.value, 4);
+  EXPECT_EQ(Find(families, "zookeeper_walk_sessions_open")->metric.at(0).gauge.value, 2);
+  EXPECT_EQ(Find(families, "zookeeper_walk_sessions_in_use")->metric.at(0).gauge.value, 1);
+
+  SessionCollector::Source source{[] { return zk::SessionStats{}; }, [] { return std::size_t{0}; }, nullptr,
+                                  nullptr};
+  std::vector<prometheus::MetricFamily> without;
+  ASSERT_TRUE(SessionCollector(source).Collect(std::chrono::steady_clock::now(), &without).ok());
+  EXPECT_EQ(Find(without, "zookeeper_walk_sessions_open"), nullptr);
+  source.walk_sessions = [] { return zk::WalkSessionFigures{.max = 4, .open = 3, .in_use = 2}; };
+  std::vector<prometheus::MetricFamily> with;
+  ASSERT_TRUE(SessionCollector(source).Collect(std::chrono::steady_clock::now(), &with).ok());
+  ASSERT_NE(Find(with, "zookeeper_walk_sessions_open"), nullptr);
+  EXPECT_EQ(Find(with, "zookeeper_walk_sessions_open")->metric.at(0).gauge.value, 3);
+  EXPECT_EQ(Find(with, "zookeeper_walk_sessions_in_use")->metric.at(0).gauge.value, 2);
 }
 
 }  // namespace
