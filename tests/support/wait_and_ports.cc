@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -96,6 +97,24 @@ bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds t
     auto step = std::min<Clock::duration>(poll_interval, deadline - now);
     std::this_thread::sleep_for(step);
     if (Clock::now() >= deadline) return predicate();
+  }
+}
+
+bool WaitForSteady(const std::function<bool()>& predicate, std::chrono::milliseconds hold,
+                   std::chrono::milliseconds timeout, std::chrono::milliseconds poll_interval) {
+  const auto deadline = Clock::now() + timeout;
+  std::optional<Clock::time_point> held_since;
+  while (true) {
+    const auto now = Clock::now();
+    if (!predicate()) {
+      held_since.reset();
+    } else if (!held_since) {
+      held_since = now;
+    } else if (now - *held_since >= hold) {
+      return true;
+    }
+    if (now >= deadline) return false;
+    std::this_thread::sleep_for(poll_interval);
   }
 }
 

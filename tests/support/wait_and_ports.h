@@ -26,6 +26,13 @@ Result<std::vector<uint16_t>> FreeLoopbackPorts(std::size_t count);
 bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout,
              std::chrono::milliseconds poll_interval = std::chrono::milliseconds(50));
 
+// Like WaitFor, but `predicate` must then keep returning true for `hold` (checked every `poll_interval`)
+// before this returns true: for a settled state that events still in flight can briefly leave and re-enter
+// (a watch that fires and is re-armed). A false reading starts the hold again. False at `timeout`.
+bool WaitForSteady(const std::function<bool()>& predicate, std::chrono::milliseconds hold,
+                   std::chrono::milliseconds timeout,
+                   std::chrono::milliseconds poll_interval = std::chrono::milliseconds(10));
+
 // Connects to `host` (an IPv4 literal; "localhost" means 127.0.0.1):`port`, sends `request` and returns
 // every byte received until the peer closes. `timeout` bounds the whole exchange
 // (kDeadlineExceeded); refused / reset -> kUnavailable.
