@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <functional>
 #include <map>
+#include <random>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -136,6 +138,38 @@ TEST(InFlightWindowTest, ProbesAgainAndFollowsAFasterServer) {
   sim.rate = Saturating(40, 5000);
   sim.Run(window, milliseconds(10000));
   EXPECT_EQ(window.size(), 2048U);  // the ceiling
+}
+
+// A loaded 2-core machine: the same window's rate swings by scheduling luck, fast (a few milliseconds) and
+// slow (hundreds), far more than one doubling adds. Over a server that saturates at `knee` in flight, the
+// window must still serve near the top: noise may move it, but not walk it down to the floor.
+TEST(InFlightWindowTest, UnderNoiseServesNearTheTopOfASaturatingServer) {
+  for (const std::size_t knee : {128U, 256U, 512U}) {
+    double served = 0;
+    double top = 0;
+    for (unsigned seed = 1; seed <= 8; ++seed) {
+      std::mt19937 rng(seed);
+      std::lognormal_distribution<double> fast_noise(0.0, 0.25);
+      std::uniform_real_distribution<double> slow_noise(0.6, 1.4);
+      double fast = 1;
+      double slow = 1;
+      int tick = 0;
+      const auto curve = Saturating(100, knee);
+      InFlightWindow window(InFlightWindowOptions{});
+      Simulation sim{[&](std::size_t w) {
+        if (tick % 5 == 0) fast = fast_noise(rng);
+        if (tick % 300 == 0) slow = slow_noise(rng);
+        ++tick;
+        const double noise = fast * slow;
+        served += curve(w) * noise;
+        top += curve(knee) * noise;
+        return curve(w) * noise;
+      }};
+      sim.Run(window, milliseconds(30000));
+    }
+    std::printf("knee %zu: served %.3f of the top\n", knee, served / top);
+    EXPECT_GE(served / top, 0.90) << "knee " << knee;
+  }
 }
 
 TEST(InFlightWindowTest, KeepsWithinCeilingAndFloor) {
