@@ -16,7 +16,7 @@
 //   build/dev/tests/bench/scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100]
 //       [--series 10000] [--in-flight 2048] [--walk-sessions 4]
 //       [--sections walks,shapes,load,latency,reconnect,metrics,fallback]
-//       [--baselines all|pipelined] [--shape-znodes 20000] [--shape-rounds 3]
+//       [--baselines all|pipelined] [--shape-znodes 20000] [--shape-rounds 3] [--shape-warmup 1]
 //       [--shapes wide,deep,balanced,random] [--shape-exporter-sweep 0|1]
 //       [--shape-member 0] [--shape-sessions 1,4] [--watch-tree smallest|largest] [--watch-sessions N]
 //  - load, latency and reconnect run on the smallest tree, or with --watch-tree largest on the largest
@@ -28,6 +28,8 @@
 //    the bare C client's get_children2 walk at the best of a sweep of in-flight depths (128-2048) on each
 //    number of sessions in --shape-sessions, as a ratio of overall rates over interleaved rounds
 //    (--shape-exporter-sweep 1 also pins the exporter's walk at each depth, over --walk-sessions sessions).
+//    --shape-warmup N: default walks before the rounds (printed, not counted): a fresh exporter's ramp of the
+//    session count against a settled one's rate.
 // One million znodes (not run in CI; creating the tree takes ~10 minutes here, the sequential baselines far
 // longer, so skip them): scale_bench --sizes 1000000 --baselines pipelined --sections walks,metrics,fallback
 #include <algorithm>
@@ -77,8 +79,9 @@ struct Options {
   std::size_t walk_sessions = 4;  // the second exporter walk row: a ReaderPool over this many sessions
   std::string sections = "walks,shapes,load,latency,reconnect,metrics,fallback";
   std::size_t shape_znodes = 20000;
-  int shape_rounds = 3;                           // interleaved rounds per configuration in `shapes`
-  std::string shape_filter;                       // only these shapes (comma-separated); empty: all
+  int shape_rounds = 3;      // interleaved rounds per configuration in `shapes`
+  int shape_warmup = 1;      // default walks before the rounds, not counted: the ramp of the session count
+  std::string shape_filter;  // only these shapes (comma-separated); empty: all
   bool shape_exporter_sweep = false;              // also walk with the exporter's walker pinned at each depth
   int shape_member = 0;                           // the member every `shapes` walk goes to
   std::vector<std::size_t> shape_sessions{1, 4};  // the bare client's sweep: sessions x depths
@@ -629,8 +632,14 @@ int Run(const Options& opt) {
         }
         return static_cast<double>(w.visited) / Seconds(w.duration);
       };
-      // Warm-up: the servers' JIT and caches, and the exporter's first choice of sessions; not counted.
-      if (exporter_walk(*exporter_sessions->pool, session, 0) < 0) return 1;
+      // Warm-up: the servers' JIT and caches, and the exporter's first choice of sessions; not counted, but
+      // printed: a fresh exporter walks at these rates while it measures how many sessions pay.
+      std::string ramp;
+      for (int w = 0; w < opt.shape_warmup; ++w) {
+        const double rate = exporter_walk(*exporter_sessions->pool, session, 0);
+        if (rate < 0) return 1;
+        ramp += " " + std::to_string(static_cast<long>(rate));
+      }
       side_ms.clear();
       for (int round = 0; round < opt.shape_rounds; ++round) {
         for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -712,8 +721,9 @@ int Run(const Options& opt) {
           median_mine, *std::min_element(mine.begin(), mine.end()),
           *std::max_element(mine.begin(), mine.end()), median_mine / best, validated_depths.c_str(),
           validated, validated > 0 ? median_mine / validated : 0);
-      std::printf("  the default walks' window / sessions in use at their end (warm-up first):%s\n",
-                  windows.c_str());
+      std::printf("  the default walks' window / sessions in use at their end (%d warm-up walks first):%s\n",
+                  opt.shape_warmup, windows.c_str());
+      std::printf("  the warm-up walks' rates (znodes/s, not counted above):%s\n", ramp.c_str());
       std::printf(
           "  this process's CPU per 1,000 znodes walked (the side request's thread included for the "
           "exporter): exporter %.1f ms, bare client at %s %.1f ms (the servers share these 2 cores)\n",
@@ -1047,6 +1057,8 @@ int main(int argc, char** argv) {
       opt.shape_znodes = std::strtoul(value.c_str(), nullptr, 10);
     } else if (flag == "--shape-rounds") {
       opt.shape_rounds = std::max(1, std::atoi(value.c_str()));
+    } else if (flag == "--shape-warmup") {
+      opt.shape_warmup = std::max(1, std::atoi(value.c_str()));
     } else if (flag == "--watch-tree") {
       opt.watch_tree = value;
     } else if (flag == "--watch-sessions") {
@@ -1073,7 +1085,7 @@ int main(int argc, char** argv) {
           "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] [--series 10000] "
           "[--in-flight 2048] [--walk-sessions 4] "
           "[--sections walks,shapes,load,latency,reconnect,metrics,fallback] "
-          "[--shape-znodes 20000] [--shape-rounds 3] [--shapes wide,deep,balanced,random] "
+          "[--shape-znodes 20000] [--shape-rounds 3] [--shape-warmup 1] [--shapes wide,deep,balanced,random] "
           "[--shape-exporter-sweep 0|1] [--shape-member 0] [--shape-sessions 1,4] [--watch-tree "
           "smallest|largest] "
           "[--watch-sessions N] "
