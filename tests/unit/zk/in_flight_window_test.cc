@@ -23,26 +23,47 @@ using std::chrono::nanoseconds;
 
 // Drives a window for `duration` of simulated time in steps of 1 ms: each step the walker issues (bound or
 // not), then receives what the server answered in that millisecond, each reply having waited size/rate.
+// `stalled`, if set, says whether the walker is off the CPU this millisecond (a loaded 2-core machine): it
+// neither issues nor handles replies, while the server goes on answering what is in flight (at most the
+// window) and the replies wait to be handled together when the walker runs again. A deeper window keeps the
+// server busy through a longer stall.
 struct Simulation {
   explicit Simulation(std::function<double(std::size_t window)> r) : rate(std::move(r)) {}
   std::function<double(std::size_t window)> rate;  // replies per second at this window
+  std::function<bool()> stalled;
   bool window_bound = true;
   InFlightWindow::Clock::time_point now{};
   double carry = 0;
+  double held = 0;  // answered during a stall, not handled yet
+  int stall_ms = 0;
+  double replies = 0;  // handled, in all
   std::size_t max_seen = 0;
   std::map<std::size_t, int> ms_at;  // simulated milliseconds spent at each size
 
   void Run(InFlightWindow& window, milliseconds duration) {
     for (milliseconds t{0}; t < duration; t += milliseconds(1)) {
+      const double w = static_cast<double>(window.size());
+      const double r = rate(window.size());
+      if (stalled && stalled()) {
+        held = std::min(w, held + r / 1000.0);
+        ++stall_ms;
+        now += milliseconds(1);
+        ++ms_at[window.size()];
+        continue;
+      }
       window.NoteIssued(window_bound, now);
       now += milliseconds(1);
-      const double r = rate(window.size());
-      carry += r / 1000.0;
-      const auto replies = static_cast<std::size_t>(carry);
-      carry -= static_cast<double>(replies);
-      const auto rtt = std::chrono::duration_cast<nanoseconds>(
-          std::chrono::duration<double>(static_cast<double>(window.size()) / r));
-      window.NoteReplies(replies, rtt * static_cast<long>(replies), now);
+      carry += held + r / 1000.0;
+      // A reply held through a stall waited about half the stall longer.
+      const double held_extra_ns = held * stall_ms * 0.5e6;
+      held = 0;
+      stall_ms = 0;
+      const auto count = static_cast<std::size_t>(carry);
+      carry -= static_cast<double>(count);
+      replies += static_cast<double>(count);
+      const auto rtt = std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(w / r));
+      window.NoteReplies(count,
+                         rtt * static_cast<long>(count) + nanoseconds(static_cast<long>(held_extra_ns)), now);
       max_seen = std::max(max_seen, window.size());
       ++ms_at[window.size()];
     }
@@ -142,11 +163,18 @@ TEST(InFlightWindowTest, ProbesAgainAndFollowsAFasterServer) {
 }
 
 // A loaded 2-core machine: the same window's rate swings by scheduling luck, fast (a few milliseconds) and
-// slow (hundreds), far more than one doubling adds. Over a server that saturates at a knee, or approaches its
-// top gradually (R·w/(w+k): halving always costs something, doubling always gains a little), the window must
-// still serve near the best its ceiling allows: noise may move it, but not walk it down to the floor.
+// slow (hundreds), far more than one doubling adds; and the walker itself is off the CPU now and then for
+// 5-30 ms (stalls: 1% of milliseconds start one, so about a sixth of the time), while the server works
+// through what is in flight. Over a server that saturates at a knee, or approaches its top gradually
+// (R·w/(w+k): halving always costs something, doubling always gains a little), the window must still serve
+// near what a window pinned at the ceiling serves through the same noise and stalls: noise may move it, but
+// not walk it down to the floor.
+// Where this model stops: with stalls a third of the time (3%), the rule serves only 0.86-0.88 of the pinned
+// window on w/(w+16) (single epochs' rates are skewed by stalls, and a probe is judged on one). A rule that
+// judged probes on the overall rate of three epochs passed that case here, but walked 5-10% slower than
+// this one on the real ensemble (two A/B runs of scale_bench's shapes): its longer probes and slower ramp
+// cost more in a one-second walk than they saved. The real server is not this model; keep the two apart.
 TEST(InFlightWindowTest, UnderNoiseServesNearTheBestTheCeilingAllows) {
-  const double ceiling = static_cast<double>(InFlightWindowOptions{}.ceiling);
   struct Curve {
     std::string name;
     std::function<double(double)> rate;
@@ -156,34 +184,54 @@ TEST(InFlightWindowTest, UnderNoiseServesNearTheBestTheCeilingAllows) {
     curves.push_back({"knee " + std::to_string(static_cast<int>(knee)),
                       [knee](double w) { return 100 * std::min(w, knee); }});
   }
-  for (const double k : {64.0, 256.0}) {
+  for (const double k : {16.0, 64.0, 256.0}) {
     curves.push_back(
         {"w/(w+" + std::to_string(static_cast<int>(k)) + ")", [k](double w) { return 40000 * w / (w + k); }});
   }
+  // Replies handled in 30 s of simulated time, over 8 seeds, by a window with these options: the noise and
+  // the stalls are drawn per millisecond whatever the window, so every window meets the same ones.
+  auto handled = [](const Curve& curve, double fast_sigma, double stall_p,
+                    const InFlightWindowOptions& options) {
+    double replies = 0;
+    for (unsigned seed = 1; seed <= 8; ++seed) {
+      std::mt19937 rng(seed);
+      std::lognormal_distribution<double> fast_noise(0.0, fast_sigma);
+      std::uniform_real_distribution<double> slow_noise(0.6, 1.4);
+      std::bernoulli_distribution stall_starts(stall_p);
+      std::uniform_int_distribution<int> stall_length(5, 30);  // ms
+      double fast = 1;
+      double slow = 1;
+      int tick = 0;
+      int stall_left = 0;
+      InFlightWindow window(options);
+      Simulation sim{[&](std::size_t w) {
+        if (tick % 5 == 0) fast = fast_noise(rng);
+        if (tick % 300 == 0) slow = slow_noise(rng);
+        ++tick;
+        return curve.rate(static_cast<double>(w)) * fast * slow;
+      }};
+      sim.stalled = [&] {
+        const bool starts = stall_starts(rng);
+        const int length = stall_length(rng);
+        if (stall_left == 0 && starts) stall_left = length;
+        if (stall_left == 0) return false;
+        --stall_left;
+        return true;
+      };
+      sim.Run(window, milliseconds(30000));
+      replies += sim.replies;
+    }
+    return replies;
+  };
+  InFlightWindowOptions at_ceiling;
+  at_ceiling.start = at_ceiling.floor = at_ceiling.ceiling;
   for (const Curve& curve : curves) {
     for (const double fast_sigma : {0.1, 0.5}) {
-      double served = 0;
-      double best = 0;
-      for (unsigned seed = 1; seed <= 8; ++seed) {
-        std::mt19937 rng(seed);
-        std::lognormal_distribution<double> fast_noise(0.0, fast_sigma);
-        std::uniform_real_distribution<double> slow_noise(0.6, 1.4);
-        double fast = 1;
-        double slow = 1;
-        int tick = 0;
-        InFlightWindow window(InFlightWindowOptions{});
-        Simulation sim{[&](std::size_t w) {
-          if (tick % 5 == 0) fast = fast_noise(rng);
-          if (tick % 300 == 0) slow = slow_noise(rng);
-          ++tick;
-          const double noise = fast * slow;
-          served += curve.rate(static_cast<double>(w)) * noise;
-          best += curve.rate(ceiling) * noise;
-          return curve.rate(static_cast<double>(w)) * noise;
-        }};
-        sim.Run(window, milliseconds(30000));
+      for (const double stall_p : {0.0, 0.01}) {
+        const double ratio = handled(curve, fast_sigma, stall_p, InFlightWindowOptions{}) /
+                             handled(curve, fast_sigma, stall_p, at_ceiling);
+        EXPECT_GE(ratio, 0.90) << curve.name << ", fast noise sigma " << fast_sigma << ", stalls " << stall_p;
       }
-      EXPECT_GE(served / best, 0.90) << curve.name << ", fast noise sigma " << fast_sigma;
     }
   }
 }
