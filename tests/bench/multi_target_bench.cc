@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "tests/bench/bench_flags.h"
 #include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 #include "tests/support/wait_and_ports.h"
@@ -104,27 +105,22 @@ double Percentile(std::vector<double> v, double p) {
 }
 
 int Run(int argc, char** argv) {
-  int targets = 100, ensembles = 3, rounds = 20, idle_seconds = 60, znodes = 20;
+  int targets = 100;
+  int ensembles = 3;
+  int rounds = 20;
+  int idle_seconds = 60;
+  int znodes = 20;
   std::string refresh = "30s";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i];
-    const std::string v = argv[i + 1];
-    if (k == "--targets")
-      targets = std::atoi(v.c_str());
-    else if (k == "--ensembles")
-      ensembles = std::atoi(v.c_str());
-    else if (k == "--rounds")
-      rounds = std::atoi(v.c_str());
-    else if (k == "--idle-seconds")
-      idle_seconds = std::atoi(v.c_str());
-    else if (k == "--refresh")
-      refresh = v;
-    else if (k == "--znodes")
-      znodes = std::atoi(v.c_str());
-    else {
-      std::fprintf(stderr, "unknown option %s\n", k.c_str());
-      return 2;
-    }
+  bench::BenchFlags flags(argc, argv);
+  flags.Int("--targets", targets, 1, 10'000);
+  flags.Int("--ensembles", ensembles, 1, 10);
+  flags.Int("--rounds", rounds, 1, 10'000);
+  flags.Int("--idle-seconds", idle_seconds, 1, 3600);
+  flags.Text("--refresh", refresh);
+  flags.Int("--znodes", znodes, 1, 1'000'000);
+  if (!flags.Finish("usage: multi_target_bench [--targets 100] [--ensembles 3] [--rounds 20] "
+                    "[--idle-seconds 60] [--refresh 30s] [--znodes 20]")) {
+    return 2;
   }
   char tmpl[] = "/tmp/zkx-multi-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);

@@ -53,6 +53,7 @@
 #include <signal.h>
 
 #include "tests/bench/baseline_walks.h"
+#include "tests/bench/bench_flags.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
@@ -1035,64 +1036,36 @@ int Run(const Options& opt) {
 
 int main(int argc, char** argv) {
   zkx::Options opt;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--sizes") {
-      opt.sizes.clear();
-      std::stringstream in(value);
-      for (std::string item; std::getline(in, item, ',');)
-        opt.sizes.push_back(std::strtoul(item.c_str(), nullptr, 10));
-    } else if (flag == "--quiet-seconds") {
-      opt.quiet_seconds = std::atoi(value.c_str());
-    } else if (flag == "--changes") {
-      opt.changes = std::atoi(value.c_str());
-    } else if (flag == "--walk-sessions") {
-      opt.walk_sessions = std::max<std::size_t>(1, std::strtoul(value.c_str(), nullptr, 10));
-    } else if (flag == "--series") {
-      opt.series = std::strtoul(value.c_str(), nullptr, 10);
-    } else if (flag == "--in-flight") {
-      opt.in_flight = std::strtoul(value.c_str(), nullptr, 10);
-    } else if (flag == "--shape-znodes") {
-      opt.shape_znodes = std::strtoul(value.c_str(), nullptr, 10);
-    } else if (flag == "--shape-rounds") {
-      opt.shape_rounds = std::max(1, std::atoi(value.c_str()));
-    } else if (flag == "--shape-warmup") {
-      opt.shape_warmup = std::max(1, std::atoi(value.c_str()));
-    } else if (flag == "--watch-tree") {
-      opt.watch_tree = value;
-    } else if (flag == "--watch-sessions") {
-      opt.watch_sessions = std::strtoul(value.c_str(), nullptr, 10);
-    } else if (flag == "--shape-member") {
-      opt.shape_member = std::atoi(value.c_str());
-    } else if (flag == "--shape-sessions") {
-      opt.shape_sessions.clear();
-      std::stringstream list(value);
-      for (std::string item; std::getline(list, item, ',');) {
-        opt.shape_sessions.push_back(std::max<std::size_t>(1, std::strtoul(item.c_str(), nullptr, 10)));
-      }
-    } else if (flag == "--shapes") {
-      opt.shape_filter = value;
-    } else if (flag == "--shape-exporter-sweep") {
-      opt.shape_exporter_sweep = value == "1" || value == "yes";
-    } else if (flag == "--sections") {
-      opt.sections = value;
-    } else if (flag == "--baselines") {
-      opt.slow_baselines = value != "pipelined";
-    } else {
-      std::fprintf(
-          stderr,
-          "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] [--series 10000] "
-          "[--in-flight 2048] [--walk-sessions 4] "
-          "[--sections walks,shapes,load,latency,reconnect,metrics,fallback] "
-          "[--shape-znodes 20000] [--shape-rounds 3] [--shape-warmup 1] [--shapes wide,deep,balanced,random] "
-          "[--shape-exporter-sweep 0|1] [--shape-member 0] [--shape-sessions 1,4] [--watch-tree "
-          "smallest|largest] "
-          "[--watch-sessions N] "
-          "[--baselines all|pipelined]\n");
-      return 2;
-    }
+  zkx::bench::BenchFlags flags(argc, argv);
+  flags.CountList("--sizes", opt.sizes, 1, 10'000'000);
+  flags.Int("--quiet-seconds", opt.quiet_seconds, 1, 3600);
+  flags.Int("--changes", opt.changes, 1, 100'000);
+  flags.Count("--walk-sessions", opt.walk_sessions, 1, 64);
+  flags.Count("--series", opt.series, 1, 10'000'000);
+  flags.Count("--in-flight", opt.in_flight, 1, 1'000'000);
+  flags.Count("--shape-znodes", opt.shape_znodes, 100, 10'000'000);
+  flags.Int("--shape-rounds", opt.shape_rounds, 1, 1000);
+  flags.Int("--shape-warmup", opt.shape_warmup, 0, 1000);
+  flags.Choice("--watch-tree", opt.watch_tree, {"smallest", "largest"});
+  flags.Count("--watch-sessions", opt.watch_sessions, 0, 64);
+  flags.Int("--shape-member", opt.shape_member, 0, 2);
+  flags.CountList("--shape-sessions", opt.shape_sessions, 1, 64);
+  flags.Text("--shapes", opt.shape_filter);
+  std::string sweep = opt.shape_exporter_sweep ? "1" : "0";
+  flags.Choice("--shape-exporter-sweep", sweep, {"0", "1"});
+  opt.shape_exporter_sweep = sweep == "1";
+  flags.Text("--sections", opt.sections);
+  std::string baselines = opt.slow_baselines ? "all" : "pipelined";
+  flags.Choice("--baselines", baselines, {"all", "pipelined"});
+  opt.slow_baselines = baselines == "all";
+  if (!flags.Finish(
+          "usage: scale_bench [--sizes 10000,100000] [--quiet-seconds 60] [--changes 100] "
+          "[--series 10000] [--in-flight 2048] [--walk-sessions 4] "
+          "[--sections walks,shapes,load,latency,reconnect,metrics,fallback] [--shape-znodes 20000] "
+          "[--shape-rounds 3] [--shape-warmup 1] [--shapes wide,deep,balanced,random] "
+          "[--shape-exporter-sweep 0|1] [--shape-member 0] [--shape-sessions 1,4] "
+          "[--watch-tree smallest|largest] [--watch-sessions N] [--baselines all|pipelined]")) {
+    return 2;
   }
-  if (opt.sizes.empty() || opt.changes <= 0) return 2;
   return zkx::Run(opt);
 }

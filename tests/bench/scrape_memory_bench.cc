@@ -27,6 +27,7 @@
 #include "collectors/tree_metrics.h"
 #include "exporter/exposition_response.h"
 #include "exporter/gzip.h"
+#include "tests/bench/bench_flags.h"
 
 namespace {
 
@@ -144,8 +145,8 @@ int Run(std::size_t znodes) {
 
 int main(int argc, char** argv) {
   std::size_t znodes = 10000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--znodes") znodes = std::strtoul(argv[i + 1], nullptr, 10);
-  }
+  zkx::bench::BenchFlags flags(argc, argv);
+  flags.Count("--znodes", znodes, 1, 10'000'000);
+  if (!flags.Finish("usage: scrape_memory_bench [--znodes 10000]")) return 2;
   return zkx::Run(znodes);
 }

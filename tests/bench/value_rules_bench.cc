@@ -19,6 +19,7 @@
 
 #include "collectors/value_tracker.h"
 #include "exporter/config.h"
+#include "tests/bench/bench_flags.h"
 #include "tests/support/wait_and_ports.h"
 #include "tests/support/zk_ensemble.h"
 #include "tests/support/zk_test_client.h"
@@ -52,12 +53,11 @@ int main(int argc, char** argv) {
   int topics = 200;
   int partitions = 20;
   int repeats = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--topics") topics = std::atoi(argv[i + 1]);
-    if (flag == "--partitions") partitions = std::atoi(argv[i + 1]);
-    if (flag == "--repeats") repeats = std::atoi(argv[i + 1]);
-  }
+  zkx::bench::BenchFlags flags(argc, argv);
+  flags.Int("--topics", topics, 1, 100'000);
+  flags.Int("--partitions", partitions, 1, 10'000);
+  flags.Int("--repeats", repeats, 1, 1000);
+  if (!flags.Finish("usage: value_rules_bench [--topics 200] [--partitions 20] [--repeats 3]")) return 2;
   zkx::test::ZkEnsemble ensemble{zkx::test::ZkEnsembleOptions{.servers = 1}};
   if (zkx::Status s = ensemble.Start(); !s.ok()) {
     std::fprintf(stderr, "ensemble: %s\n", s.ToString().c_str());

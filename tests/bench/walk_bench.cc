@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/bench/baseline_walks.h"
+#include "tests/bench/bench_flags.h"
 #include "tests/support/child_process.h"
 #include "tests/support/exposition.h"
 #include "tests/support/http_get.h"
@@ -163,19 +164,10 @@ int Run(const Options& opt) {
 
 int main(int argc, char** argv) {
   zkx::Options opt;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::size_t value = std::strtoul(argv[i + 1], nullptr, 10);
-    if (flag == "--znodes")
-      opt.znodes = value;
-    else if (flag == "--series")
-      opt.series = value;
-    else if (flag == "--in-flight")
-      opt.in_flight = value;
-    else {
-      std::fprintf(stderr, "usage: walk_bench [--znodes N] [--series N] [--in-flight N]\n");
-      return 2;
-    }
-  }
+  zkx::bench::BenchFlags flags(argc, argv);
+  flags.Count("--znodes", opt.znodes, 100, 10'000'000);
+  flags.Count("--series", opt.series, 1, 10'000'000);
+  flags.Count("--in-flight", opt.in_flight, 1, 1'000'000);
+  if (!flags.Finish("usage: walk_bench [--znodes N] [--series N] [--in-flight N]")) return 2;
   return zkx::Run(opt);
 }
