@@ -2,12 +2,12 @@
 #include "collectors/value_rule.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <exception>
-#include <system_error>
 
 #include <nlohmann/json.hpp>
+
+#include "base/read_number.h"
 
 namespace zkx::collectors {
 namespace {
@@ -64,13 +64,8 @@ std::string_view Trim(std::string_view s) {
 std::optional<double> ParseNumber(std::string_view text) {
   text = Trim(text);
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty()) return std::nullopt;
   double v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ptr != end) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) return std::nullopt;
-  if (ec != std::errc()) return std::nullopt;
+  if (ReadNumber(text, v) != NumberRead::kOk) return std::nullopt;  // out of range included
   return v;
 }
 
@@ -167,8 +162,7 @@ void Expand(const ValueRule& rule, const Json& node, std::size_t seg, LabelPairs
   }
   if (node.is_array()) {
     std::size_t index = 0;
-    auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
-    if (ec != std::errc() || ptr != key.data() + key.size() || index >= node.size()) {
+    if (ReadNumber(key, index) != NumberRead::kOk || index >= node.size()) {
       ++*missing;
       return;
     }
@@ -378,8 +372,9 @@ Result<std::vector<std::string>> ParseJsonFieldPath(std::string_view field) {
   for (;;) {
     const std::size_t dot = field.find('.', start);
     const std::string_view seg = field.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (seg.empty())
+    if (seg.empty()) {
       return Status::InvalidArgument("field path " + std::string(field) + " has an empty segment");
+    }
     out.emplace_back(seg);
     if (dot == std::string_view::npos) break;
     start = dot + 1;

@@ -1,7 +1,6 @@
 #include "exporter/config.h"
 
 #include <cerrno>
-#include <charconv>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -18,6 +17,7 @@
 
 #include "base/quote.h"
 #include "base/read_file.h"
+#include "base/read_number.h"
 #include "base/znode_path.h"
 #include "collectors/znode_pattern.h"
 #include "exporter/config_node.h"
@@ -194,13 +194,11 @@ class ConfigParser {
     Result<std::string> text = ScalarOf(key, value, "an integer");
     if (!text.ok()) return text.status();
     std::int64_t v = 0;
-    const char* begin = text->data();
-    const char* end = begin + text->size();
-    auto [ptr, ec] = std::from_chars(begin, end, v);
-    if (text->empty() || ec == std::errc::invalid_argument || ptr != end) {
+    const NumberRead read = ReadNumber(*text, v);
+    if (read == NumberRead::kMalformed) {
       return Error(value.Mark(), std::string(key) + ": want an integer, got " + Quote(*text));
     }
-    if (ec == std::errc::result_out_of_range || v < min || v > max) {
+    if (read == NumberRead::kOutOfRange || v < min || v > max) {
       return Error(value.Mark(), std::string(key) + ": " + *text + " is out of range (want " +
                                      std::to_string(min) + " to " + std::to_string(max) + ")");
     }

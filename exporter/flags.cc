@@ -1,11 +1,8 @@
 #include "exporter/flags.h"
 
-#include <charconv>
 #include <cstdint>
 #include <exception>
-#include <limits>
 #include <string_view>
-#include <system_error>
 #include <variant>
 
 // GCC 12 at -O2 reports a false "potential null pointer dereference" inside CLI11's header-only string
@@ -17,6 +14,7 @@
 #include <arpa/inet.h>
 
 #include "base/quote.h"
+#include "base/read_number.h"
 #include "collectors/watch_budget.h"
 #include "exporter/config.h"
 #include "exporter/duration.h"
@@ -53,18 +51,14 @@ Status ParseDurationFlag(std::string_view flag, const std::string& value, std::c
 }
 
 Status ParsePositiveSize(std::string_view flag, const std::string& value, std::size_t* out) {
-  std::uint64_t v = 0;
-  const char* begin = value.data();
-  const char* end = begin + value.size();
-  auto [ptr, ec] = std::from_chars(begin, end, v);
-  if (value.empty() || ec == std::errc::invalid_argument || ptr != end) {
-    return InvalidFlag(flag, value, "not a positive integer");
-  }
-  if (ec == std::errc::result_out_of_range || v > std::numeric_limits<std::size_t>::max()) {
-    return InvalidFlag(flag, value, "out of range");
+  std::size_t v = 0;
+  switch (ReadNumber(value, v)) {
+    case NumberRead::kMalformed: return InvalidFlag(flag, value, "not a positive integer");
+    case NumberRead::kOutOfRange: return InvalidFlag(flag, value, "out of range");
+    case NumberRead::kOk: break;
   }
   if (v == 0) return InvalidFlag(flag, value, "must be greater than zero");
-  *out = static_cast<std::size_t>(v);
+  *out = v;
   return Status::Ok();
 }
 
@@ -184,12 +178,11 @@ std::string FlagValueText(const collectors::FlagValue& v) {
 
 // 0 (disabled) or 1-65535.
 Status ParsePortFlag(std::string_view flag, const std::string& value, uint16_t* out) {
-  unsigned v = 0;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || v > 65535) {
+  uint16_t v = 0;
+  if (ReadNumber(value, v) != NumberRead::kOk) {
     return InvalidFlag(flag, value, "want a port from 1 to 65535, or 0 to disable");
   }
-  *out = static_cast<uint16_t>(v);
+  *out = v;
   return Status::Ok();
 }
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "base/mutex.h"
+#include "base/read_number.h"
 #include "base/thread_annotations.h"
 #include "exporter/login_guard.h"
 #include "exporter/tls_reloader.h"
@@ -27,9 +28,8 @@ Result<std::string> ToCivetListeningPort(const std::string& listen_address) {
   }
   std::string host = listen_address.substr(0, colon);
   const std::string port_text = listen_address.substr(colon + 1);
-  int port = -1;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+  uint16_t port = 0;
+  if (ReadNumber(port_text, port) != NumberRead::kOk) {
     return Status::InvalidArgument("listen address \"" + listen_address + "\" has an invalid port");
   }
   if (host.empty() || host == "0.0.0.0") return port_text;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -12,6 +11,7 @@
 
 #include "base/quote.h"
 #include "base/read_file.h"
+#include "base/read_number.h"
 #include "collectors/registry.h"
 #include "exporter/config_node.h"
 #include "exporter/duration.h"
@@ -87,8 +87,7 @@ class Parser {
     Result<std::string> text = Scalar(key, v);
     if (!text.ok()) return text.status();
     uint64_t n = 0;
-    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-    if (text->empty() || ec != std::errc() || ptr != text->data() + text->size() || n < min || n > max) {
+    if (ReadNumber(*text, n) != NumberRead::kOk || n < min || n > max) {
       return Error(v.Mark(), key + ": want an integer from " + std::to_string(min) + " to " +
                                  std::to_string(max) + ", got " + QuoteForMessage(*text));
     }
@@ -192,8 +191,7 @@ class Parser {
     int bits = max_bits;
     if (slash != std::string::npos) {
       const std::string b = text.substr(slash + 1);
-      auto [ptr, ec] = std::from_chars(b.data(), b.data() + b.size(), bits);
-      if (b.empty() || ec != std::errc() || ptr != b.data() + b.size() || bits < 0 || bits > max_bits) {
+      if (ReadNumber(b, bits) != NumberRead::kOk || bits < 0 || bits > max_bits) {
         return Error(mark, "cidrs: bad prefix length in " + QuoteForMessage(text));
       }
     }
@@ -205,10 +203,9 @@ class Parser {
     PortRange r;
     const auto dash = text.find('-');
     auto one = [&](const std::string& t, uint16_t* out) {
-      unsigned v = 0;
-      auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-      if (t.empty() || ec != std::errc() || ptr != t.data() + t.size() || v < 1 || v > 65535) return false;
-      *out = static_cast<uint16_t>(v);
+      uint16_t v = 0;
+      if (ReadNumber(t, v) != NumberRead::kOk || v < 1) return false;
+      *out = v;
       return true;
     };
     const bool ok = dash == std::string::npos

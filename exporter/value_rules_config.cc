@@ -2,15 +2,14 @@
 #include "exporter/value_rules_config.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <exception>
 #include <set>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "base/quote.h"
+#include "base/read_number.h"
 #include "collectors/znode_pattern.h"
 
 namespace zkx::exporter {
@@ -73,9 +72,7 @@ class RuleParser {
     Result<std::string> text = Scalar(key, v);
     if (!text.ok()) return text.status();
     double d = 0;
-    const char* end = text->data() + text->size();
-    auto [ptr, ec] = std::from_chars(text->data(), end, d);
-    if (text->empty() || ec != std::errc() || ptr != end || !std::isfinite(d)) {
+    if (ReadNumber(*text, d) != NumberRead::kOk || !std::isfinite(d)) {
       return Error(v.Mark(), key + ": want a number, got " + QuoteForMessage(*text));
     }
     return d;

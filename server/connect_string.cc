@@ -1,12 +1,11 @@
 #include "server/connect_string.h"
 
 #include <algorithm>
-#include <charconv>
-#include <system_error>
 
 #include <arpa/inet.h>
 
 #include "base/quote.h"
+#include "base/read_number.h"
 
 namespace zkx::server {
 namespace {
@@ -31,8 +30,7 @@ class Parser {
       return Error("port " + QuoteForMessage(text) + " is not a number (want 1-65535)");
     }
     unsigned long value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+    if (ReadNumber(text, value) != NumberRead::kOk || value == 0 || value > 65535) {
       return Error("port " + QuoteForMessage(text) + " is out of range (want 1-65535)");
     }
     return static_cast<uint16_t>(value);

@@ -1,8 +1,8 @@
 #include "server/mntr_parser.h"
 
-#include <charconv>
 #include <cmath>
-#include <system_error>
+
+#include "base/read_number.h"
 
 namespace zkx::server {
 namespace {
@@ -56,12 +56,9 @@ bool IsMetricNameLike(std::string_view name) {
 }
 
 bool ParseFiniteNumber(std::string_view text, double* out) {
-  if (text.empty()) return false;
-  if (text.front() == '+') text.remove_prefix(1);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   double v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return false;
+  if (ReadNumber(text, v) != NumberRead::kOk || !std::isfinite(v)) return false;
   *out = v;
   return true;
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/read_number.h"
 #include "server/admin_https.h"
 
 namespace zkx::server {
@@ -275,8 +276,7 @@ Result<HttpReply> ParseHttpReply(std::string_view raw) {
     return Status::InvalidArgument("http: bad status line");
   }
   std::string_view code = status_line.substr(sp + 1, 3);
-  auto [ptr, ec] = std::from_chars(code.data(), code.data() + code.size(), reply.status);
-  if (ec != std::errc() || ptr != code.data() + code.size() || reply.status < 100 || reply.status > 599) {
+  if (ReadNumber(code, reply.status) != NumberRead::kOk || reply.status < 100 || reply.status > 599) {
     return Status::InvalidArgument("http: bad status code");
   }
   bool chunked = false;
@@ -293,8 +293,7 @@ Result<HttpReply> ParseHttpReply(std::string_view raw) {
     if (IEquals(name, "transfer-encoding") && value.find("chunked") != std::string_view::npos) chunked = true;
     if (IEquals(name, "content-length")) {
       std::size_t n = 0;
-      auto [p, e2] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (e2 != std::errc() || p != value.data() + value.size()) {
+      if (ReadNumber(value, n) != NumberRead::kOk) {
         return Status::InvalidArgument("http: bad Content-Length");
       }
       length = n;

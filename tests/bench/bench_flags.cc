@@ -1,11 +1,11 @@
 // BenchFlags: strict "--name value" parsing for the benchmarks (see bench_flags.h).
 #include "tests/bench/bench_flags.h"
 
-#include <charconv>
 #include <cstdio>
 #include <limits>
-#include <system_error>
 #include <utility>
+
+#include "base/read_number.h"
 
 namespace zkx::bench {
 namespace {
@@ -13,10 +13,8 @@ namespace {
 // `text` as a whole number in [min, max], or false.
 template <typename T>
 bool ParseWhole(std::string_view text, T min, T max, T& out) {
-  if (text.empty() || text.front() == '+') return false;  // from_chars takes a '-' only for signed T
   T v{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return false;
+  if (ReadNumber(text, v) != NumberRead::kOk || v < min || v > max) return false;
   out = v;
   return true;
 }
