@@ -35,6 +35,7 @@ class ChrootReader final : public ZnodeReader {
   void NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) override {
     inner_->NoteBusyWalk(replies, busy);
   }
+  [[nodiscard]] std::size_t WalkSessionsInUse() const override { return inner_->WalkSessionsInUse(); }
 
   // "<chroot><path>" ("/" maps to the chroot itself).
   [[nodiscard]] std::string Outer(const std::string& path) const;

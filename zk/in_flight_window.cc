@@ -7,8 +7,13 @@ namespace zkx::zk {
 
 InFlightWindow::InFlightWindow(const InFlightWindowOptions& options)
     : options_(options),
-      size_(std::clamp(options.start, std::min(options.floor, options.ceiling),
-                       std::max<std::size_t>(options.ceiling, 1))) {}
+      floor_(std::min(options.floor, options.ceiling)),
+      size_(std::clamp(options.start, floor_, std::max<std::size_t>(options.ceiling, 1))) {}
+
+void InFlightWindow::SetFloor(std::size_t floor) {
+  floor_ = std::min(floor, options_.ceiling);
+  size_ = std::max(size_, floor_);
+}
 
 void InFlightWindow::NoteIssued(bool window_bound, Clock::time_point now) {
   if (!started_) {
@@ -40,12 +45,11 @@ void InFlightWindow::EndEpoch(Clock::time_point now) {
   epoch_rtt_ = std::chrono::nanoseconds::zero();
   epoch_bound_ = true;
 
-  const std::size_t floor = std::min(options_.floor, options_.ceiling);
-  if (rtt > options_.latency_target && size_ > floor) {
+  if (rtt > options_.latency_target && size_ > floor_) {
     // The queue is too long for the others on the session: shrink in proportion, and start judging afresh.
     const double scale =
         std::chrono::duration<double>(options_.latency_target) / std::chrono::duration<double>(rtt);
-    size_ = std::max(floor, static_cast<std::size_t>(static_cast<double>(size_) * scale));
+    size_ = std::max(floor_, static_cast<std::size_t>(static_cast<double>(size_) * scale));
     phase_ = Phase::kHold;
     held_ = 0;
     hold_rate_sum_ = 0;
@@ -85,7 +89,7 @@ void InFlightWindow::EndEpoch(Clock::time_point now) {
       best_size_ = size_;
       held_ = 0;
       hold_rate_sum_ = 0;
-      const bool may_halve = size_ / 2 >= floor;
+      const bool may_halve = size_ / 2 >= floor_;
       const bool may_double = MayDouble(rtt);
       if (!may_halve && !may_double) return;
       probing_down_ = may_halve && (!may_double || !probing_down_);

@@ -32,7 +32,7 @@
 namespace zkx::zk {
 
 struct InFlightWindowOptions {
-  std::size_t floor = 32;      // never fewer in flight than this (unless the ceiling is lower)
+  std::size_t floor = 32;      // never fewer in flight than this (unless the ceiling is lower); SetFloor
   std::size_t ceiling = 2048;  // never more: the walk's max_in_flight
   std::size_t start = 256;     // the first epoch's size (clamped to [floor, ceiling])
   // The longest a request should wait behind the walk's queue (on a 2-core loopback ensemble, 2,048 in flight
@@ -55,6 +55,11 @@ class InFlightWindow {
   // The number of requests to keep in flight now.
   [[nodiscard]] std::size_t size() const { return size_; }
 
+  // Moves the floor (clamped to the ceiling). A window below the new floor grows to it at once; the phase
+  // and the epoch in progress are kept. The walker sets the floor per session in use (zk/subtree_walk.cc).
+  void SetFloor(std::size_t floor);
+  [[nodiscard]] std::size_t floor() const { return floor_; }
+
   // After each pass that issued requests: whether the window was what stopped it (the walk had more to ask
   // and was at size()). The first call starts the first epoch.
   void NoteIssued(bool window_bound, Clock::time_point now);
@@ -69,6 +74,7 @@ class InFlightWindow {
   [[nodiscard]] bool MayDouble(std::chrono::nanoseconds rtt) const;
 
   const InFlightWindowOptions options_;
+  std::size_t floor_;  // options_.floor, or SetFloor's, never above the ceiling
   std::size_t size_;
   Phase phase_ = Phase::kRamp;
 

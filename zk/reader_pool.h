@@ -58,6 +58,7 @@ class ReaderPool final : public ZnodeReader {
 
   // kMeasured: what a walk measured; may start the next extra session. kAll: nothing.
   void NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) override;
+  [[nodiscard]] std::size_t WalkSessionsInUse() const override { return SessionsInUse(); }
 
   // Sessions connected now, the primary included.
   [[nodiscard]] std::size_t ConnectedSessions() const;

@@ -87,6 +87,8 @@ class Walker {
     for (const WalkJob& job : jobs) {
       states_.emplace_back(job);
       round_cap_ = std::max(round_cap_, states_.back().max_in_flight);
+      const Reader reader{job.reader, job.watches};
+      if (std::find(readers_.begin(), readers_.end(), reader) == readers_.end()) readers_.push_back(reader);
     }
     InFlightWindowOptions window;
     window.ceiling = round_cap_;
@@ -106,6 +108,7 @@ class Walker {
       // Round-robin from the cursor: the job that filled the round's window goes last next time, so that a
       // big walk cannot keep the window to itself while the small walks beside it wait out their timeouts.
       const std::size_t first = cursor_;
+      window_->SetFloor(InFlightWindowOptions{}.floor * SessionsInUse());
       const std::size_t window = window_->size();
       for (std::size_t n = 0; n < states_.size(); ++n) {
         const std::size_t i = (first + n) % states_.size();
@@ -190,6 +193,20 @@ class Walker {
       ++it->second;
     }
     for (const auto& [reader, replies] : by_reader) reader->NoteBusyWalk(replies, busy);
+  }
+
+  // The most sessions one of the round's readers spreads its requests over now: plain reads over a pool's
+  // sessions in use, watched reads over the watch shards. The window's floor is per session (32 each): the
+  // window is one for the round, and 32 split over 4 sessions is 8 in flight on each, too few to keep a
+  // connection busy between round trips. The bare client over 4 sessions was slowest at 128 in flight in
+  // several runs; the window had drifted to 32-64 in a third of the exporter's walks (README, Benchmarks).
+  [[nodiscard]] std::size_t SessionsInUse() const {
+    std::size_t most = 1;
+    for (const Reader& r : readers_) {
+      most = std::max(
+          most, r.watches == WalkWatches::kSet ? r.reader->WatchShardCount() : r.reader->WalkSessionsInUse());
+    }
+    return most;
   }
 
   Clock::time_point EarliestDeadline() const {
@@ -349,6 +366,13 @@ class Walker {
 
   // Walking thread only.
   std::vector<JobState> states_;
+  // The round's distinct readers (a round has one, or a few), by the kind of reads its jobs send them.
+  struct Reader {
+    ZnodeReader* reader = nullptr;
+    WalkWatches watches = WalkWatches::kNone;
+    bool operator==(const Reader&) const = default;
+  };
+  std::vector<Reader> readers_;
   Clock::duration paused_{0};  // time spent in done_ so far
   // The whole round keeps to the largest of its jobs' caps, so that a round of many small walks does not
   // fill the session's cap (whose backpressure would wake this thread for every reply); within it, to the

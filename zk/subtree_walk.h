@@ -91,7 +91,7 @@ struct WalkJob {
 // (each job also keeps to its own cap), so a big walk does not starve the small ones beside it. Within that
 // ceiling the round's window adapts (InFlightWindow): it grows while growing raises the reply rate, and
 // shrinks when a request's round trip (the wait of anything else sent on the session meanwhile) passes
-// 200 ms.
+// 200 ms, but never below 32 per session its readers spread the walk over (ZnodeReader::WalkSessionsInUse).
 // `done(i, summary)` runs on the calling thread as soon as job i has ended, once per job; `jobs[i].visit`
 // is never called after it. `done` may block (reads of its own): the other jobs' replies wait meanwhile,
 // but the round's clock, on which every job's timeout runs, stops. Blocks until every job has ended.

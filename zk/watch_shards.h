@@ -57,6 +57,7 @@ class WatchShards final : public ZnodeReader {
   void NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) override {
     plain_->NoteBusyWalk(replies, busy);
   }
+  [[nodiscard]] std::size_t WalkSessionsInUse() const override { return plain_->WalkSessionsInUse(); }
   [[nodiscard]] std::size_t WatchShardCount() const override { return shards_.size(); }
   [[nodiscard]] std::size_t WatchShardOf(const std::string& path) const override {
     return ShardOf(path, shards_.size());

@@ -151,6 +151,10 @@ class ZnodeReader {
   // window held it back: `replies` of them over `busy` since the batch before. Readers that forward plain
   // reads forward it; the rest ignore it.
   virtual void NoteBusyWalk(std::size_t /*replies*/, std::chrono::nanoseconds /*busy*/) {}
+  // Over how many sessions this reader's GetChildren2 go now (a zk::ReaderPool's count in use; 1 for one
+  // session). A walk keeps at least InFlightWindow's floor in flight per session, so that no session's
+  // connection idles between round trips when the window is split over several.
+  [[nodiscard]] virtual std::size_t WalkSessionsInUse() const { return 1; }
 
   // Watch shards: a reader that spreads watches over several sessions (zk::WatchShards) says over how many
   // and on which one a path's watches live, so that callers can keep each session's SetWatches within its

@@ -85,7 +85,8 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   void SetSessionEpoch(uint64_t epoch);  // no event
   void SetInFlightCap(std::size_t cap) {
     in_flight_cap_.store(cap);
-  }                                           // what InFlightCap() says (no backpressure)
+  }  // what InFlightCap() says (no backpressure)
+  void SetWalkSessionsInUse(std::size_t sessions) { walk_sessions_.store(sessions); }  // 1 until set
   void Deliver(const zk::WatchEvent& event);  // to every listener as it is (e.g. paths outside the tree)
 
   // --- Looking at it.
@@ -116,6 +117,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   zk::WatchSubscription SubscribeWatches(zk::WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
   [[nodiscard]] std::size_t InFlightCap() const override { return in_flight_cap_.load(); }
+  [[nodiscard]] std::size_t WalkSessionsInUse() const override { return walk_sessions_.load(); }
 
  private:
   struct Node {
@@ -163,6 +165,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   std::atomic<int> in_flight_{0};
   std::atomic<int> max_in_flight_{0};
   std::atomic<std::size_t> in_flight_cap_{std::numeric_limits<std::size_t>::max()};
+  std::atomic<std::size_t> walk_sessions_{1};
 
   mutable Mutex listeners_mu_;  // held while a listener runs
   std::map<int, zk::WatchListener> listeners_ GUARDED_BY(listeners_mu_);

@@ -96,6 +96,29 @@ TEST(InFlightWindowTest, AFlatRateHalvesDownToTheFloor) {
   EXPECT_LE(sim.max_seen, 512U);
 }
 
+// A moved floor holds the halvings (the walker sets 32 per session in use), lifts a window already below it
+// at once, and lowered again lets the halvings go on down.
+TEST(InFlightWindowTest, SetFloorHoldsTheHalvingsAndLiftsASmallerWindow) {
+  InFlightWindow window(InFlightWindowOptions{});
+  Simulation sim{[](std::size_t) { return 30000.0; }};
+  window.SetFloor(128);
+  EXPECT_EQ(window.floor(), 128U);
+  sim.Run(window, milliseconds(7000));
+  // Never below the floor; most of the time at it (the rest: probes of a doubling that does not pay).
+  EXPECT_EQ(sim.ms_at.begin()->first, 128U);
+  EXPECT_GT(sim.ms_at[128], 3500);
+
+  window.SetFloor(32);
+  sim.ms_at.clear();
+  sim.Run(window, milliseconds(7000));
+  EXPECT_EQ(sim.ms_at.begin()->first, 32U);  // the halvings went on down
+  window.SetFloor(128);
+  EXPECT_GE(window.size(), 128U);  // at once, not at the next epoch
+  window.SetFloor(1U << 20);       // above the ceiling: the ceiling
+  EXPECT_EQ(window.floor(), InFlightWindowOptions{}.ceiling);
+  EXPECT_EQ(window.size(), InFlightWindowOptions{}.ceiling);
+}
+
 // Past the knee a bigger window only lengthens the queue. A window that got there (here it starts there, as
 // after a climb that noise paid for) comes back down to the smallest size that serves as fast, and stays.
 TEST(InFlightWindowTest, ComesBackDownFromPastTheKnee) {

@@ -503,6 +503,35 @@ TEST(SubtreeWalkTest, AWalkKeepsToHalfItsReadersCap) {
   EXPECT_EQ(reader.max_in_flight(), 8);
 }
 
+// The window's floor is per session the reader spreads the walk over (32 each): over 16 sessions the walk
+// puts 512 in flight as soon as the frontier allows, above the window's start of 256.
+TEST(SubtreeWalkTest, TheWindowsFloorGrowsWithTheReadersSessions) {
+  FakeZnodeTree reader(Answer::kHold);
+  for (int i = 0; i < 2000; ++i) reader.Create("/w/c" + std::to_string(i));
+  reader.SetWalkSessionsInUse(16);
+  std::atomic<bool> finished{false};
+  WalkSummary summary;
+  std::thread walk([&] {
+    summary = WalkSubtree(reader, "/w", WalkLimits{}, [](const WalkedZnode&) {});
+    finished = true;
+  });
+  const auto wait_for_held = [&](std::size_t n) {
+    for (int i = 0; i < 5000 && reader.held() < n; ++i) std::this_thread::sleep_for(milliseconds(1));
+  };
+  wait_for_held(1);
+  EXPECT_EQ(reader.ReleaseHeld(1), 1U);  // the root, with its 2,000 children
+  wait_for_held(512);
+  std::this_thread::sleep_for(milliseconds(50));  // nothing more comes before replies do
+  EXPECT_EQ(reader.held(), 512U);
+  while (!finished) {
+    if (reader.ReleaseHeld() == 0) std::this_thread::sleep_for(milliseconds(1));
+  }
+  walk.join();
+  ASSERT_TRUE(summary.status.ok());
+  EXPECT_EQ(summary.visited, 2001U);
+  EXPECT_GE(summary.in_flight_window, 512U);
+}
+
 // Each job's timeout is its own: a job whose reader never answers times out, and the job beside it
 // (another reader) finishes first and is reported as soon as it has ended, not at the round's end.
 TEST(SubtreeWalkTest, ARoundTimesOutAJobAloneAndReportsEachJobWhenItEnds) {
