@@ -39,7 +39,7 @@ inline std::size_t ShareTotal(const WatchShare& share) {
 
 class WatchBudget {
  public:
-  static constexpr std::size_t kDefaultLimit = 512 * 1024;
+  static constexpr std::size_t kDefaultLimit = std::size_t{512} * 1024;
   // The server's default jute.maxbuffer (0xfffff) less SetWatches' fixed part (length, xid, type, relative
   // zxid, three vector counts: 32 bytes): a larger budget can build a packet no default server accepts.
   static constexpr std::size_t kServerDefaultMaxBuffer = 0xfffff;

@@ -35,8 +35,9 @@ Result<std::string> ToCivetListeningPort(const std::string& listen_address) {
   if (host.empty() || host == "0.0.0.0") return port_text;
   if (host == "localhost") host = "127.0.0.1";
   if (host.front() == '[') {
-    if (host.back() != ']')
+    if (host.back() != ']') {
       return Status::InvalidArgument("listen address \"" + listen_address + "\": bad IPv6");
+    }
     return host + ":" + port_text;  // CivetWeb takes "[::1]:9141" as is
   }
   return host + ":" + port_text;

@@ -398,8 +398,9 @@ Status CheckModuleFiles(const MultiTargetConfig& config) {
   for (const auto& [name, module] : config.modules) {
     if (module.auth_file.empty()) continue;
     Result<zk::DigestCredentials> c = zk::LoadDigestCredentialsFile(module.auth_file);
-    if (!c.ok())
+    if (!c.ok()) {
       return Status::InvalidArgument("module " + QuoteForMessage(name) + ": " + c.status().message());
+    }
   }
   return Status::Ok();
 }

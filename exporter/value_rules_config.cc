@@ -195,14 +195,16 @@ class RuleParser {
           at, where + "decoder: want json, number, kv, regex, none or stat, got " + QuoteForMessage(decoder));
     }
     if (rule.decoder == ValueDecoder::kJson) {
-      if (!has_field)
+      if (!has_field) {
         return Error(at, where + "the json decoder needs a field (\"/\" for the whole document)");
+      }
       Result<std::vector<std::string>> segments = collectors::ParseJsonFieldPath(rule.field);
       if (!segments.ok()) return Error(at, where + "field: " + segments.status().message());
       rule.json_path = std::move(segments).value();
     } else if (rule.decoder == ValueDecoder::kKeyValue) {
-      if (!has_field || rule.field.empty())
+      if (!has_field || rule.field.empty()) {
         return Error(at, where + "the kv decoder needs a field (the key)");
+      }
     } else if (rule.decoder == ValueDecoder::kStat) {
       if (!collectors::IsStatField(rule.field)) {
         return Error(at, where +
@@ -255,8 +257,9 @@ class RuleParser {
     const auto wildcards =
         static_cast<std::size_t>(std::count(rule.json_path.begin(), rule.json_path.end(), "*"));
     if (wildcard_labels && !wildcard_labels.IsNull()) {
-      if (!wildcard_labels.IsSequence())
+      if (!wildcard_labels.IsSequence()) {
         return Error(wildcard_labels.Mark(), where + "wildcard_labels: want a list");
+      }
       for (const YAML::Node& n : wildcard_labels) {
         Result<std::string> name = Scalar("wildcard_labels", n);
         if (!name.ok()) return name.status();
@@ -274,8 +277,9 @@ class RuleParser {
                    where + "wildcard_labels do not apply to function " + function + " (it sums over '*')");
     }
     if (!labelled) rule.wildcard_labels.assign(wildcards, "_");  // expansion needs a name; never exposed
-    if (labelled)
+    if (labelled) {
       label_names.insert(label_names.end(), rule.wildcard_labels.begin(), rule.wildcard_labels.end());
+    }
     if (rule.function == ValueFunction::kCountBy) label_names.push_back(rule.count_label);
     if (labels && !labels.IsNull()) {
       if (!labels.IsMap()) return Error(labels.Mark(), where + "labels: want a map of label: value");
@@ -291,14 +295,16 @@ class RuleParser {
     }
     std::set<std::string> distinct;
     for (const std::string& l : label_names) {
-      if (!distinct.insert(l).second)
+      if (!distinct.insert(l).second) {
         return Error(at, where + "label " + QuoteForMessage(l) + " is defined twice");
+      }
     }
 
     if (value_map && !value_map.IsNull()) {
       if (!value_map.IsMap()) return Error(value_map.Mark(), where + "value_map: want a map of text: number");
-      if (rule.function != ValueFunction::kValue)
+      if (rule.function != ValueFunction::kValue) {
         return Error(at, where + "value_map applies to function value only");
+      }
       for (const auto& kv : value_map) {
         Result<std::string> key = Scalar("value_map", kv.first);
         if (!key.ok()) return key.status();

@@ -39,7 +39,7 @@ class Parser {
   static bool IsIpv6(const std::string& host) {
     const std::size_t percent = host.find('%');
     if (percent != std::string::npos) {  // a zone id ("fe80::1%eth0"): an interface name
-      const std::string_view zone = std::string_view(host).substr(percent + 1);
+      const std::string_view zone = std::string_view{host}.substr(percent + 1);
       if (zone.empty()) return false;
       for (char c : zone) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -128,8 +128,9 @@ class Parser {
     }
     for (char c : chroot) {
       const auto u = static_cast<unsigned char>(c);
-      if (u < 0x20 || u == 0x7f)
+      if (u < 0x20 || u == 0x7f) {
         return Error("chroot " + QuoteForMessage(chroot) + " has a control character");
+      }
     }
     return std::string(chroot);
   }

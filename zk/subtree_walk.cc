@@ -289,7 +289,7 @@ class Walker {
       ZnodeReader& reader = *s.job.reader;
       if (s.job.watches == WalkWatches::kSet) {
         // The data watch first: a change between the two reads then fires it, so nothing is missed.
-        reader.WatchExists(path, [](Status, ZnodeStat) {});
+        reader.WatchExists(path, [](const Status&, const ZnodeStat&) {});
         reader.WatchChildren2(path, std::move(done));
       } else {
         reader.GetChildren2(path, std::move(done));
