@@ -102,8 +102,9 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   [[nodiscard]] int in_flight() const { return in_flight_.load(); }
   [[nodiscard]] int max_in_flight() const { return max_in_flight_.load(); }
   [[nodiscard]] std::size_t held() const;  // queued, not yet answered (kHold: until ReleaseHeld)
-  // kHold: answers the first `max` held requests (by default all) now, on this thread, in the order they
-  // were made; returns how many it answered.
+  // kHold: answers the first `max` held requests now, on this thread, in the order they were made; returns
+  // how many it answered. By default until none is held: requests made meanwhile (a reply's follow-ups, on
+  // the caller's threads) are answered too, so a test that counts what one release answers passes a max.
   std::size_t ReleaseHeld(std::size_t max = std::numeric_limits<std::size_t>::max());
 
   // --- zk::ZnodeReader.
