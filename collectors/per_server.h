@@ -32,6 +32,7 @@ std::vector<Obs> ProbeEachServer(
   const auto start = Clock::now();
   const auto probe_deadline = std::min(deadline, start + timeout);
   std::vector<std::function<Obs()>> tasks;
+  tasks.reserve(servers.size());
   for (const server::HostPort& s : servers) {
     tasks.emplace_back([s, probe, probe_deadline] { return probe(s, probe_deadline); });
   }

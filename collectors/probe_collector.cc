@@ -447,4 +447,4 @@ CollectorInfo CanaryCollectorInfo() {
 }  // namespace
 }  // namespace zkx::collectors
 
-ZKX_REGISTER_COLLECTOR(canary, zkx::collectors::CanaryCollectorInfo())
+ZKX_REGISTER_COLLECTOR(canary, zkx::collectors::CanaryCollectorInfo)

@@ -6,8 +6,9 @@ namespace zkx::collectors {
 
 int ProbeWarnings::Update(const std::string& server, const std::vector<ProbeFailure>& failures) {
   std::set<std::string> now;
-  for (const ProbeFailure& f : failures)
+  for (const ProbeFailure& f : failures) {
     now.insert(f.source + "/" + std::string(server::ProbeReasonName(f.reason)));
+  }
   std::set<std::string> before;
   {
     MutexLock lock(mu_);

@@ -122,4 +122,4 @@ CollectorInfo ProcessCollectorInfo() {
 }  // namespace
 }  // namespace zkx::collectors
 
-ZKX_REGISTER_COLLECTOR(process, zkx::collectors::ProcessCollectorInfo())
+ZKX_REGISTER_COLLECTOR(process, zkx::collectors::ProcessCollectorInfo)

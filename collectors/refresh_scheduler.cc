@@ -188,8 +188,9 @@ void RefreshScheduler::CheckWaiters(const std::shared_ptr<Waiters>& waiters, Sch
     again = !waiters->waiting.empty();
     waiters->checking = again;
   }
-  if (again)
+  if (again) {
     scheduler->RunOnTimerAt(now + kReconnectPoll, [waiters, scheduler] { CheckWaiters(waiters, scheduler); });
+  }
   // Each on its own worker turn: a waiter may start a walk.
   for (Waiters::Waiter& w : ready) {
     scheduler->RunAt(now, [task = std::move(w.task), up] { task(up); });

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <utility>
 
 namespace zkx::collectors {
@@ -88,6 +89,16 @@ bool CollectorRegistry::Add(CollectorInfo info) {
   const std::string name = info.name;
   if (!collectors_.emplace(name, std::move(info)).second) Die("collector registered twice:", name);
   return true;
+}
+
+bool RegisterCollector(CollectorInfo (*make)()) noexcept {
+  try {
+    return CollectorRegistry::Global().Add(make());
+  } catch (const std::exception& e) {
+    Die("registering a collector failed:", e.what());
+  } catch (...) {
+    Die("registering a collector failed:", "an unknown exception");
+  }
 }
 
 const CollectorInfo* CollectorRegistry::Find(std::string_view name) const {

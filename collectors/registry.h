@@ -18,7 +18,7 @@
 //     info.factory = [](const CollectorContext& c) -> Result<BuiltCollector> { ... };
 //     return info;
 //   }
-//   ZKX_REGISTER_COLLECTOR(uptime, UptimeInfo())   // at global scope
+//   ZKX_REGISTER_COLLECTOR(uptime, UptimeInfo)   // at global scope: the function, not a call
 //
 // Thread-safety: registration happens during static initialisation; afterwards the registry is read-only and
 // may be read from any thread. Factories run on the thread that builds a target (startup, or a /probe
@@ -147,15 +147,21 @@ class CollectorRegistry {
   std::map<std::string, CollectorInfo, std::less<>> collectors_;
 };
 
+// What ZKX_REGISTER_COLLECTOR runs at static initialisation: builds the info with `make` and adds it. Never
+// throws (nothing could catch it there; clang-tidy's cert-err58-cpp checks it): a failure aborts with a
+// message, as a name registered twice does.
+bool RegisterCollector(CollectorInfo (*make)()) noexcept;
+
 // Whether `info` runs, given the --[no-]collector.X flags that were given (Flags::collector_overrides).
 bool CollectorEnabled(const CollectorInfo& info, const std::map<std::string, bool>& overrides);
 
 }  // namespace zkx::collectors
 
-// Registers a collector from its own .cc (at namespace scope, outside any namespace). `id` names the symbol
+// Registers a collector from its own .cc (at namespace scope, outside any namespace): `make_info` names the
+// function that returns its CollectorInfo (not a call of it). `id` names the symbol
 // zkx_collector_<id> that ZKX_COLLECTORS in collectors/CMakeLists.txt keeps linked.
-#define ZKX_REGISTER_COLLECTOR(id, info)                                                    \
-  extern "C" {                                                                              \
-  extern const bool zkx_collector_##id;                                                     \
-  const bool zkx_collector_##id = ::zkx::collectors::CollectorRegistry::Global().Add(info); \
+#define ZKX_REGISTER_COLLECTOR(id, make_info)                                         \
+  extern "C" {                                                                        \
+  extern const bool zkx_collector_##id;                                               \
+  const bool zkx_collector_##id = ::zkx::collectors::RegisterCollector(&(make_info)); \
   }

@@ -19,7 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using prometheus::MetricType;
-using server::ProbeReason;
 
 constexpr std::array<const char*, 5> kStates = {"leader", "follower", "observer", "standalone", "read-only"};
 
@@ -177,7 +176,7 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(
   return out;
 }
 
-ServerCollector::ServerCollector(std::vector<server::HostPort> servers, ServerProbeOptions options)
+ServerCollector::ServerCollector(std::vector<server::HostPort> servers, const ServerProbeOptions& options)
     : servers_(std::move(servers)),
       probes_(MakeProbePool("server-probe", servers_.size(), options.shared_probes)),
       options_(options) {}
@@ -219,4 +218,4 @@ CollectorInfo ServerCollectorInfo() {
 }  // namespace
 }  // namespace zkx::collectors
 
-ZKX_REGISTER_COLLECTOR(server, zkx::collectors::ServerCollectorInfo())
+ZKX_REGISTER_COLLECTOR(server, zkx::collectors::ServerCollectorInfo)

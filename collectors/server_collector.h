@@ -78,7 +78,7 @@ std::vector<prometheus::MetricFamily> BuildServerFamilies(const std::vector<Serv
 
 class ServerCollector final : public Collector {
  public:
-  ServerCollector(std::vector<server::HostPort> servers, ServerProbeOptions options);
+  ServerCollector(std::vector<server::HostPort> servers, const ServerProbeOptions& options);
 
   Status Collect(std::chrono::steady_clock::time_point deadline, FamilySink out) override;
 

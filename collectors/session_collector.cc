@@ -172,6 +172,7 @@ CollectorInfo SessionCollectorInfo() {
     if (!c.watch_sessions.empty()) {
       source.watch_sessions = [extra = c.watch_sessions] {
         std::vector<zk::SessionStats> stats;
+        stats.reserve(extra.size());
         for (const zk::Session* w : extra) stats.push_back(w->Stats());
         return stats;
       };
@@ -184,4 +185,4 @@ CollectorInfo SessionCollectorInfo() {
 }  // namespace
 }  // namespace zkx::collectors
 
-ZKX_REGISTER_COLLECTOR(session, zkx::collectors::SessionCollectorInfo())
+ZKX_REGISTER_COLLECTOR(session, zkx::collectors::SessionCollectorInfo)

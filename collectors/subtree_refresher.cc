@@ -26,6 +26,12 @@ std::shared_ptr<const SubtreeView> InitialView(const SubtreeSpec& spec, const Wa
   return view;
 }
 
+// `f`, or `fallback` when `f` is empty.
+std::function<bool()> OrElse(std::function<bool()> f, const std::function<bool()>& fallback) {
+  if (f) return f;
+  return fallback;
+}
+
 }  // namespace
 
 struct SubtreeRefresher::Core final : RoundWalker, std::enable_shared_from_this<Core> {
@@ -35,7 +41,7 @@ struct SubtreeRefresher::Core final : RoundWalker, std::enable_shared_from_this<
         reader(r),
         connected(std::move(c)),
         watch_reader(w.reader != nullptr ? w.reader : r),
-        watch_connected(w.connected ? std::move(w.connected) : connected),
+        watch_connected(OrElse(std::move(w.connected), connected)),
         budget(b),
         scheduler(sch),
         view(InitialView(spec, budget)) {}

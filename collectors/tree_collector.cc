@@ -105,8 +105,9 @@ std::vector<SubtreeSummary> TreeCollector::Summaries() const {
 
 Status TreeCollector::Collect(std::chrono::steady_clock::time_point /*deadline*/, FamilySink out) {
   std::vector<TreeEntry> entries;
-  for (const auto& r : Refreshers())
+  for (const auto& r : Refreshers()) {
     entries.push_back({r->spec().root, r->spec().refresh_interval, r->View()});
+  }
   BuildTreeFamilies(entries, out);
   AppendValueFamilies(entries, out);  // value rules (collectors/value_metrics.h)
   return Status::Ok();

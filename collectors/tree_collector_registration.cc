@@ -29,4 +29,4 @@ CollectorInfo TreeCollectorInfo() {
 }  // namespace
 }  // namespace zkx::collectors
 
-ZKX_REGISTER_COLLECTOR(tree, zkx::collectors::TreeCollectorInfo())
+ZKX_REGISTER_COLLECTOR(tree, zkx::collectors::TreeCollectorInfo)

@@ -236,8 +236,9 @@ void BuildTreeFamilies(const std::vector<TreeEntry>& entries, FamilySink out) {
   for (const TreeEntry& e : entries) {
     const std::vector<Label> root{{"root", e.root}};
     if (e.view->last_success) AddSnapshot(*e.view->last_success, families);
-    if (e.view->refreshes_total > 0)
+    if (e.view->refreshes_total > 0) {
       AddSample(&families[kLastSuccess], e.view->last_status.ok() ? 1 : 0, root);
+    }
     AddSample(&families[kRefreshes], static_cast<double>(e.view->refreshes_total), root);
     AddSample(&families[kRefreshFailures], static_cast<double>(e.view->refresh_failures_total), root);
     AddSample(&families[kInterval], std::chrono::duration<double>(e.refresh_interval).count(), root);

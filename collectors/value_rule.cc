@@ -522,7 +522,7 @@ DecodeOutcome DecodeValue(const ValueRule& rule, std::string_view data, const zk
           return {{}, ValueErrorReason::kNoMatch};
         }
         const std::string captured = m[1].str();
-        return FromText(rule, std::string_view(captured));
+        return FromText(rule, std::string_view{captured});
       }
       default: break;
     }

@@ -142,8 +142,9 @@ WatchRefresher::Outcome WatchRefresher::Run() {
     if (need_sync_) {
       if (!connected_()) {
         // Events that arrive meanwhile are kept: they are replayed (as re-reads) after the sync.
-        if (!wait(std::chrono::steady_clock::now() + kReconnectPoll, nullptr))
+        if (!wait(std::chrono::steady_clock::now() + kReconnectPoll, nullptr)) {
           return finish(Outcome::kStopped);
+        }
         if (std::chrono::steady_clock::now() - down_since >= spec_.refresh_interval) {
           PublishFailure(Status::Unavailable("not connected to ZooKeeper"));
           down_since = std::chrono::steady_clock::now();
@@ -202,8 +203,9 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
       PublishFailure(s.status);
       return SyncResult::kFailed;
     }
-    for (std::size_t i = 0; i < sized.size(); ++i)
+    for (std::size_t i = 0; i < sized.size(); ++i) {
       want[i] = budget_->ForMirror(sized[i].watch_bytes, sized[i].znodes);
+    }
     std::string why;
     if (s.truncated_znodes || s.truncated_timeout) {
       why = s.truncated_znodes ? "it has more znodes than max_znodes" : "its walk hit walk_timeout";
@@ -442,7 +444,7 @@ void WatchRefresher::ReadNew(const std::string& path) {
   // The data watch first (its reply is ignored while the znode is not mirrored), then the listing that adds
   // it: a data change between the two fires the data watch after the listing is applied... or is already in
   // the listing's Stat. Either way the mirror converges.
-  reader_->WatchExists(path, [](Status, zk::ZnodeStat) {});
+  reader_->WatchExists(path, [](const Status&, zk::ZnodeStat) {});
   ReadChildren(path, /*after_exists=*/true);
 }
 
@@ -505,7 +507,7 @@ void WatchRefresher::AwaitIfLagging(const std::string& path) {
   // zk::Session removes the exists-watch it left).
   if (shard == mirror_.ShardOf(parent)) return;
   if (!mirror_.Contains(parent)) {
-    reader_->RemoveWatches(path, [](Status) {});  // nothing will list it again: drop its exists-watch
+    reader_->RemoveWatches(path, [](const Status&) {});  // nothing will list it again: drop its exists-watch
     return;
   }
   if (!awaited_.Add(path, shard)) return;
@@ -523,7 +525,7 @@ void WatchRefresher::PruneAwaited() {
 }
 
 void WatchRefresher::RemoveWatchesOf(const std::vector<std::string>& paths) {
-  for (const std::string& path : paths) reader_->RemoveWatches(path, [](Status) {});
+  for (const std::string& path : paths) reader_->RemoveWatches(path, [](const Status&) {});
 }
 
 void WatchRefresher::RelistAwaitedParents() {
@@ -547,7 +549,7 @@ void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_arm
   // Without this they stay in the session's SetWatches, outside the budget, until each fires.
   std::size_t removals = 0;
   auto remove = [&](const std::string& path) {
-    reader_->RemoveWatches(path, [](Status) {});
+    reader_->RemoveWatches(path, [](const Status&) {});
     ++removals;
   };
   for (const auto& [path, stat] : mirror_.nodes()) remove(path);

@@ -17,7 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using prometheus::MetricType;
-using server::ProbeReason;
 
 }  // namespace
 
@@ -45,7 +44,7 @@ WatchesObservation ProbeWatches(const server::HostPort& server, const WatchesOpt
       "watch_summary", server::ParseAdminWatchSummary, {{"wchs", server::ParseWchs}}};
   server::Answer<server::WatchSummary> summary =
       server::AskServer(server, options.admin_port, totals, deadline);
-  obs.summary = std::move(summary.value);
+  obs.summary = summary.value;
   obs.failures = std::move(summary.failures);
   if (options.per_path && obs.summary) {
     // Per path from the source that gave the totals: the AdminServer's watches_by_path, else wchp.
@@ -103,8 +102,9 @@ std::vector<prometheus::MetricFamily> BuildWatchesFamilies(
       AddSample(&total, o.summary->total_watches, {server});
     }
     if (per_path && o.by_path) {
-      for (const auto& [path, sessions] : o.by_path->paths)
+      for (const auto& [path, sessions] : o.by_path->paths) {
         AddSample(&path_sessions, sessions, {server, {"path", path}});
+      }
       AddSample(&matched, static_cast<double>(o.by_path->matched), {server});
       AddSample(&truncated, o.by_path->truncated ? 1 : 0, {server});
     }
@@ -164,4 +164,4 @@ CollectorInfo WatchesCollectorInfo() {
 }  // namespace
 }  // namespace zkx::collectors
 
-ZKX_REGISTER_COLLECTOR(watches, zkx::collectors::WatchesCollectorInfo())
+ZKX_REGISTER_COLLECTOR(watches, zkx::collectors::WatchesCollectorInfo)

@@ -16,8 +16,9 @@ constexpr int kTrimThresholdBytes = 1 << 20;  // give back free memory above 1 M
 void TuneAllocator() {
 #if defined(__GLIBC__)
   // mallopt returns 0 on failure; a failure only costs memory, so it is not an error worth reporting.
-  (void)mallopt(M_ARENA_MAX, kArenas);
-  (void)mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
+  // Called from main before any thread starts, so mallopt's lack of thread safety does not matter.
+  (void)mallopt(M_ARENA_MAX, kArenas);                   // NOLINT(concurrency-mt-unsafe)
+  (void)mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);  // NOLINT(concurrency-mt-unsafe)
 #endif
 }
 

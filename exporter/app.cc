@@ -150,8 +150,9 @@ Status App::Start(std::vector<collectors::SubtreeSpec> subtrees, HttpSecurity se
   for (const collectors::CollectorInfo* info : collectors::CollectorRegistry::Global().Collectors()) {
     if (!collectors::CollectorEnabled(*info, flags_.collector_overrides)) continue;
     Result<collectors::BuiltCollector> built = info->factory(context);
-    if (!built.ok())
+    if (!built.ok()) {
       return Status::InvalidArgument("collector " + info->name + ": " + built.status().message());
+    }
     if (built->stop) stops_.push_back(built->stop);
     if (info->name == "tree") tree_ = std::dynamic_pointer_cast<collectors::TreeCollector>(built->collector);
     collectors_.Add(info->name, std::move(built->collector));
@@ -234,8 +235,9 @@ void App::Shutdown() {
   shut_down_ = true;
   if (http_) http_->Stop();
   if (targets_) targets_->Stop();
-  for (const auto& stop : stops_)
-    stop();            // the tree's refreshers, the canary (it writes through the session)
+  for (const auto& stop : stops_) {
+    stop();  // the tree's refreshers, the canary (it writes through the session)
+  }
   collectors_.Stop();  // joins the scrape workers: no collector runs past this point
   for (const auto& s : walk_sessions_) s->Stop();
   for (const auto& s : watch_sessions_) s->Stop();

@@ -127,7 +127,7 @@ std::optional<std::pair<std::string, std::string>> ParseBasicAuthorization(std::
 }
 
 Result<std::unique_ptr<BasicAuthenticator>> BasicAuthenticator::Create(
-    std::map<std::string, std::string> users) {
+    const std::map<std::string, std::string>& users) {
   if (users.empty()) return Status::InvalidArgument("basic auth: no users");
   int cost = 4;
   for (const auto& [name, hash] : users) {
@@ -143,9 +143,10 @@ Result<std::unique_ptr<BasicAuthenticator>> BasicAuthenticator::Create(
   }
   std::unique_ptr<BasicAuthenticator> auth(new BasicAuthenticator());
   auth->dummy_hash_ = Crypt(kDummyPassword, salt.data());
-  if (!IsBcryptHash(auth->dummy_hash_))
+  if (!IsBcryptHash(auth->dummy_hash_)) {
     return Status::Internal("basic auth: the system's crypt has no bcrypt");
-  for (auto& [name, hash] : users) auth->users_.emplace(name, std::move(hash));
+  }
+  for (const auto& [name, hash] : users) auth->users_.emplace(name, hash);
   return auth;
 }
 

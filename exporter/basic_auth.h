@@ -45,7 +45,7 @@ class BasicAuthenticator {
  public:
   // `users`: name -> bcrypt hash (IsBcryptHash). Computes the dummy hash (one bcrypt). InvalidArgument when
   // `users` is empty or a hash is not bcrypt; Internal when crypt fails.
-  static Result<std::unique_ptr<BasicAuthenticator>> Create(std::map<std::string, std::string> users);
+  static Result<std::unique_ptr<BasicAuthenticator>> Create(const std::map<std::string, std::string>& users);
 
   enum class Outcome { kAllowed, kNoCredentials, kDenied };
   // Checks an Authorization header value ("" when absent). `user` (optional) receives the user name sent, for

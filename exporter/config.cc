@@ -279,8 +279,9 @@ class ConfigParser {
       }
       bool known = false;
       if (Status ls = ParseLimitKey(key, value, &settings, &known); !ls.ok()) return ls;
-      if (!known)
+      if (!known) {
         return UnknownKey(key, "a subtree", "root, znode_patterns, value_rules, " + std::string(kLimitKeys));
+      }
       return Status::Ok();
     });
     if (!s.ok()) return s;

@@ -50,6 +50,8 @@ Result<std::optional<zk::DigestCredentials>> LoadCredentials(const Flags& flags)
     if (!c.ok()) return c.status();
     return std::optional<zk::DigestCredentials>(std::move(c).value());
   }
+  // Read once at start-up, before any thread that could setenv runs.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe)
   if (const char* env = std::getenv(kAuthEnvVar); env != nullptr && *env != '\0') {
     Result<zk::DigestCredentials> c = zk::ParseDigestCredentials(env);
     if (!c.ok()) return Status::InvalidArgument(std::string(kAuthEnvVar) + ": " + c.status().message());

@@ -209,8 +209,9 @@ Status ParseCollectorFlag(const RawCollectorFlag& raw, collectors::FlagValues* o
     value = raw.text;
   }
   if (spec.check) {
-    if (std::string problem = spec.check(value); !problem.empty())
+    if (std::string problem = spec.check(value); !problem.empty()) {
       return InvalidFlag(name, raw.text, problem);
+    }
   }
   out->Set(name, std::move(value));
   return Status::Ok();
@@ -368,8 +369,10 @@ Result<FlagsOutcome> ParseFlags(int argc, const char* const* argv,
       const std::string_view arg = argv[i] != nullptr ? argv[i] : "";
       if (arg.size() > 3 && arg.rfind("--", 0) == 0 && arg.back() == '=' && arg.find('=') == arg.size() - 1) {
         const std::string name(arg.substr(0, arg.size() - 1));
-        return Status::InvalidArgument(name + ": empty value (write " + name +
-                                       "=VALUE; an empty value would take the next argument as its value)");
+        std::string message = name;
+        message += ": empty value (write " + name;
+        message += "=VALUE; an empty value would take the next argument as its value)";
+        return Status::InvalidArgument(message);
       }
     }
     // CLI11 wants the arguments after the program name, in reverse order.

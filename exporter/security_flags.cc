@@ -99,8 +99,9 @@ Result<zk::SecurityOptions> BuildSecurityOptions(const SecurityFlags& f) {
     sasl.principal = f.sasl_principal;
     if (!f.sasl_credentials_file.empty()) {
       Result<zk::DigestCredentials> c = zk::LoadDigestCredentialsFile(f.sasl_credentials_file);
-      if (!c.ok())
+      if (!c.ok()) {
         return Status::InvalidArgument("--zookeeper.sasl.credentials-file: " + c.status().message());
+      }
       sasl.username = std::move(c->user);
       sasl.password = std::move(c->password);
     }

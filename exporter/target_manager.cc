@@ -190,9 +190,10 @@ void TargetManager::DropIdle() {
       it = it->second.expired() ? sessions_.erase(it) : std::next(it);
     }
   }
-  for (const auto& t : dropped)
+  for (const auto& t : dropped) {
     spdlog::info("dropping target {}: not scraped for {}s", t->key(),
                  std::chrono::duration_cast<std::chrono::seconds>(config_.idle_timeout).count());
+  }
   dropped_.fetch_add(dropped.size());
   dropped.clear();  // stops refreshers, and the last target of a session closes it: here, not on a scrape
   MutexLock lock(mu_);

@@ -52,7 +52,7 @@ Status LoadShim(const char* file_name, const char* soname) {
     }
     // Never closed: CivetWeb holds its own handles to the same object for the life of the process.
     if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
-      const char* why = dlerror();
+      const char* why = dlerror();  // NOLINT(concurrency-mt-unsafe): glibc keeps its state per thread
       return Status::Unavailable("TLS: cannot load " + Quote(path) + ": " + (why != nullptr ? why : "?"));
     }
     // What CivetWeb will ask for must now resolve to the loaded shim.
@@ -94,8 +94,9 @@ Status LoadCivetWebOpenSslShims() {
       void* ssl = dlopen("libssl.so", RTLD_NOW | RTLD_NOLOAD);
       const bool found = ssl != nullptr && dlsym(ssl, "SSL_get_peer_certificate") != nullptr;
       if (ssl != nullptr) dlclose(ssl);
-      if (!found)
+      if (!found) {
         outcome = Status::Internal("TLS: the libssl.so shim does not provide SSL_get_peer_certificate");
+      }
     }
   });
   return outcome;

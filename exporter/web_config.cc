@@ -73,8 +73,9 @@ class WebConfigParser {
     for (const auto& entry : map) {
       const YAML::Node& key = entry.first;
       key_mark_ = key.Mark();
-      if (!key.IsScalar())
+      if (!key.IsScalar()) {
         return Error(key.Mark(), "keys in " + std::string(where) + " must be plain strings");
+      }
       const std::string& name = key.Scalar();
       if (!seen.insert(name).second) {
         return Error(key.Mark(), "duplicate key " + Quote(name) + " in " + std::string(where));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is needed, builds, and runs every test.
-#   0. lint gate: clang-format check over every tracked .h/.cc/.c (scripts/format-check.sh);
-#   1. tsa preset: the libraries compiled with clang -Wthread-safety (errors), compile only, no tests;
+#   0-1. lint gate (scripts/lint.sh): clang-format over every tracked .h/.cc/.c, then clang-tidy over the
+#      libraries' sources with the tsa preset's compile commands (clang -Wthread-safety as errors): style,
+#      the tidy checks and the thread-safety analysis in one pass, no build;
 #   2. ci preset (warnings are errors): unit, integration (real 3-node ZooKeeper ensembles) and end-to-end
 #      (ensemble + exporter + a real Prometheus) tests, plus promtool on the exposition; then the container tests
 #      (label container: the image built and run, the Kubernetes pod under `podman kube play`);
@@ -29,13 +30,11 @@ run_preset() {
 }
 
 start=$(date +%s)
-echo "=== [lint] clang-format check"
-scripts/format-check.sh
-echo "=== [tsa] clang thread-safety analysis (compile only)"
-tsa_start=$(date +%s)
+echo "=== [lint] clang-format, clang-tidy and clang's thread-safety analysis (tsa preset)"
+lint_start=$(date +%s)
 cmake --preset tsa >/dev/null
-cmake --build --preset tsa -j "$JOBS"
-echo "=== [tsa] took $(( $(date +%s) - tsa_start ))s"
+scripts/lint.sh build/tsa
+echo "=== [lint] took $(( $(date +%s) - lint_start ))s"
 run_preset ci --timeout 600 -LE container
 # The image and the pod (podman; tests/container): scripts/container-images.sh builds the base image (debootstrap,
 # reused while it exists locally) and both images once, as the fixture every container test needs.

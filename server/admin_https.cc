@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <mutex>
+#include <system_error>
 #include <utility>
 
 #include <arpa/inet.h>
@@ -182,14 +183,15 @@ ProbeReply HttpsExchange(int fd, const AdminTlsContext& tls, const std::string& 
     if (rc == 1) break;
     const int err = SSL_get_error(ssl.get(), rc);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-      if (!WaitFor(fd, err, deadline))
+      if (!WaitFor(fd, err, deadline)) {
         return Fail(ProbeReason::kTimeout, "TLS handshake with " + where + ": timed out");
+      }
       continue;
     }
     if (err == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0) {
       return Fail(ProbeReason::kTlsHandshake,
                   "TLS to " + where + ": the server closed the connection during the handshake" +
-                      (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : std::string()));
+                      (errno != 0 ? " (" + std::generic_category().message(errno) + ")" : std::string()));
     }
     return HandshakeFailure(ssl.get(), where);
   }
@@ -229,8 +231,9 @@ ProbeReply HttpsExchange(int fd, const AdminTlsContext& tls, const std::string& 
     const int err = SSL_get_error(ssl.get(), n);
     if (err == SSL_ERROR_ZERO_RETURN) break;  // close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF)
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-      if (!WaitFor(fd, err, deadline))
+      if (!WaitFor(fd, err, deadline)) {
         return Fail(ProbeReason::kTimeout, "read from " + where + ": timed out");
+      }
       continue;
     }
     if (err == SSL_ERROR_SYSCALL && !reply.body.empty()) break;  // a reset after the reply: keep it

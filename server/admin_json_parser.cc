@@ -39,8 +39,9 @@ int MaxDepth(std::string_view text) {
 }
 
 Result<Json> ParseObject(std::string_view text, const char* what) {
-  if (text.size() > kMaxAdminJsonBytes)
+  if (text.size() > kMaxAdminJsonBytes) {
     return Status::InvalidArgument(std::string("admin: ") + what + ": reply too large");
+  }
   if (MaxDepth(text) > kMaxAdminJsonDepth) {
     return Status::InvalidArgument(std::string("admin: ") + what + ": nested too deeply");
   }

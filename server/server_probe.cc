@@ -50,7 +50,7 @@ ProbeReply Fail(ProbeReason reason, std::string detail) {
 
 ProbeReply FromErrno(int err, const std::string& what) {
   const ProbeReason reason = err == ECONNREFUSED ? ProbeReason::kConnectionRefused : ProbeReason::kIoError;
-  return Fail(reason, what + ": " + std::strerror(err));
+  return Fail(reason, what + ": " + std::generic_category().message(err));  // strerror is not thread-safe
 }
 
 // Waits for `events` on fd; kOk when ready, kTimeout at the deadline.
@@ -107,8 +107,9 @@ ProbeReply Exchange(const HostPort& server, uint16_t port, std::string_view requ
         continue;
       }
     }
-    if (tls != nullptr)
+    if (tls != nullptr) {
       return HttpsExchange(fd.get(), *tls, server.host, where, request, deadline, max_bytes);
+    }
     // Connected: send the request, then read until the peer closes.
     std::size_t sent = 0;
     while (sent < request.size()) {
@@ -222,7 +223,7 @@ ProbeReply FourLetterWord(const HostPort& server, std::string_view command, Cloc
   if (!r.ok()) return r;
   if (const ProbeReason reason = ClassifyFourLetterReply(r.body); reason != ProbeReason::kOk) {
     const std::string text(
-        TrimSpaces(std::string_view(r.body).substr(0, std::min<std::size_t>(r.body.find('\n'), 200))));
+        TrimSpaces(std::string_view{r.body}.substr(0, std::min<std::size_t>(r.body.find('\n'), 200))));
     return Fail(reason, server.ToString() + " " + std::string(command) + ": " + text);
   }
   if (r.body.empty()) {

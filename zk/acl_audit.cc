@@ -59,7 +59,7 @@ AclTally AuditAcls(ZnodeReader& reader, const std::vector<std::string>& paths, s
       if (state->stop) break;
       ++state->outstanding;
     }
-    reader.GetAcl(path, [state](Status status, std::vector<AclEntry> acl, ZnodeStat /*stat*/) {
+    reader.GetAcl(path, [state](Status status, const std::vector<AclEntry>& acl, ZnodeStat /*stat*/) {
       MutexLock lock(state->mu);
       --state->outstanding;
       state->cv.notify_one();

@@ -23,7 +23,7 @@ WalkSessionCountOptions WithMax(WalkSessionCountOptions options, std::size_t max
 
 }  // namespace
 
-ReaderPool::ReaderPool(Session* primary, std::vector<Session*> extras, Spread spread,
+ReaderPool::ReaderPool(Session* primary, const std::vector<Session*>& extras, Spread spread,
                        WalkSessionCountOptions measured)
     : primary_(primary),
       all_(PrimaryFirst(primary, extras)),

@@ -40,7 +40,7 @@ class ReaderPool final : public ZnodeReader {
   enum class Spread { kAll, kMeasured };
   // `primary` must not be null; `extras` may be empty (the pool then only forwards to the primary). With
   // kMeasured, `measured.max` is set to 1 + extras.size().
-  ReaderPool(Session* primary, std::vector<Session*> extras, Spread spread = Spread::kAll,
+  ReaderPool(Session* primary, const std::vector<Session*>& extras, Spread spread = Spread::kAll,
              WalkSessionCountOptions measured = {});
 
   void GetChildren2(const std::string& path, ChildrenCallback done) override;

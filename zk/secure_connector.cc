@@ -72,8 +72,9 @@ Status UseClientKeytab(const std::string& keytab) {
     return Status::InvalidArgument("--zookeeper.sasl.keytab-file: one process can use one client keytab ('" +
                                    g_keytab + "' already), not '" + keytab + "'");
   }
-  setenv("KRB5_CLIENT_KTNAME", keytab.c_str(), 1);
-  setenv("KRB5CCNAME", "MEMORY:zookeeper_exporter", 0);
+  // Under g_keytab_mu, before the first SASL session of the process starts (see above).
+  setenv("KRB5_CLIENT_KTNAME", keytab.c_str(), 1);       // NOLINT(concurrency-mt-unsafe)
+  setenv("KRB5CCNAME", "MEMORY:zookeeper_exporter", 0);  // NOLINT(concurrency-mt-unsafe)
   g_keytab = keytab;
   return Status::Ok();
 }
@@ -117,8 +118,9 @@ struct SecureConnector::State {
   }
   static int OnSecret(sasl_conn_t* /*conn*/, void* context, int id, sasl_secret_t** psecret) {
     auto* self = static_cast<State*>(context);
-    if (self == nullptr || psecret == nullptr || id != SASL_CB_PASS || self->secret.empty())
+    if (self == nullptr || psecret == nullptr || id != SASL_CB_PASS || self->secret.empty()) {
       return SASL_BADPARAM;
+    }
     *psecret = reinterpret_cast<sasl_secret_t*>(self->secret.data());
     return SASL_OK;
   }
@@ -258,8 +260,9 @@ std::string SecureConnector::Describe() const {
            ", client certificate " + o.tls->cert_file +
            (o.tls->insecure_skip_verify ? ", verification OFF)" : ", server name checked)");
   }
-  if (o.sasl)
+  if (o.sasl) {
     return "SASL " + o.sasl->mechanism + " (service " + o.sasl->service + ", host " + o.sasl->host + ")";
+  }
   return "plain TCP";
 }
 

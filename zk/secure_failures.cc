@@ -54,8 +54,9 @@ void RecordSecurityFailure(SecurityFailure failure, const std::string& detail) {
 void RecordTlsHandshakeOk(const std::string& peer) {
   g_handshakes_ok.fetch_add(1, std::memory_order_relaxed);
   try {
-    if (Changed(kSecurityFailureCount))
+    if (Changed(kSecurityFailureCount)) {
       spdlog::info("zookeeper: TLS handshake with {} succeeded again", peer);
+    }
   } catch (...) {
   }
 }

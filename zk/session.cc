@@ -170,7 +170,7 @@ class Session::Impl final : private internal::ReplySink {
     }
 
    private:
-    const Mutex& owner_mu_;
+    [[maybe_unused]] const Mutex& owner_mu_;  // read only by the assert in Locked
     State state_;
   };
   // A session event seen while the manager is inside zookeeper_init2 (the handle is not yet current_).
@@ -453,7 +453,7 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
         auto extra = std::make_unique<RequestContext>();
         extra->sink = this;
         extra->request = Request(RequestKind::kRemoveDataWatches, path);
-        extra->done = Completion(std::in_place_type<DeleteCallback>, [](Status) {});
+        extra->done = Completion(std::in_place_type<DeleteCallback>, [](const Status&) {});
         extra->handle = ctx->handle;
         removal = extra.get();
         removal_handle = ctx->handle;
@@ -532,8 +532,9 @@ void Session::Impl::OnZnodeEvent(zhandle_t* zh, int type, const char* path) noex
     WatchEvent event{*mapped, path, 0};
     {
       MutexLock lock(mu_);
-      if (stopping_ || !current_ || current_->zh != zh || current_->Locked(mu_).dead)
+      if (stopping_ || !current_ || current_->zh != zh || current_->Locked(mu_).dead) {
         return;  // a dead handle's events
+      }
       ++watch_events_total_;
       switch (event.type) {
         case WatchEventType::kDataChanged:

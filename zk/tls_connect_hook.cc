@@ -125,8 +125,9 @@ std::vector<TlsPeerExpectation> ResolveTlsPeerExpectations(const std::string& co
     while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
     // The last ':' separates the port (the C client's IPv6 form is "::1:2181").
     if (const auto colon = entry.rfind(':'); colon != std::string_view::npos) entry = entry.substr(0, colon);
-    if (entry.size() > 2 && entry.front() == '[' && entry.back() == ']')
+    if (entry.size() > 2 && entry.front() == '[' && entry.back() == ']') {
       entry = entry.substr(1, entry.size() - 2);
+    }
     if (entry.empty()) continue;
     const std::string host(entry);
     unsigned char buf[sizeof(in6_addr)];
