@@ -55,18 +55,20 @@ const std::string* BenchFlags::Find(std::string_view name) {
   return value;
 }
 
-void BenchFlags::Count(std::string_view name, std::size_t& out, std::size_t min, std::size_t max) {
+template <typename T>
+void BenchFlags::Whole(std::string_view name, T& out, T min, T max) {
   const std::string* value = Find(name);
   if (value != nullptr && !ParseWhole(*value, min, max, out)) {
     errors_.push_back(std::string(name) + ": \"" + *value + "\" is not " + Bounds(min, max));
   }
 }
 
+void BenchFlags::Count(std::string_view name, std::size_t& out, std::size_t min, std::size_t max) {
+  Whole(name, out, min, max);
+}
+
 void BenchFlags::Int(std::string_view name, int& out, int min, int max) {
-  const std::string* value = Find(name);
-  if (value != nullptr && !ParseWhole(*value, min, max, out)) {
-    errors_.push_back(std::string(name) + ": \"" + *value + "\" is not " + Bounds(min, max));
-  }
+  Whole(name, out, min, max);
 }
 
 void BenchFlags::CountList(std::string_view name, std::vector<std::size_t>& out, std::size_t min,

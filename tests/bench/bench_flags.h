@@ -50,6 +50,9 @@ class BenchFlags {
   };
   // The value of `name` if it was given (and marks it read), else nullptr.
   const std::string* Find(std::string_view name);
+  // Count and Int: `name`'s value as a whole number in [min, max] into `out`, or an error.
+  template <typename T>
+  void Whole(std::string_view name, T& out, T min, T max);
 
   std::vector<Given> given_;
   std::vector<std::string> errors_;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -478,26 +479,49 @@ TEST(SubtreeWalkTest, ARoundKeepsToTheLargestJobCap) {
   EXPECT_GT(reader.max_in_flight(), 2);  // the jobs did share the window
 }
 
+// A walk of a kHold reader on its own thread, whose requests the test answers: Held() waits until n are
+// held, Finish() answers every request until the walk returns and gives its summary.
+class HeldWalk {
+ public:
+  HeldWalk(FakeZnodeTree& reader, const std::string& root) : reader_(reader) {
+    thread_ = std::thread([this, root] {
+      summary_ = WalkSubtree(reader_, root, WalkLimits{}, [](const WalkedZnode&) {});
+      finished_ = true;
+    });
+  }
+  HeldWalk(const HeldWalk&) = delete;
+  HeldWalk& operator=(const HeldWalk&) = delete;
+  ~HeldWalk() {
+    if (thread_.joinable()) Finish();
+  }
+
+  // Waits (up to 5 s) until at least n requests are held; returns how many are.
+  std::size_t Held(std::size_t n) {
+    for (int i = 0; i < 5000 && reader_.held() < n; ++i) std::this_thread::sleep_for(milliseconds(1));
+    return reader_.held();
+  }
+  WalkSummary Finish() {
+    while (!finished_) {
+      if (reader_.ReleaseHeld() == 0) std::this_thread::sleep_for(milliseconds(1));
+    }
+    thread_.join();
+    return summary_;
+  }
+
+ private:
+  FakeZnodeTree& reader_;
+  std::atomic<bool> finished_{false};
+  WalkSummary summary_;
+  std::thread thread_;
+};
+
 // A walk keeps to half of its reader's cap (the session's other requests must always find a slot), whatever
 // its own max_in_flight or the window's starting size.
 TEST(SubtreeWalkTest, AWalkKeepsToHalfItsReadersCap) {
   FakeZnodeTree reader(Answer::kHold);
   for (int i = 0; i < 100; ++i) reader.Create("/w/c" + std::to_string(i));
   reader.SetInFlightCap(16);
-  std::atomic<bool> finished{false};
-  WalkSummary summary;
-  std::thread walk([&] {
-    summary = WalkSubtree(reader, "/w", WalkLimits{}, [](const WalkedZnode&) {});
-    finished = true;
-  });
-  while (!finished) {
-    if (reader.held() > 0) {
-      reader.ReleaseHeld();
-    } else {
-      std::this_thread::sleep_for(milliseconds(1));
-    }
-  }
-  walk.join();
+  const WalkSummary summary = HeldWalk(reader, "/w").Finish();
   ASSERT_TRUE(summary.status.ok());
   EXPECT_EQ(summary.visited, 101U);
   EXPECT_EQ(reader.max_in_flight(), 8);
@@ -509,24 +533,13 @@ TEST(SubtreeWalkTest, TheWindowsFloorGrowsWithTheReadersSessions) {
   FakeZnodeTree reader(Answer::kHold);
   for (int i = 0; i < 2000; ++i) reader.Create("/w/c" + std::to_string(i));
   reader.SetWalkSessionsInUse(16);
-  std::atomic<bool> finished{false};
-  WalkSummary summary;
-  std::thread walk([&] {
-    summary = WalkSubtree(reader, "/w", WalkLimits{}, [](const WalkedZnode&) {});
-    finished = true;
-  });
-  const auto wait_for_held = [&](std::size_t n) {
-    for (int i = 0; i < 5000 && reader.held() < n; ++i) std::this_thread::sleep_for(milliseconds(1));
-  };
-  wait_for_held(1);
+  HeldWalk walk(reader, "/w");
+  walk.Held(1);
   EXPECT_EQ(reader.ReleaseHeld(1), 1U);  // the root, with its 2,000 children
-  wait_for_held(512);
+  walk.Held(512);
   std::this_thread::sleep_for(milliseconds(50));  // nothing more comes before replies do
   EXPECT_EQ(reader.held(), 512U);
-  while (!finished) {
-    if (reader.ReleaseHeld() == 0) std::this_thread::sleep_for(milliseconds(1));
-  }
-  walk.join();
+  const WalkSummary summary = walk.Finish();
   ASSERT_TRUE(summary.status.ok());
   EXPECT_EQ(summary.visited, 2001U);
   EXPECT_GE(summary.in_flight_window, 512U);
