@@ -82,16 +82,22 @@ void WalkSessionCount::EndEpoch(std::size_t replies, std::chrono::nanoseconds bu
 void WalkSessionCount::JudgeTrial() {
   const double settled_rate = settled_arm_.rate();
   const double candidate_rate = candidate_arm_.rate();
-  if (candidate_ > settled_) {
-    if (candidate_rate >= options_.min_gain * settled_rate) {
-      settled_ = candidate_;
-      if (settled_ < options_.max) {
-        StartTrial(More());  // more paid: try the next step, as in the ramp
-        return;
-      }
-    }
-  } else if (candidate_rate >= kFewerKeep * settled_rate) {
-    settled_ = candidate_;
+  const bool up = candidate_ > settled_;
+  // The verdict: the count the trial found better (more sessions only by min_gain, fewer within kFewerKeep).
+  const bool candidate_wins =
+      up ? candidate_rate >= options_.min_gain * settled_rate : candidate_rate >= kFewerKeep * settled_rate;
+  // A verdict for the smaller count (a step up refused, or a step down taken) stands only if the trial
+  // repeated says the same (see the header).
+  if (candidate_wins != up && !confirming_) {
+    confirming_ = true;
+    StartTrial(candidate_);
+    return;
+  }
+  confirming_ = false;
+  if (candidate_wins) settled_ = candidate_;
+  if (up && candidate_wins && settled_ < options_.max) {
+    StartTrial(More());  // more paid: try the next step, as in the ramp
+    return;
   }
   Hold();
 }

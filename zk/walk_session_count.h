@@ -20,11 +20,21 @@
 //    see through the noise, twice as many is what the bare client gains most from (1.6-2.1x from one to
 //    four sessions on loopback);
 //  - ramp: start at 1 and try 2; while the larger count won its trial by `min_gain`, try the next step;
-//    when it did not, settle on the last winner;
+//    when it did not (twice: below), settle on the last winner;
 //  - hold: after `hold_epochs` epochs at the settled count, try the next step up and the next down, in
 //    turn. The larger is kept if it wins by `min_gain` (and the ramp goes on); the smaller if its rate stays
 //    within kFewerKeep (the same throughput on fewer sessions). Conditions change (another member, another
-//    tree, a loaded ensemble), and a count chosen once is not kept forever.
+//    tree, a loaded ensemble), and a count chosen once is not kept forever;
+//  - a verdict for the smaller count (a step up refused, a step down taken) stands only if the same trial,
+//    run again at once, gives it too; a verdict for the larger stands on one. A trial judges 5% through
+//    noise of 15-20% on the ratio of two counts' rates on a loaded machine. With one trial, scale_bench's
+//    shape runs kept 2 sessions where 4 were 25-40% faster about once in ten, for the rest of the run
+//    (2026-12-04 and -05: walks at 0.61-0.66 of the bare client's best). The confirmation is the cheaper
+//    error: fewer sessions add no throughput, while the extra ones carry the same window, so the ensemble
+//    sees the same requests and the same number outstanding either way. In simulation
+//    (walk_session_count_test, "UnderNoise"): ramps left short of 4 sessions that paid 59 times in 400
+//    before, 5 after; settled time on 4 0.81 before, 0.91 after; where 4 give nothing, 0.22 before and
+//    0.46 after.
 // The count never exceeds `max` (--zookeeper.walk-sessions), and a max of 1 never moves.
 //
 // Pure logic: the caller supplies the busy time. Not thread-safe; the caller serialises.
@@ -106,6 +116,7 @@ class WalkSessionCount {
   Arm candidate_arm_;  // and at candidate_
   int held_ = 0;
   bool last_trial_down_ = true;  // so that the first trial after a hold is upward
+  bool confirming_ = false;      // this trial repeats one whose verdict was for the smaller count
 };
 
 }  // namespace zkx::zk
