@@ -27,11 +27,11 @@
 //    tree, a loaded ensemble), and a count chosen once is not kept forever;
 //  - a verdict for the smaller count (a step up refused, a step down taken) stands only if the same trial,
 //    run again at once, gives it too; a verdict for the larger stands on one. A trial judges 5% through
-//    noise of 15-20% on the ratio of two counts' rates on a loaded machine. With one trial, scale_bench's
-//    shape runs kept 2 sessions where 4 were 25-40% faster about once in ten, for the rest of the run
-//    (2026-12-04 and -05: walks at 0.61-0.66 of the bare client's best). The confirmation is the cheaper
-//    error: fewer sessions add no throughput, while the extra ones carry the same window, so the ensemble
-//    sees the same requests and the same number outstanding either way. In simulation
+//    noise of 15-20% on the ratio of two counts' rates on a loaded machine. With one trial, 2 of about 75
+//    scale_bench shape runs kept 2 sessions where 4 were 25-40% faster for the rest of the run (2026-12-04
+//    and -05: walks at 0.61-0.66 of the bare client's best), and more ran on 2 for part of it. Erring
+//    towards more is the cheaper error: fewer sessions add no throughput, while the extra ones carry the
+//    same window, so the ensemble sees the same requests and the same number outstanding. In simulation
 //    (walk_session_count_test, "UnderNoise"): ramps left short of 4 sessions that paid 59 times in 400
 //    before, 5 after; settled time on 4 0.81 before, 0.91 after; where 4 give nothing, 0.22 before and
 //    0.46 after.
