@@ -2,6 +2,7 @@
 // (a second session, no watches) through bursts of creates/deletes/updates, a killed member, a real session
 // expiry, and a deleted and re-created root; above the watch budget the subtree falls back to poll.
 #include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <functional>
@@ -13,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/status.h"
 #include "collectors/subtree_refresher.h"
 #include "collectors/watch_budget.h"
 #include "tests/support/sessions.h"
@@ -36,31 +38,54 @@ collectors::SubtreeSpec WatchSpec(const std::string& root) {
   return test::WatchModeSpec(root);
 }
 
-// Creates, deletes and updates a burst of znodes under `root` (which has n0..n9, each with c0..c9).
+// Runs `op` until it succeeds, retrying only connection loss (kUnavailable) for up to 30 s. A member that
+// stalls for seconds (seen under ASan on a loaded 2-core machine) must not cut a fixture or a burst short.
+// Every write they make can be repeated after a lost reply: CreateRecursive accepts an existing path, a Set
+// writes the same data again, and DeleteRecursive of a missing path succeeds.
+::testing::AssertionResult Retrying(const std::function<Status()>& op) {
+  Status s = op();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (s.code() == StatusCode::kUnavailable && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(200));
+    s = op();
+  }
+  if (s.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << s.ToString();
+}
+
+// Creates, deletes and updates a burst of znodes under `root` (which has n0..n9, each with c0..c9): 60
+// znodes created, 20 data changes, c9 of one n deleted and re-created, and c8 of n0..n4 deleted (they exist
+// only until the first burst).
 void Burst(test::ZkTestClient& w, const std::string& root, int round) {
   const std::string tag = "r" + std::to_string(round);
   for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE(w.CreateRecursive(root + "/n" + std::to_string(i % 10) + "/" + tag + "-" + std::to_string(i) +
-                                  "/leaf")
-                    .ok());
+    const std::string leaf =
+        root + "/n" + std::to_string(i % 10) + "/" + tag + "-" + std::to_string(i) + "/leaf";
+    ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(leaf); }));
   }
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(w.Set(root + "/n" + std::to_string(i % 10) + "/c" + std::to_string(i % 7),
-                      tag + std::string(static_cast<std::size_t>(i), 'x'))
-                    .ok());
+    const std::string path = root + "/n" + std::to_string(i % 10) + "/c" + std::to_string(i % 7);
+    ASSERT_TRUE(Retrying([&] { return w.Set(path, tag + std::string(static_cast<std::size_t>(i), 'x')); }));
   }
-  ASSERT_TRUE(w.DeleteRecursive(root + "/n" + std::to_string(round % 10) + "/c9").ok());
-  ASSERT_TRUE(w.CreateRecursive(root + "/n" + std::to_string(round % 10) + "/c9", "again").ok());
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(w.DeleteRecursive(root + "/n" + std::to_string(i) + "/c8").ok());
+  const std::string c9 = root + "/n" + std::to_string(round % 10) + "/c9";
+  ASSERT_TRUE(Retrying([&] { return w.DeleteRecursive(c9); }));
+  ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(c9, "again"); }));
+  for (int i = 0; i < 5; ++i) {
+    const std::string c8 = root + "/n" + std::to_string(i) + "/c8";
+    ASSERT_TRUE(Retrying([&] { return w.DeleteRecursive(c8); }));
+  }
 }
 
-// root + n0..n9 + their c0..c9: 111 znodes.
+// root + n0..n9 + their c0..c9: 111 znodes. Written with retries, like a burst.
 void CreateTree(test::ZkTestClient& w, const std::string& root) {
-  ASSERT_TRUE(w.CreateRecursive(root).ok());
+  ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(root); }));
   for (int i = 0; i < 10; ++i) {
     const std::string n = root + "/n" + std::to_string(i);
-    ASSERT_TRUE(w.Create(n, "d").ok());
-    for (int j = 0; j < 10; ++j) ASSERT_TRUE(w.Create(n + "/c" + std::to_string(j), "data").ok());
+    ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(n, "d"); }));
+    for (int j = 0; j < 10; ++j) {
+      const std::string c = n + "/c" + std::to_string(j);
+      ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(c, "data"); }));
+    }
   }
 }
 
@@ -87,15 +112,42 @@ TEST(WatchModeTest, StaysIdenticalThroughBurstsAndAKilledMember) {
   EXPECT_EQ(s0.watches, 2 * 111u);                  // a data and a child watch per znode
   EXPECT_EQ(s0.watched_path_bytes, budget.used());  // both count 2 x (4 + path) per znode
 
-  for (int round = 0; round < 3; ++round) {
-    Burst(writer, "/w", round);
-    ASSERT_TRUE(Converges(*checker, r, "/w")) << "round " << round;
+  // Three bursts must each be followed by watches alone. A burst during which the session lost its
+  // connection (a member stalling on a loaded machine, not something this test does) is resynced by a full
+  // walk, which absorbs some of its events: such a burst is checked for convergence and for at most one
+  // walk per reconnect, and another burst is run in its place, up to six bursts in all.
+  // Counters are read once between bursts, the disconnects first: a disconnect that lands between two
+  // readings is charged to the burst after it, together with the walk it causes.
+  int clean_bursts = 0;
+  int burst = 0;
+  uint64_t disconnects0 = session->Stats().disconnects_total;
+  uint64_t walks0 = r.View()->refreshes_total;
+  collectors::WatchState w0 = r.View()->watch;
+  for (; burst < 6 && clean_bursts < 3; ++burst) {
+    Burst(writer, "/w", burst);
+    ASSERT_TRUE(Converges(*checker, r, "/w")) << "burst " << burst;
+    const uint64_t disconnects1 = session->Stats().disconnects_total;
+    const uint64_t walks1 = r.View()->refreshes_total;
+    const collectors::WatchState w1 = r.View()->watch;
+    const uint64_t disconnects = disconnects1 - disconnects0;
+    const uint64_t walks = walks1 - walks0;
+    if (disconnects > 0) {
+      std::printf("burst %d: the exporter's session lost its connection %" PRIu64 " time(s); %" PRIu64
+                  " full walk(s) resynced it\n",
+                  burst, disconnects, walks);
+      EXPECT_LE(walks, disconnects) << "burst " << burst;
+    } else {
+      ++clean_bursts;
+      EXPECT_EQ(walks, 0u) << "burst " << burst << " needed a full walk";
+      EXPECT_GE(w1.created_total - w0.created_total, 30u) << "burst " << burst;
+      EXPECT_GE(w1.deleted_total - w0.deleted_total, burst == 0 ? 6u : 1u) << "burst " << burst;
+      EXPECT_GE(w1.data_changed_total - w0.data_changed_total, 10u) << "burst " << burst;
+    }
+    disconnects0 = disconnects1;
+    walks0 = walks1;
+    w0 = w1;
   }
-  const collectors::WatchState w = r.View()->watch;
-  EXPECT_GE(w.created_total, 90u);
-  EXPECT_GE(w.deleted_total, 8u);  // 6 in round 0, 1 in each later round
-  EXPECT_GE(w.data_changed_total, 30u);
-  EXPECT_EQ(r.View()->refreshes_total, 1u);  // bursts never needed a full walk
+  ASSERT_EQ(clean_bursts, 3) << "too many bursts were disturbed by lost connections";
 
   // Kill the member holding the exporter's session; change the tree while it moves.
   int holder = -1;
@@ -104,11 +156,11 @@ TEST(WatchModeTest, StaysIdenticalThroughBurstsAndAKilledMember) {
   ensemble.Kill(holder);
   test::ZkTestClient writer2;
   ASSERT_TRUE(writer2.Connect(ensemble.ConnectString()).ok());
-  Burst(writer2, "/w", 3);
+  Burst(writer2, "/w", burst);
   ASSERT_TRUE(test::WaitFor([&] { return session->Stats().disconnects_total >= 1 && session->Connected(); },
                             milliseconds(30000)));
   ASSERT_TRUE(Converges(*checker, r, "/w"));
-  Burst(writer2, "/w", 4);
+  Burst(writer2, "/w", burst + 1);
   ASSERT_TRUE(Converges(*checker, r, "/w"));
   EXPECT_EQ(session->Stats().expirations_total, 0u);
   EXPECT_GE(r.View()->watch.resyncs_total, 2u);  // the reconnect resynced
