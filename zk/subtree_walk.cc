@@ -27,6 +27,13 @@ namespace {
 // context switches, not parsing, are what a walk costs the client (a profile of a 100,000-znode walk).
 constexpr std::size_t kMaxBatch = 64;
 constexpr std::chrono::microseconds kBatchLinger{1000};
+// A walk with at least this many requests outstanding keeps each session of a pool busy (32 each over 4,
+// the window's floor per session), whether its window or its frontier is what limits it. Its time counts as
+// busy for the choice of walk sessions (NoteBusy) even when the window is not full: a deep tree's walk
+// (hundreds of chains, each read one level at a time) rarely fills its window, and with busy time counted
+// only at a full window it gave the session count about two epochs per walk, so a fresh exporter walked
+// such a tree on one session for its first five walks (scale_bench, 2026-12-05).
+constexpr std::size_t kBusyOutstanding = 128;
 // How long a walk that lost its connection waits for its outstanding requests before returning.
 constexpr std::chrono::milliseconds kFailureGrace{200};
 // Longest walk budget honoured (a larger WalkLimits::timeout means "no limit" in practice).
@@ -130,6 +137,7 @@ class Walker {
       // the window's doing, and such a pass says nothing about its size.
       const bool window_bound = active_outstanding_ >= window;
       window_->NoteIssued(window_bound, Clock::now());
+      const bool was_busy = active_outstanding_ >= std::min(window, kBusyOutstanding);
 
       std::deque<Reply> batch;
       {
@@ -151,7 +159,7 @@ class Walker {
       std::chrono::nanoseconds rtt_sum{0};
       for (const Reply& reply : batch) rtt_sum += handled - reply.issued;
       window_->NoteReplies(batch.size(), rtt_sum, handled);
-      NoteBusy(batch, window_bound);
+      NoteBusy(batch, was_busy);
       for (Reply& reply : batch) {
         JobState& s = states_[reply.job];
         --s.outstanding;
@@ -176,13 +184,14 @@ class Walker {
   }
 
   // Tells each reader how many plain-read replies of this batch were its own, over the time since the last
-  // batch, when the window held the walk back (zk::ZnodeReader::NoteBusyWalk): what a zk::ReaderPool
-  // chooses its session count from. Watched reads go to the primary whatever the count: not reported.
-  void NoteBusy(const std::deque<Reply>& batch, bool window_bound) {
+  // batch, when the walk was busy: its window full, or kBusyOutstanding in flight (zk::ZnodeReader::
+  // NoteBusyWalk): what a zk::ReaderPool chooses its session count from. Watched reads go to the primary
+  // whatever the count: not reported.
+  void NoteBusy(const std::deque<Reply>& batch, bool was_busy) {
     const Clock::time_point now = Now();
     const auto busy = now - last_batch_;
     last_batch_ = now;
-    if (!window_bound || batch.empty()) return;
+    if (!was_busy || batch.empty()) return;
     std::vector<std::pair<ZnodeReader*, std::size_t>> by_reader;  // a round has one reader, or a few
     for (const Reply& reply : batch) {
       const WalkJob& job = states_[reply.job].job;

@@ -8,7 +8,9 @@
 // each session is one more connection and session on the ensemble, and a walk of a few thousand znodes, or
 // one whose frontier is narrow, gains nothing from it. So:
 //  - only busy time counts: replies a walk received while its in-flight window held it back (it had more to
-//    ask). Small walks, narrow frontiers and idle time between walks never move the count;
+//    ask) or while at least 128 of its requests were in flight (a deep tree's hundreds of chains, which
+//    rarely fill the window but keep every session's queue full: zk/subtree_walk.cc). Small walks, narrow
+//    frontiers and idle time between walks never move the count;
 //  - an epoch is at least `epoch_time` of busy time and `epoch_replies` replies at one count, within one
 //    stretch of walking: a pause of more than kEpochGap between reports (the time between two polls of a
 //    subtree) drops the epoch in progress, so that small walks repeated forever never add up to one;

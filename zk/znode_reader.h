@@ -147,9 +147,9 @@ class ZnodeReader {
 
   // Walk sessions: a reader that can spread plain reads over several sessions (zk::ReaderPool) chooses how
   // many from what walks measure. A walk calls this on its own thread (it may block briefly: opening a
-  // session) after each batch of replies it received from this reader's GetChildren2 while its in-flight
-  // window held it back: `replies` of them over `busy` since the batch before. Readers that forward plain
-  // reads forward it; the rest ignore it.
+  // session) after each batch of replies it received from this reader's GetChildren2 while it was busy (its
+  // in-flight window full, or 128 requests in flight): `replies` of them over `busy` since the batch before.
+  // Readers that forward plain reads forward it; the rest ignore it.
   virtual void NoteBusyWalk(std::size_t /*replies*/, std::chrono::nanoseconds /*busy*/) {}
   // Over how many sessions this reader's GetChildren2 go now (a zk::ReaderPool's count in use; 1 for one
   // session). A walk keeps at least InFlightWindow's floor in flight per session, so that no session's

@@ -127,7 +127,7 @@ TEST_F(SessionWalkTest, AReaderPoolWalksOverSeveralSessionsAndSkipsAClosedOne) {
 }
 
 // Spread::kMeasured (the exporter's): the extra sessions are opened only by walks busy enough to measure
-// them; a small walk never opens one, and a walk during which sessions join still reads every znode once.
+// them; a narrow walk never opens one, and a walk during which sessions join still reads every znode once.
 TEST_F(SessionWalkTest, AMeasuredReaderPoolOpensWalkSessionsOnlyForBusyWalks) {
   ASSERT_TRUE(writer_->CreateRecursive("/pool").ok());
   ASSERT_TRUE(test::CreateSampleTree(*writer_, test::SyntheticTree(3000, 10, 8, "/pool/big")).ok());
@@ -141,13 +141,22 @@ TEST_F(SessionWalkTest, AMeasuredReaderPoolOpensWalkSessionsOnlyForBusyWalks) {
   zk::ReaderPool pool(primary.get(), {second.get(), third.get()}, zk::ReaderPool::Spread::kMeasured, quick);
   EXPECT_EQ(pool.SessionsInUse(), 1u);
 
-  // A small walk: its window is never full, so nothing is measured and nothing opened.
-  std::map<std::string, std::size_t> small;
-  ListRecursively(*writer_, "/walk", &small);
+  // A narrow walk (20 chains: never 128 requests in flight, and its window never full) is not busy, so
+  // nothing is measured and nothing opened, however often it runs.
+  test::SampleTree chains;
+  for (int c = 0; c < 20; ++c) {
+    std::string path = "/pool/narrow/c" + std::to_string(c);
+    for (int level = 0; level < 30; ++level, path += "/l") chains.persistent.push_back({path, ""});
+  }
+  ASSERT_TRUE(writer_->CreateRecursive("/pool/narrow").ok());
+  ASSERT_TRUE(test::CreateSampleTree(*writer_, chains).ok());
+  std::map<std::string, std::size_t> narrow;
+  ListRecursively(*writer_, "/pool/narrow", &narrow);
+  ASSERT_EQ(narrow.size(), 601u);
   for (int i = 0; i < 3; ++i) {
-    Walked w = Walk(pool, "/walk");
+    Walked w = Walk(pool, "/pool/narrow");
     ASSERT_TRUE(w.summary.status.ok()) << w.summary.status.ToString();
-    EXPECT_EQ(w.nodes, small);
+    EXPECT_EQ(w.nodes, narrow);
   }
   EXPECT_EQ(pool.SessionsInUse(), 1u);
   EXPECT_EQ(pool.ConnectedSessions(), 1u);

@@ -36,6 +36,7 @@
 // thread; callbacks must stay valid until then.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -119,6 +120,11 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   [[nodiscard]] uint64_t SessionEpoch() const override;
   [[nodiscard]] std::size_t InFlightCap() const override { return in_flight_cap_.load(); }
   [[nodiscard]] std::size_t WalkSessionsInUse() const override { return walk_sessions_.load(); }
+  void NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds /*busy*/) override {
+    busy_replies_ += replies;
+  }
+  // The replies walks reported through NoteBusyWalk, summed.
+  [[nodiscard]] std::size_t busy_replies() const { return busy_replies_.load(); }
 
  private:
   struct Node {
@@ -167,6 +173,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   std::atomic<int> max_in_flight_{0};
   std::atomic<std::size_t> in_flight_cap_{std::numeric_limits<std::size_t>::max()};
   std::atomic<std::size_t> walk_sessions_{1};
+  std::atomic<std::size_t> busy_replies_{0};
 
   mutable Mutex listeners_mu_;  // held while a listener runs
   std::map<int, zk::WatchListener> listeners_ GUARDED_BY(listeners_mu_);

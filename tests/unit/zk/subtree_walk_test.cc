@@ -544,6 +544,25 @@ TEST(SubtreeWalkTest, TheWindowsFloorGrowsWithTheReadersSessions) {
   EXPECT_GE(summary.in_flight_window, 512U);
 }
 
+// What a walk reports to its reader as busy (the walk-session count's input, ZnodeReader::NoteBusyWalk):
+// replies received while its window was full or at least 128 requests were in flight. 200 chains of 10
+// keep 200 in flight, below the first window (256), and count; 10 chains never do. Before, only a full
+// window counted, and a deep tree's walk told the session count almost nothing.
+TEST(SubtreeWalkTest, AWideFrontierBelowTheWindowCountsAsBusy) {
+  for (const int chains : {200, 10}) {
+    FakeZnodeTree reader(Answer::kWorkers);
+    for (int c = 0; c < chains; ++c) reader.Create("/d/c" + std::to_string(c) + "/l/l/l/l/l/l/l/l/l");
+    const WalkSummary summary = WalkSubtree(reader, "/d", WalkLimits{}, [](const WalkedZnode&) {});
+    ASSERT_TRUE(summary.status.ok());
+    ASSERT_EQ(summary.visited, 1u + 10u * static_cast<std::size_t>(chains));
+    if (chains >= 128) {
+      EXPECT_GE(reader.busy_replies(), summary.visited / 2) << chains << " chains";
+    } else {
+      EXPECT_EQ(reader.busy_replies(), 0u) << chains << " chains";
+    }
+  }
+}
+
 // Each job's timeout is its own: a job whose reader never answers times out, and the job beside it
 // (another reader) finishes first and is reported as soon as it has ended, not at the round's end.
 TEST(SubtreeWalkTest, ARoundTimesOutAJobAloneAndReportsEachJobWhenItEnds) {
