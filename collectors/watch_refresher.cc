@@ -87,7 +87,8 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
       mirror_(
           spec.root, [reader](const std::string& path) { return reader->WatchShardOf(path); },
           budget->sessions()),
-      held_(budget->EmptyShare()) {
+      held_(budget->EmptyShare()),
+      not_found_(reader) {
   state_.mode = RefreshMode::kWatch;
   if (spec.value_rules) {
     values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series,
@@ -237,8 +238,8 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   AclAuditPass acl_audit(spec_);
   WatchShare outgrown;
   // Over several watch sessions, the walk's kNotFound replies may have left exists-watches to account for.
-  NotFoundRecorder recorder(reader_);
-  zk::ZnodeReader& walk_reader = budget_->sessions() > 1 ? static_cast<zk::ZnodeReader&>(recorder) : *reader_;
+  zk::ZnodeReader& walk_reader =
+      budget_->sessions() > 1 ? static_cast<zk::ZnodeReader&>(not_found_) : *reader_;
   const zk::WalkSummary s = zk::WalkSubtreeUntil(
       walk_reader, root, spec_.limits,
       [&](const zk::WalkedZnode& z) {
@@ -264,6 +265,9 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
     fresh.Clear();
     ReadStat(root);  // arms an exists-watch: the root's creation fires kCreated
   } else if (!s.status.ok()) {
+    // Its watches stay armed: the next sync that succeeds covers those still wanted, or a fallback removes
+    // them.
+    for (const auto& [path, stat] : fresh.nodes()) armed_by_failed_syncs_.insert(path);
     PublishFailure(s.status);
     return SyncResult::kFailed;
   }
@@ -279,8 +283,10 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
     }
   }
   mirror_ = std::move(fresh);
+  armed_by_failed_syncs_.clear();  // what they armed is in the mirror now, or was deleted (which fired it)
   PruneAwaited();
-  for (const std::string& path : recorder.Take()) AwaitIfLagging(path);
+  // With those of earlier syncs that failed (and their late replies): their exists-watches stay armed too.
+  for (const std::string& path : not_found_.Take()) AwaitIfLagging(path);
   truncated_depth_ = s.truncated_depth;
   // ACL changes fire no watch: the audit is as fresh as the last full sync.
   acl_ = acl_audit.Run(*reader_);
@@ -545,8 +551,16 @@ void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_arm
   spdlog::warn("subtree {}: falling back from watch to poll mode (every {}ms): {}", spec_.root,
                spec_.refresh_interval.count(), why);
   // Remove what this subtree armed: the mirror's watches, those of an interrupted sync, those of reads still
-  // in flight (a session handles its requests in order, so the removal follows the read that set the watch).
+  // in flight (a session handles its requests in order, so the removal follows the read that set the watch),
+  // the exists-watches of children a lagging member lacked (awaited, or found missing by a sync's walk that
+  // no successful sync has looked at yet), and those of syncs that failed since the last one that succeeded.
   // Without this they stay in the session's SetWatches, outside the budget, until each fires.
+  std::set<std::string> others = std::move(armed_by_failed_syncs_);
+  armed_by_failed_syncs_.clear();
+  for (const auto& [path, count] : reading_) others.insert(path);
+  for (std::string& path : awaited_.Paths()) others.insert(std::move(path));
+  for (std::string& path : not_found_.Take()) others.insert(std::move(path));
+  if (measured_ && mirror_.empty()) others.insert(spec_.root);  // the exists-watch on a missing root
   std::size_t removals = 0;
   auto remove = [&](const std::string& path) {
     reader_->RemoveWatches(path, [](const Status&) {});
@@ -558,17 +572,10 @@ void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_arm
       if (!mirror_.Contains(path)) remove(path);
     }
   }
-  for (const auto& [path, count] : reading_) {
+  for (const std::string& path : others) {
     if (!mirror_.Contains(path) && (also_armed == nullptr || !also_armed->Contains(path))) remove(path);
   }
-  for (const std::string& path : awaited_.Paths()) {  // exists-watches of children a lagging member lacked
-    if (!mirror_.Contains(path) && reading_.count(path) == 0 &&
-        (also_armed == nullptr || !also_armed->Contains(path))) {
-      remove(path);
-    }
-  }
   awaited_.Clear();
-  if (measured_ && mirror_.empty()) remove(spec_.root);  // the exists-watch on a missing root
   mirror_.Clear();
   reading_.clear();
   spdlog::debug("subtree {}: removing the watches of {} znodes", spec_.root, removals);

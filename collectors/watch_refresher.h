@@ -13,9 +13,10 @@
 //  4. A full resync runs every resync_interval, after every reconnect and after a session expiry (the
 //     reader's kResync event), and after a read failed because the connection was lost.
 // If the subtree's watches would exceed the budget (or its znode cap), the refresher releases its share,
-// removes every watch it armed (ZnodeReader::RemoveWatches), warns once and returns kFellBackToPoll: the
-// caller walks it in poll mode from then on. When the sizing walk decided it, that walk's snapshot is
-// published as poll mode's first result (first_poll_due() is then one interval later): no second walk.
+// removes every watch it armed (ZnodeReader::RemoveWatches; also those of syncs that failed since the last
+// one that succeeded, whose watches stay armed), warns once and returns kFellBackToPoll: the caller walks it
+// in poll mode from then on. When the sizing walk decided it, that walk's snapshot is published as poll
+// mode's first result (first_poll_due() is then one interval later): no second walk.
 //
 // Watch sessions: the reader may spread watches over several sessions (zk::WatchShards; WatchShardCount()
 // must equal the budget's sessions()). The share held is then per session, and the subtree falls back as
@@ -39,11 +40,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "collectors/awaited_children.h"
+#include "collectors/not_found_recorder.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/subtree_view.h"
 #include "collectors/tree_mirror.h"
@@ -145,6 +148,11 @@ class WatchRefresher {
   std::chrono::steady_clock::time_point first_poll_due_{};
   std::map<std::string, int> reading_;  // watched reads in flight, by path (removed too on a fallback)
   AwaitedChildren awaited_;             // listed children their own session has not found yet
+  // A full sync's walk reads through it over several watch sessions. It outlives the sync: the paths a failed
+  // sync recorded (also by replies that land after it gave up) wait for the next successful sync, or for a
+  // fallback, which removes their exists-watches.
+  NotFoundRecorder not_found_;
+  std::set<std::string> armed_by_failed_syncs_;  // watched by syncs that failed since the last one succeeded
 };
 
 }  // namespace zkx::collectors

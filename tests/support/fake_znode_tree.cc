@@ -125,6 +125,11 @@ void FakeZnodeTree::FailWith(const std::string& path, Status status) {
   failures_[path] = std::move(status);
 }
 
+void FakeZnodeTree::Heal(const std::string& path) {
+  MutexLock lock(mu_);
+  failures_.erase(path);
+}
+
 void FakeZnodeTree::LoseWatches() {
   MutexLock lock(mu_);
   data_watches_.clear();

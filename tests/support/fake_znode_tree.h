@@ -17,8 +17,8 @@
 // session expiry); Reconnect then bumps the epoch and delivers kResync. Events carry the current epoch.
 //
 // Errors: FailWith(path, status) makes every request on `path` answer `status` (before looking at the tree;
-// a failed request sets no watch). A znode "deleted between its parent's listing and the read" is such a
-// path failed with kNotFound.
+// a failed request sets no watch) until Heal(path). A znode "deleted between its parent's listing and the
+// read" is such a path failed with kNotFound.
 //
 // Answering (the constructor's Answer):
 //   kInline   every request is answered on the caller's thread before the call returns.
@@ -81,6 +81,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
 
   // --- Failures, the session.
   void FailWith(const std::string& path, Status status);
+  void Heal(const std::string& path);    // undoes FailWith: `path` is answered from the tree again
   void LoseWatches();                    // a session expiry: every watch gone, no event
   void Reconnect();                      // epoch + 1, then kResync to every listener
   void SetSessionEpoch(uint64_t epoch);  // no event

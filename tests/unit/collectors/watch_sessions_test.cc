@@ -289,6 +289,67 @@ TEST(WatchSessionsTest, AStaleListingLeavesNoWatchBehind) {
   EXPECT_TRUE(Eventually([&] { return budget.used() == r->View()->watch.watched_bytes; }));
 }
 
+// A full sync that fails (a lost connection) after its walk left an exists-watch on `child`, which its own
+// session's member (1) lacks: member 1 applied its deletion, the parent's member (0) not yet. The walk
+// reaches `deep` last, and member 1 fails it. The sizing walk before reads from member 0 and succeeds.
+struct FailedSync {
+  explicit FailedSync(Members& m) {
+    int parent_index = 0;
+    while (m.ShardOf("/r/n" + std::to_string(parent_index)) != 0) ++parent_index;
+    child = m.ChildOnShard("/r/n" + std::to_string(parent_index), "gone", 1);
+    m[0].Create(child);
+    deep = m.ChildOnShard("/r/zz/a/b", "c", 1);
+    m.OnAll([&](FakeZnodeTree& t) { t.Create(deep); });
+    m[1].FailWith(deep, Status::Unavailable("connection loss"));
+  }
+  std::string child;
+  std::string deep;
+};
+
+// The exists-watch must not outlive the failed sync unaccounted (seen on the real ensemble: 7 such watches
+// stayed armed through a fallback). Once the child is gone for good, the next sync removes it; a fallback
+// removes it too.
+TEST(WatchSessionsTest, AFailedSyncLeavesNoWatchBehind) {
+  Members m(2);
+  m.OnAll(BuildTree);
+  const FailedSync failed(m);
+  WatchBudget budget(WatchBudget::kDefaultLimit, 0, 2);
+  auto r = StartRefresher(m, &budget, WatchSpec("/r"));
+  ASSERT_TRUE(Eventually([&] { return !r->View()->last_status.ok(); }));
+  ASSERT_TRUE(m[1].HasDataWatch(failed.child));  // the exists-watch the failed sync's read left
+
+  m[1].Heal(failed.deep);
+  m[0].Delete(failed.child);  // member 0 catches up
+  ASSERT_TRUE(Converges(m[0], *r, "/r"));
+  EXPECT_TRUE(Eventually([&] { return m.Watches() == m.WatchesFor(Expected(m[0], "/r")); }))
+      << "member 1 holds " << m[1].watches() << " watches, the child's exists-watch "
+      << (m[1].HasDataWatch(failed.child) ? "among them" : "not");
+  EXPECT_TRUE(Eventually([&] { return budget.used() == r->View()->watch.watched_bytes; }));
+  r->Stop();
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(WatchSessionsTest, AFallbackAfterAFailedSyncLeavesNoWatchBehind) {
+  Members m(3);
+  m.OnAll(BuildTree);
+  const FailedSync failed(m);
+  WatchBudget budget(1200, 0, 3);  // ~1,000 bytes on each session, and 30 more znodes on one do not fit
+  auto r = StartRefresher(m, &budget, WatchSpec("/r"));
+  ASSERT_TRUE(Eventually([&] { return !r->View()->last_status.ok(); }));
+  ASSERT_TRUE(m[1].HasDataWatch(failed.child));
+
+  // Grown past session 1's budget meanwhile: the next sync's sizing walk falls back.
+  m.OnAll([&](FakeZnodeTree& t) {
+    for (int i = 0; i < 30; ++i) t.Create(m.ChildOnShard("/r/n0", "grow" + std::to_string(i) + "-", 1));
+  });
+  m[1].Heal(failed.deep);
+  ASSERT_TRUE(Eventually([&] { return r->View()->watch.mode == RefreshMode::kPoll; }));
+  EXPECT_TRUE(Eventually([&] { return m.Watches() == std::vector<std::size_t>(3, 0); }))
+      << m[0].watches() << " " << m[1].watches() << " " << m[2].watches() << ", the child's exists-watch "
+      << (m[1].HasDataWatch(failed.child) ? "among them" : "not");
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 TEST(WatchSessionsTest, FallingBackRemovesTheWatchesOnEverySession) {
   Members m(3);
   m.OnAll(BuildTree);
