@@ -514,14 +514,7 @@ int Run(const Options& opt) {
     for (std::size_t i = 1; i < n; ++i)
       shapes[0].tree.persistent.push_back({"/wide/c" + std::to_string(i), "d"});
     shapes[1].name = "deep";  // n / 50 chains of 49 znodes each: little breadth to pipeline
-    shapes[1].tree.persistent.push_back({"/deep", ""});
-    for (std::size_t c = 0; c < n / 50; ++c) {
-      std::string path = "/deep/chain" + std::to_string(c);
-      for (int d = 0; d < 49; ++d) {
-        shapes[1].tree.persistent.push_back({path, "d"});
-        path += "/l" + std::to_string(d);
-      }
-    }
+    shapes[1].tree = test::ChainsTree(static_cast<int>(n / 50), 49, "/deep", "d");
     shapes[2].name = "balanced";  // fan-out 10
     shapes[2].tree = test::SyntheticTree(n, 10, 32, "/balanced");
     // A random recursive tree: each znode's parent is drawn uniformly from the znodes created before it, so

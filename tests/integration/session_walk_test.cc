@@ -143,13 +143,7 @@ TEST_F(SessionWalkTest, AMeasuredReaderPoolOpensWalkSessionsOnlyForBusyWalks) {
 
   // A narrow walk (20 chains: never 128 requests in flight, and its window never full) is not busy, so
   // nothing is measured and nothing opened, however often it runs.
-  test::SampleTree chains;
-  for (int c = 0; c < 20; ++c) {
-    std::string path = "/pool/narrow/c" + std::to_string(c);
-    for (int level = 0; level < 30; ++level, path += "/l") chains.persistent.push_back({path, ""});
-  }
-  ASSERT_TRUE(writer_->CreateRecursive("/pool/narrow").ok());
-  ASSERT_TRUE(test::CreateSampleTree(*writer_, chains).ok());
+  ASSERT_TRUE(test::CreateSampleTree(*writer_, test::ChainsTree(20, 30, "/pool/narrow")).ok());
   std::map<std::string, std::size_t> narrow;
   ListRecursively(*writer_, "/pool/narrow", &narrow);
   ASSERT_EQ(narrow.size(), 601u);

@@ -43,12 +43,13 @@ collectors::SubtreeSpec WatchSpec(const std::string& root) {
 // Every write they make can be repeated after a lost reply: CreateRecursive accepts an existing path, a Set
 // writes the same data again, and DeleteRecursive of a missing path succeeds.
 ::testing::AssertionResult Retrying(const std::function<Status()>& op) {
-  Status s = op();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (s.code() == StatusCode::kUnavailable && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(200));
-    s = op();
-  }
+  Status s;
+  test::WaitFor(
+      [&] {
+        s = op();
+        return s.code() != StatusCode::kUnavailable;
+      },
+      milliseconds(30000), milliseconds(200));
   if (s.ok()) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << s.ToString();
 }

@@ -156,6 +156,19 @@ SampleTree DubboLikeTree(int services, int providers_per_service, bool ephemeral
   return tree;
 }
 
+SampleTree ChainsTree(int chains, int length, const std::string& root, const std::string& data) {
+  SampleTree tree;
+  tree.persistent.push_back({root, ""});
+  for (int c = 0; c < chains; ++c) {
+    std::string path = root + "/chain" + std::to_string(c);
+    for (int level = 0; level < length; ++level) {
+      tree.persistent.push_back({path, data});
+      path += "/l" + std::to_string(level);
+    }
+  }
+  return tree;
+}
+
 SampleTree SyntheticTree(std::size_t total_nodes, std::size_t fanout, std::size_t data_bytes,
                          const std::string& root) {
   SampleTree tree;

@@ -50,6 +50,11 @@ SampleTree DubboLikeTree(int services, int providers_per_service, bool ephemeral
 SampleTree SyntheticTree(std::size_t total_nodes, std::size_t fanout, std::size_t data_bytes,
                          const std::string& root = "/synthetic");
 
+// `chains` chains of `length` znodes each under `root`: root/chain<c>, root/chain<c>/l0, .../l0/l1, ...
+// (every znode with `data`). `root` is listed first. A walk of it is frontier-bound: each reply names one
+// child, so it keeps at most `chains` requests in flight.
+SampleTree ChainsTree(int chains, int length, const std::string& root, const std::string& data = "");
+
 // The README's demo: KafkaLikeTree(3, 50, 6) + DubboLikeTree(20, 5).
 SampleTree DemoTree(bool ephemeral_registrations = false);
 
