@@ -590,8 +590,16 @@ int Run(const Options& opt) {
       // each client takes from the cores the servers share on this machine.
       std::vector<double> bare_cpu(configs.size(), 0);
       double mine_cpu = 0;
-      std::string windows;  // the adaptive window each default walk ended with
-      std::size_t expected = 0;
+      std::string windows;       // the adaptive window each default walk ended with
+      std::size_t expected = 0;  // znodes of the tree: set by the first walk (of either kind), then checked
+      // False (and says why) when a walk saw another number of znodes than the walks before it.
+      auto agrees = [&](const char* who, std::size_t visited) {
+        if (expected == 0) expected = visited;
+        if (visited == expected) return true;
+        std::fprintf(stderr, "%s tree: %s walk visited %zu znodes, earlier walks %zu\n", shape.name.c_str(),
+                     who, visited, expected);
+        return false;
+      };
       // While each exporter walk runs, another request on its session every 10 ms (a GetData of the root, as
       // a watch-mode re-read or the canary would queue behind the walk): its latency, in ms, by depth (0: the
       // default, adaptive).
@@ -618,8 +626,12 @@ int Run(const Options& opt) {
         walking = false;
         prober.join();
         side_ms[depth].insert(side_ms[depth].end(), side.begin(), side.end());
-        if (!w.status.ok() || (expected != 0 && w.visited != expected)) return -1;
-        expected = w.visited;
+        if (!w.status.ok()) {
+          std::fprintf(stderr, "%s tree: exporter walk failed: %s\n", shape.name.c_str(),
+                       w.status.ToString().c_str());
+          return -1;
+        }
+        if (!agrees("an exporter", w.visited)) return -1;
         if (depth == 0) {
           windows += " " + std::to_string(w.in_flight_window) + "/" +
                      std::to_string(exporter_sessions->pool->SessionsInUse());
@@ -641,7 +653,12 @@ int Run(const Options& opt) {
           auto r = bench::PipelinedGetChildren2Walk(hosts, root, configs[c].depth, /*with_get=*/false,
                                                     configs[c].sessions);
           bare_cpu[c] += static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
-          if (!r.ok() || r->nodes != expected) return 1;
+          if (!r.ok()) {
+            std::fprintf(stderr, "%s tree: bare walk failed: %s\n", shape.name.c_str(),
+                         r.status().ToString().c_str());
+            return 1;
+          }
+          if (!agrees("a bare", r->nodes)) return 1;
           bare[c].push_back(static_cast<double>(r->nodes) / r->seconds);
         }
         for (std::size_t d = 0; opt.shape_exporter_sweep && d < depths.size(); ++d) {
