@@ -19,8 +19,8 @@
 #include "base/thread_annotations.h"
 #include "base/znode_path.h"
 #include "collectors/acl_audit_pass.h"
-#include "collectors/not_found_recorder.h"
 #include "collectors/poll_walk.h"
+#include "collectors/watched_read_recorder.h"
 #include "zk/subtree_walk.h"
 
 namespace zkx::collectors {
@@ -88,7 +88,7 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
           spec.root, [reader](const std::string& path) { return reader->WatchShardOf(path); },
           budget->sessions()),
       held_(budget->EmptyShare()),
-      not_found_(reader) {
+      sync_reads_(reader) {
   state_.mode = RefreshMode::kWatch;
   if (spec.value_rules) {
     values_ = std::make_unique<ValueTracker>(spec.value_rules, spec.max_znode_series,
@@ -237,15 +237,15 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
       budget_->sessions());
   AclAuditPass acl_audit(spec_);
   WatchShare outgrown;
-  // Over several watch sessions, the walk's kNotFound replies may have left exists-watches to account for.
-  zk::ZnodeReader& walk_reader =
-      budget_->sessions() > 1 ? static_cast<zk::ZnodeReader&>(not_found_) : *reader_;
+  // Through sync_reads_: the watched reads the walk does not visit (in flight when it gives up, or failed)
+  // and, over several watch sessions, its kNotFound replies may have left watches to account for.
   const zk::WalkSummary s = zk::WalkSubtreeUntil(
-      walk_reader, root, spec_.limits,
+      sync_reads_, root, spec_.limits,
       [&](const zk::WalkedZnode& z) {
         const std::string path(z.path);
         const std::size_t shard = fresh.ShardOf(path);
         fresh.Put(path, *z.stat);
+        sync_reads_.Visited(path);
         acl_audit.Add(z.path);
         if (!outgrown.empty()) return true;
         // Only the session this znode's watches went to can have grown past what is held.
@@ -265,9 +265,10 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
     fresh.Clear();
     ReadStat(root);  // arms an exists-watch: the root's creation fires kCreated
   } else if (!s.status.ok()) {
-    // Its watches stay armed: the next sync that succeeds covers those still wanted, or a fallback removes
-    // them.
+    // Its watches stay armed (those of the znodes it visited, and of reads it sent but gave up on): the next
+    // sync that succeeds covers those still wanted, or a fallback removes them.
     for (const auto& [path, stat] : fresh.nodes()) armed_by_failed_syncs_.insert(path);
+    for (std::string& path : sync_reads_.TakeUnvisited()) armed_by_failed_syncs_.insert(std::move(path));
     PublishFailure(s.status);
     return SyncResult::kFailed;
   }
@@ -284,9 +285,10 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   }
   mirror_ = std::move(fresh);
   armed_by_failed_syncs_.clear();  // what they armed is in the mirror now, or was deleted (which fired it)
+  sync_reads_.TakeUnvisited();     // reads that failed: their kNotFound is settled below
   PruneAwaited();
   // With those of earlier syncs that failed (and their late replies): their exists-watches stay armed too.
-  for (const std::string& path : not_found_.Take()) AwaitIfLagging(path);
+  for (const std::string& path : sync_reads_.TakeNotFound()) AwaitIfLagging(path);
   truncated_depth_ = s.truncated_depth;
   // ACL changes fire no watch: the audit is as fresh as the last full sync.
   acl_ = acl_audit.Run(*reader_);
@@ -559,7 +561,8 @@ void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_arm
   armed_by_failed_syncs_.clear();
   for (const auto& [path, count] : reading_) others.insert(path);
   for (std::string& path : awaited_.Paths()) others.insert(std::move(path));
-  for (std::string& path : not_found_.Take()) others.insert(std::move(path));
+  for (std::string& path : sync_reads_.TakeNotFound()) others.insert(std::move(path));
+  for (std::string& path : sync_reads_.TakeUnvisited()) others.insert(std::move(path));
   if (measured_ && mirror_.empty()) others.insert(spec_.root);  // the exists-watch on a missing root
   std::size_t removals = 0;
   auto remove = [&](const std::string& path) {

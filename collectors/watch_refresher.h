@@ -25,7 +25,7 @@
 // be connected to different ensemble members: a child that its parent's listing names but that its own
 // session's member has not applied yet answers kNotFound there, and the exists-watch that read left stays
 // on that session (zk::Session removes such watches only where the parent is watched). Every such kNotFound
-// (of the incremental reads, and of a full sync's walk: NotFoundRecorder) waits in AwaitedChildren, its
+// (of the incremental reads, and of a full sync's walk: WatchedReadRecorder) waits in AwaitedChildren, its
 // exists-watch counted in the share, and the parent is re-listed: kCreated (the member caught up) reads the
 // child; a listing without it (it was deleted) removes its exists-watch. With one session none of this
 // applies (a kNotFound there is a deletion, which the parent's child watch reports).
@@ -46,12 +46,12 @@
 
 #include "base/status.h"
 #include "collectors/awaited_children.h"
-#include "collectors/not_found_recorder.h"
 #include "collectors/subtree_spec.h"
 #include "collectors/subtree_view.h"
 #include "collectors/tree_mirror.h"
 #include "collectors/tree_snapshot.h"
 #include "collectors/watch_budget.h"
+#include "collectors/watched_read_recorder.h"
 #include "collectors/znode_pattern.h"
 #include "zk/znode_reader.h"
 
@@ -148,10 +148,10 @@ class WatchRefresher {
   std::chrono::steady_clock::time_point first_poll_due_{};
   std::map<std::string, int> reading_;  // watched reads in flight, by path (removed too on a fallback)
   AwaitedChildren awaited_;             // listed children their own session has not found yet
-  // A full sync's walk reads through it over several watch sessions. It outlives the sync: the paths a failed
-  // sync recorded (also by replies that land after it gave up) wait for the next successful sync, or for a
-  // fallback, which removes their exists-watches.
-  NotFoundRecorder not_found_;
+  // A full sync's walk reads through it. It outlives the sync: the kNotFound paths a failed sync recorded
+  // (also by replies that land after it gave up) wait for the next successful sync, or for a fallback, which
+  // removes their exists-watches.
+  WatchedReadRecorder sync_reads_;
   std::set<std::string> armed_by_failed_syncs_;  // watched by syncs that failed since the last one succeeded
 };
 

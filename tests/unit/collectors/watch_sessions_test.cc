@@ -2,6 +2,7 @@
 // holding the same tree): a subtree larger than one session's budget stays in watch mode with each session's
 // share under its own budget; a reconnect of any session resyncs it; a member that lags behind the one its
 // parent was listed on loses no child; a fallback removes the watches on every session.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -40,8 +41,12 @@ SubtreeSpec WatchSpec(const std::string& root) {
 // `n` members with the same tree, edited in the same order (a lagging one later); member 0 is the primary
 // and answers the plain reads.
 struct Members {
-  explicit Members(std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) trees.push_back(std::make_unique<FakeZnodeTree>());
+  // `held`: members that answer only when the test releases their requests (FakeZnodeTree::Answer::kHold).
+  explicit Members(std::size_t n, const std::set<std::size_t>& held = {}) {
+    for (std::size_t i = 0; i < n; ++i) {
+      trees.push_back(std::make_unique<FakeZnodeTree>(held.count(i) > 0 ? FakeZnodeTree::Answer::kHold
+                                                                        : FakeZnodeTree::Answer::kInline));
+    }
     std::vector<zk::ZnodeReader*> readers;
     for (auto& t : trees) readers.push_back(t.get());
     shards = std::make_unique<zk::WatchShards>(trees[0].get(), readers);
@@ -342,11 +347,52 @@ TEST(WatchSessionsTest, AFallbackAfterAFailedSyncLeavesNoWatchBehind) {
   m.OnAll([&](FakeZnodeTree& t) {
     for (int i = 0; i < 30; ++i) t.Create(m.ChildOnShard("/r/n0", "grow" + std::to_string(i) + "-", 1));
   });
-  m[1].Heal(failed.deep);
   ASSERT_TRUE(Eventually([&] { return r->View()->watch.mode == RefreshMode::kPoll; }));
   EXPECT_TRUE(Eventually([&] { return m.Watches() == std::vector<std::size_t>(3, 0); }))
       << m[0].watches() << " " << m[1].watches() << " " << m[2].watches() << ", the child's exists-watch "
       << (m[1].HasDataWatch(failed.child) ? "among them" : "not");
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+// The sync fails while reads on another session are still in flight: those reads arm their watches after
+// the walk gave up, never visited. A fallback before the next sync succeeds must remove them too.
+TEST(WatchSessionsTest, AFallbackRemovesTheWatchesOfReadsAFailedSyncGaveUpOn) {
+  // `held` (neither the plain reader, member 0, nor the root's member) answers when the test says.
+  const std::size_t root_shard = zk::WatchShards::ShardOf("/r", 3);
+  const std::size_t held = root_shard == 1 ? 2 : 1;
+  Members m(3, {held});
+  m.OnAll(BuildTree);
+  int bad = 0;
+  while (m.ShardOf("/r/n" + std::to_string(bad)) != held) ++bad;
+  const std::string failing = "/r/n" + std::to_string(bad);
+  m[held].FailWith(failing, Status::Unavailable("connection loss"));
+  WatchBudget budget(1200, 0, 3);
+  auto r = StartRefresher(m, &budget, WatchSpec("/r"));
+  // The watched walk waits for `held`'s replies alone.
+  std::size_t waiting = 0;
+  ASSERT_TRUE(Eventually([&] {
+    const std::size_t now = m[held].held();
+    const bool settled = now > 0 && now == waiting;
+    waiting = now;
+    std::this_thread::sleep_for(milliseconds(100));
+    return settled;
+  }));
+  // Grown past one session's budget meanwhile: the retry's sizing walk will fall back.
+  m.OnAll([&](FakeZnodeTree& t) {
+    for (int i = 0; i < 30; ++i) t.Create(m.ChildOnShard("/r/n0", "grow" + std::to_string(i) + "-", 0));
+  });
+  // Answer `held`'s requests up to the failing listing: the walk gives up with the rest still in flight.
+  const std::vector<std::string> asked = m[held].requested_paths();
+  const auto last = std::find(asked.rbegin(), asked.rend(), failing);
+  ASSERT_NE(last, asked.rend());
+  const auto through = static_cast<std::size_t>(asked.rend() - last);
+  ASSERT_LT(through, asked.size());
+  m[held].ReleaseHeld(through);
+  ASSERT_TRUE(Eventually([&] { return r->View()->watch.mode == RefreshMode::kPoll; }));
+  // The reads it gave up on land now (arming their watches), then the fallback's removals queued behind them.
+  m[held].ReleaseHeld();
+  EXPECT_TRUE(Eventually([&] { return m.Watches() == std::vector<std::size_t>(3, 0); }))
+      << m[0].watches() << " " << m[1].watches() << " " << m[2].watches();
   EXPECT_EQ(budget.used(), 0u);
 }
 
