@@ -94,14 +94,6 @@ std::size_t WatchedReadRecorder::InFlightCap() const {
   return inner_->InFlightCap();
 }
 
-void WatchedReadRecorder::NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) {
-  inner_->NoteBusyWalk(replies, busy);
-}
-
-std::size_t WatchedReadRecorder::WalkSessionsInUse() const {
-  return inner_->WalkSessionsInUse();
-}
-
 std::size_t WatchedReadRecorder::WatchShardCount() const {
   return inner_->WatchShardCount();
 }

@@ -13,7 +13,6 @@
 // Thread-safety: all methods are thread-safe; callbacks record under a lock and may outlive the recorder
 // (late completions of a walk that gave up): the record is shared with them.
 
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <set>
@@ -47,9 +46,11 @@ class WatchedReadRecorder final : public zk::ZnodeReader {
   void RemoveWatches(const std::string& path, std::function<void(Status)> done) override;
   zk::WatchSubscription SubscribeWatches(zk::WatchListener listener) override;
   [[nodiscard]] uint64_t SessionEpoch() const override;
+  // The inner reader's: the sync's walk keeps to half of it.
   [[nodiscard]] std::size_t InFlightCap() const override;
-  void NoteBusyWalk(std::size_t replies, std::chrono::nanoseconds busy) override;
-  [[nodiscard]] std::size_t WalkSessionsInUse() const override;
+  // NoteBusyWalk and WalkSessionsInUse keep ZnodeReader's defaults: a sync's watched reads go to the watch
+  // sessions, never to the walk sessions a zk::ReaderPool measures, so its busy time says nothing about
+  // how many of those pay.
   [[nodiscard]] std::size_t WatchShardCount() const override;
   [[nodiscard]] std::size_t WatchShardOf(const std::string& path) const override;
 
