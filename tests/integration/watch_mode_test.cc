@@ -38,22 +38,6 @@ collectors::SubtreeSpec WatchSpec(const std::string& root) {
   return test::WatchModeSpec(root);
 }
 
-// Runs `op` until it succeeds, retrying only connection loss (kUnavailable) for up to 30 s. A member that
-// stalls for seconds (seen under ASan on a loaded 2-core machine) must not cut a fixture or a burst short.
-// Every write they make can be repeated after a lost reply: CreateRecursive accepts an existing path, a Set
-// writes the same data again, and DeleteRecursive of a missing path succeeds.
-::testing::AssertionResult Retrying(const std::function<Status()>& op) {
-  Status s;
-  test::WaitFor(
-      [&] {
-        s = op();
-        return s.code() != StatusCode::kUnavailable;
-      },
-      milliseconds(30000), milliseconds(200));
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << s.ToString();
-}
-
 // Creates, deletes and updates a burst of znodes under `root` (which has n0..n9, each with c0..c9): 60
 // znodes created, 20 data changes, c9 of one n deleted and re-created, and c8 of n0..n4 deleted (they exist
 // only until the first burst).
@@ -62,30 +46,31 @@ void Burst(test::ZkTestClient& w, const std::string& root, int round) {
   for (int i = 0; i < 30; ++i) {
     const std::string leaf =
         root + "/n" + std::to_string(i % 10) + "/" + tag + "-" + std::to_string(i) + "/leaf";
-    ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(leaf); }));
+    ASSERT_TRUE(test::Retrying([&] { return w.CreateRecursive(leaf); }));
   }
   for (int i = 0; i < 20; ++i) {
     const std::string path = root + "/n" + std::to_string(i % 10) + "/c" + std::to_string(i % 7);
-    ASSERT_TRUE(Retrying([&] { return w.Set(path, tag + std::string(static_cast<std::size_t>(i), 'x')); }));
+    ASSERT_TRUE(
+        test::Retrying([&] { return w.Set(path, tag + std::string(static_cast<std::size_t>(i), 'x')); }));
   }
   const std::string c9 = root + "/n" + std::to_string(round % 10) + "/c9";
-  ASSERT_TRUE(Retrying([&] { return w.DeleteRecursive(c9); }));
-  ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(c9, "again"); }));
+  ASSERT_TRUE(test::Retrying([&] { return w.DeleteRecursive(c9); }));
+  ASSERT_TRUE(test::Retrying([&] { return w.CreateRecursive(c9, "again"); }));
   for (int i = 0; i < 5; ++i) {
     const std::string c8 = root + "/n" + std::to_string(i) + "/c8";
-    ASSERT_TRUE(Retrying([&] { return w.DeleteRecursive(c8); }));
+    ASSERT_TRUE(test::Retrying([&] { return w.DeleteRecursive(c8); }));
   }
 }
 
 // root + n0..n9 + their c0..c9: 111 znodes. Written with retries, like a burst.
 void CreateTree(test::ZkTestClient& w, const std::string& root) {
-  ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(root); }));
+  ASSERT_TRUE(test::Retrying([&] { return w.CreateRecursive(root); }));
   for (int i = 0; i < 10; ++i) {
     const std::string n = root + "/n" + std::to_string(i);
-    ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(n, "d"); }));
+    ASSERT_TRUE(test::Retrying([&] { return w.CreateRecursive(n, "d"); }));
     for (int j = 0; j < 10; ++j) {
       const std::string c = n + "/c" + std::to_string(j);
-      ASSERT_TRUE(Retrying([&] { return w.CreateRecursive(c, "data"); }));
+      ASSERT_TRUE(test::Retrying([&] { return w.CreateRecursive(c, "data"); }));
     }
   }
 }
