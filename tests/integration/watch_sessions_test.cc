@@ -82,20 +82,20 @@ void CreateWideTree(test::ZkTestClient& w, const std::string& root, int parents,
 }
 
 // New children under every parent (so that most land on another session than their parent), data changes
-// and deletions, tagged by `round`. Retried through connection loss: the writes run while members are
-// killed or paused.
+// and deletions, tagged by `round`. Only repeatable writes, which ZkTestClient retries through connection
+// loss: they run while members are killed or paused.
 void Changes(test::ZkTestClient& w, const std::string& root, int parents, int round) {
   const std::string tag = "r" + std::to_string(round);
   for (int p = 0; p < parents; ++p) {
     const std::string parent = root + "/n" + std::to_string(p);
     for (int i = 0; i < 3; ++i) {
       const std::string child = parent + "/" + tag + "-" + std::to_string(i);
-      ASSERT_TRUE(test::Retrying([&] { return w.CreateRecursive(child); }));
+      ASSERT_TRUE(test::Succeeds(w.CreateRecursive(child)));
     }
     const std::string changed = parent + "/c" + std::to_string(round % 7);
-    ASSERT_TRUE(test::Retrying([&] { return w.Set(changed, tag); }));
+    ASSERT_TRUE(test::Succeeds(w.Set(changed, tag)));
     const std::string deleted = parent + "/c" + std::to_string(50 + round);
-    ASSERT_TRUE(test::Retrying([&] { return w.DeleteRecursive(deleted); }));
+    ASSERT_TRUE(test::Succeeds(w.DeleteRecursive(deleted)));
   }
 }
 

@@ -1,10 +1,9 @@
 #pragma once
 // Checks for watch-mode integration tests against a real ensemble: a watch-mode spec, a fresh walk of a
-// subtree (a session without watches), what a refresher published, a wait until the two agree, and a write
-// retried through connection loss.
+// subtree (a session without watches), what a refresher published, a wait until the two agree, and a write's
+// Status as an assertion.
 // Header-only: the tests that use it link zkx::collectors, zkx::zk and GoogleTest already.
 #include <chrono>
-#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
@@ -87,18 +86,9 @@ inline ::testing::AssertionResult Converges(
          << "mirror (" << mine.size() << ") != fresh walk (" << fresh.size() << "):" << diff;
 }
 
-// Runs `op` until it succeeds, retrying only connection loss (kUnavailable) for up to 30 s. A member that
-// stalls for seconds (seen under ASan on a loaded 2-core machine) or an election must not cut a fixture or
-// a burst of writes short. Only for writes that can be repeated after a lost reply: CreateRecursive accepts
-// an existing path, a Set writes the same data again, and DeleteRecursive of a missing path succeeds.
-inline ::testing::AssertionResult Retrying(const std::function<Status()>& op) {
-  Status s;
-  WaitFor(
-      [&] {
-        s = op();
-        return s.code() != StatusCode::kUnavailable;
-      },
-      std::chrono::milliseconds(30000), std::chrono::milliseconds(200));
+// A write's Status as an assertion, with its message on failure. (ZkTestClient's repeatable writes retry
+// connection loss themselves.)
+inline ::testing::AssertionResult Succeeds(const Status& s) {
   if (s.ok()) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << s.ToString();
 }

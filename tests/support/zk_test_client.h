@@ -8,6 +8,11 @@
 // a client at a time (the sync C API itself is thread-safe; this wrapper adds no locking around
 // Connect/Close).
 //
+// Connection loss: CreateRecursive (unless fail_if_exists), Set, DeleteRecursive and CreateTree can be
+// repeated after a lost reply, so they retry a kUnavailable once the handle has reconnected, for up to
+// kWriteRetryWindow while the session lives: a member that stalls or an election must not fail a fixture.
+// Create, Delete and the reads return connection loss at once.
+//
 // Errors: ZNONODE -> kNotFound, ZNOAUTH -> kPermissionDenied, ZAUTHFAILED -> kUnauthenticated, connection
 // loss / timeouts / expiry / invalid state -> kUnavailable, ZNODEEXISTS / ZNOTEMPTY / ZBADVERSION ->
 // kInvalidArgument, anything else kInternal. The message starts with the C constant's name ("ZNODEEXISTS
@@ -16,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -58,6 +64,8 @@ Status ZkStatus(int rc, const std::string& what);
 
 class ZkTestClient {
  public:
+  static constexpr std::chrono::seconds kWriteRetryWindow{30};
+
   ZkTestClient();
   ~ZkTestClient();  // Close()
   ZkTestClient(const ZkTestClient&) = delete;
@@ -112,6 +120,14 @@ class ZkTestClient {
                     std::size_t max_in_flight = 1000, NodeKind kind = NodeKind::kPersistent);
 
  private:
+  // Runs `op` until it does not fail with kUnavailable (see "Connection loss" above).
+  Status RetryingConnectionLoss(const std::function<Status()>& op);
+  Status CreateRecursiveOnce(const std::string& path, const std::string& data, NodeKind kind,
+                             const AclList& acl, bool fail_if_exists);
+  Status DeleteRecursiveOnce(const std::string& path);
+  Status CreateTreeOnce(const std::vector<std::pair<std::string, std::string>>& path_data,
+                        std::size_t max_in_flight, NodeKind kind);
+
   zhandle_t* zh_ = nullptr;
   std::shared_ptr<Watch> watch_;
 };
