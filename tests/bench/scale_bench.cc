@@ -39,7 +39,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -51,6 +50,7 @@
 #include <vector>
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include "tests/bench/baseline_walks.h"
 #include "tests/bench/bench_flags.h"
@@ -97,6 +97,30 @@ struct Options {
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
+
+// What this process has used so far, all its threads (the client's, the walker's; those that ended too).
+struct ProcessUsage {
+  double user_s = 0;
+  double system_s = 0;
+  double switches = 0;  // context switches, voluntary or not: on 2 shared cores, each is a turn taken
+  static ProcessUsage Now() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto s = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return {s(u.ru_utime), s(u.ru_stime), static_cast<double>(u.ru_nvcsw + u.ru_nivcsw)};
+  }
+  ProcessUsage& operator+=(const ProcessUsage& o) {
+    user_s += o.user_s;
+    system_s += o.system_s;
+    switches += o.switches;
+    return *this;
+  }
+  friend ProcessUsage operator-(const ProcessUsage& a, const ProcessUsage& b) {
+    return {a.user_s - b.user_s, a.system_s - b.system_s, a.switches - b.switches};
+  }
+};
 
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -586,10 +610,10 @@ int Run(const Options& opt) {
       std::vector<std::vector<double>> bare(configs.size());
       std::vector<std::vector<double>> pinned(depths.size());
       std::vector<double> mine;
-      // This process's CPU time (all its threads: the client's and the walker's) per walk, in seconds: what
-      // each client takes from the cores the servers share on this machine.
-      std::vector<double> bare_cpu(configs.size(), 0);
-      double mine_cpu = 0;
+      // This process's CPU time and context switches over each kind of walk: what each client takes from the
+      // cores the servers share on this machine.
+      std::vector<ProcessUsage> bare_usage(configs.size());
+      ProcessUsage mine_usage;
       std::string windows;       // the adaptive window each default walk ended with
       std::size_t expected = 0;  // znodes of the tree: set by the first walk (of either kind), then checked
       // False (and says why) when a walk saw another number of znodes than the walks before it.
@@ -634,7 +658,8 @@ int Run(const Options& opt) {
         if (!agrees("an exporter", w.visited)) return -1;
         if (depth == 0) {
           windows += " " + std::to_string(w.in_flight_window) + "/" +
-                     std::to_string(exporter_sessions->pool->SessionsInUse());
+                     std::to_string(exporter_sessions->pool->SessionsInUse()) + "@" +
+                     std::to_string(static_cast<long>(static_cast<double>(w.visited) / Seconds(w.duration)));
         }
         return static_cast<double>(w.visited) / Seconds(w.duration);
       };
@@ -649,10 +674,10 @@ int Run(const Options& opt) {
       side_ms.clear();
       for (int round = 0; round < opt.shape_rounds; ++round) {
         for (std::size_t c = 0; c < configs.size(); ++c) {
-          const std::clock_t cpu0 = std::clock();
+          const ProcessUsage before = ProcessUsage::Now();
           auto r = bench::PipelinedGetChildren2Walk(hosts, root, configs[c].depth, /*with_get=*/false,
                                                     configs[c].sessions);
-          bare_cpu[c] += static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+          bare_usage[c] += ProcessUsage::Now() - before;
           if (!r.ok()) {
             std::fprintf(stderr, "%s tree: bare walk failed: %s\n", shape.name.c_str(),
                          r.status().ToString().c_str());
@@ -667,9 +692,9 @@ int Run(const Options& opt) {
           if (rate < 0) return 1;
           pinned[d].push_back(rate);
         }
-        const std::clock_t cpu0 = std::clock();
+        const ProcessUsage before = ProcessUsage::Now();
         const double rate = exporter_walk(*exporter_sessions->pool, session, 0);
-        mine_cpu += static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+        mine_usage += ProcessUsage::Now() - before;
         if (rate < 0) return 1;
         mine.push_back(rate);
       }
@@ -732,14 +757,20 @@ int Run(const Options& opt) {
           median_mine, *std::min_element(mine.begin(), mine.end()),
           *std::max_element(mine.begin(), mine.end()), median_mine / best, validated_depths.c_str(),
           validated, validated > 0 ? median_mine / validated : 0);
-      std::printf("  the default walks' window / sessions in use at their end (%d warm-up walks first):%s\n",
-                  opt.shape_warmup, windows.c_str());
-      std::printf("  the warm-up walks' rates (znodes/s, not counted above):%s\n", ramp.c_str());
       std::printf(
-          "  this process's CPU per 1,000 znodes walked (the side request's thread included for the "
-          "exporter): exporter %.1f ms, bare client at %s %.1f ms (the servers share these 2 cores)\n",
-          mine_cpu * 1e3 / walked_per_config, best_config.c_str(),
-          bare_cpu[best_c] * 1e3 / walked_per_config);
+          "  each default walk's window / sessions in use at its end @ its rate in znodes/s (%d warm-up "
+          "walks first):%s\n",
+          opt.shape_warmup, windows.c_str());
+      std::printf("  the warm-up walks' rates (znodes/s, not counted above):%s\n", ramp.c_str());
+      const ProcessUsage& best_usage = bare_usage[best_c];
+      std::printf(
+          "  this process's CPU per 1,000 znodes walked, user + system (the side request's thread included "
+          "for the exporter): exporter %.1f + %.1f ms, bare client at %s %.1f + %.1f ms (the servers share "
+          "these 2 cores); context switches per 1,000 znodes: exporter %.0f, bare %.0f\n",
+          mine_usage.user_s * 1e3 / walked_per_config, mine_usage.system_s * 1e3 / walked_per_config,
+          best_config.c_str(), best_usage.user_s * 1e3 / walked_per_config,
+          best_usage.system_s * 1e3 / walked_per_config, mine_usage.switches / walked_per_config,
+          best_usage.switches / walked_per_config);
       for (const auto& [depth, ms] : side_ms) {
         if (ms.empty()) continue;
         std::printf(
