@@ -77,16 +77,6 @@ TEST(SessionClientBehaviourTest, CredentialsSurviveAStartWhileEveryServerIsDown)
   }
 }
 
-// The server's data and exists watches over every connection ("Total watches:N" in `wchs`, which the 3.8
-// server prints for its data-watch table only), or -1.
-long ServerTotalWatches(const test::ZkEnsemble& ensemble) {
-  Result<std::string> wchs = ensemble.FourLetterWord(0, "wchs");
-  if (!wchs.ok()) return -1;
-  const std::size_t at = wchs->find("Total watches:");
-  if (at == std::string::npos) return -1;
-  return std::stol(wchs->substr(at + 14));
-}
-
 // Issue 17, defect 2, at the session: an exists-watch on a znode that is already gone (a child listed a
 // moment ago) is registered by the client all the same; the session must remove it, on the server too.
 TEST(SessionClientBehaviourTest, ExistsWatchesOnGoneZnodesAreRemoved) {
@@ -124,8 +114,8 @@ TEST(SessionClientBehaviourTest, ExistsWatchesOnGoneZnodesAreRemoved) {
   // A gone znode whose parent nobody watches keeps its exists-watch: it is how a re-creation is seen.
   session->WatchExists("/gone-root", [](Status, zk::ZnodeStat) {});
   EXPECT_TRUE(test::WaitFor([&] { return session->Stats().watches == 2; }, milliseconds(30000)));
-  EXPECT_TRUE(test::WaitFor([&] { return ServerTotalWatches(ensemble) == 1; }, milliseconds(30000)))
-      << "the server still holds " << ServerTotalWatches(ensemble) << " watches";
+  EXPECT_TRUE(test::WaitFor([&] { return ensemble.DataWatches(0) == 1; }, milliseconds(30000)))
+      << "the server still holds " << ensemble.DataWatches(0) << " watches";
   EXPECT_EQ(session->Stats().orphan_watches_removed_total, static_cast<uint64_t>(kZnodes));
 }
 
@@ -188,8 +178,8 @@ TEST(SessionClientBehaviourTest, WatchModeChurnKeepsTheSessionsWatchesEqualToThe
       << "session watched bytes " << session->Stats().watched_path_bytes << ", the mirror needs " << steady
       << " (" << session->Stats().watches << " watches; budget " << budget.used() << ")";
   // `wchs` counts the server's data (and exists) watches only (DataTree.dumpWatchesSummary): one per znode.
-  EXPECT_TRUE(test::WaitFor([&] { return ServerTotalWatches(ensemble) == 4; }, milliseconds(30000)))
-      << "the server holds " << ServerTotalWatches(ensemble) << " watches";
+  EXPECT_TRUE(test::WaitFor([&] { return ensemble.DataWatches(0) == 4; }, milliseconds(30000)))
+      << "the server holds " << ensemble.DataWatches(0) << " watches";
   // Bounded throughout: never more than a few hundred watches' worth of transient orphans.
   EXPECT_LT(max_seen, steady + 256 * (4 + chroot.size() + 24));
   EXPECT_GT(session->Stats().orphan_watches_removed_total, 0U);

@@ -292,15 +292,6 @@ class CountingReader final : public zk::ZnodeReader {
   zk::Session* s_;
 };
 
-// "Total watches:N" from the server's `wchs` (data and exists watches: the server's summary leaves child
-// watches out); -1 if unreadable.
-long ServerWatches(const test::ZkEnsemble& ensemble) {
-  Result<std::string> wchs = ensemble.FourLetterWord(0, "wchs");
-  if (!wchs.ok()) return -1;
-  const std::size_t at = wchs->find("Total watches:");
-  return at == std::string::npos ? -1 : std::stol(wchs->substr(at + 14));
-}
-
 // An over-budget subtree: one plain walk decides the mode and is published as poll mode's first result; no
 // watch is ever armed, and the next walk waits a whole interval.
 TEST(WatchModeTest, OverBudgetSubtreeIsWalkedOnceAndArmsNoWatch) {
@@ -351,7 +342,7 @@ TEST(WatchModeTest, GrowingPastTheBudgetRemovesTheArmedWatches) {
   ASSERT_TRUE(Converges(*checker, quiet, "/quiet"));
   const zk::SessionStats quiet_only = session->Stats();
   ASSERT_EQ(quiet_only.watches, 2 * 111u);
-  ASSERT_EQ(ServerWatches(ensemble), 111);
+  ASSERT_EQ(ensemble.DataWatches(0), 111);
   collectors::SubtreeRefresher grow(
       WatchSpec("/grow"), session.get(), [&] { return session->Connected(); }, &budget);
   grow.Start();
@@ -359,7 +350,7 @@ TEST(WatchModeTest, GrowingPastTheBudgetRemovesTheArmedWatches) {
   ASSERT_EQ(grow.View()->watch.mode, collectors::RefreshMode::kWatch);
   ASSERT_TRUE(test::WaitFor([&] { return session->Stats().watches == 4 * 111u; }, milliseconds(10000)));
   ASSERT_GT(session->Stats().watched_path_bytes, quiet_only.watched_path_bytes);
-  ASSERT_EQ(ServerWatches(ensemble), 2 * 111);
+  ASSERT_EQ(ensemble.DataWatches(0), 2 * 111);
 
   for (int i = 0; i < 150; ++i) ASSERT_TRUE(writer.Create("/grow/extra-" + std::to_string(i), "").ok());
   ASSERT_TRUE(test::WaitFor([&] { return grow.View()->watch.mode == collectors::RefreshMode::kPoll; },
@@ -371,8 +362,8 @@ TEST(WatchModeTest, GrowingPastTheBudgetRemovesTheArmedWatches) {
       },
       milliseconds(20000)))
       << "session still holds " << session->Stats().watches << " watches";
-  EXPECT_TRUE(test::WaitFor([&] { return ServerWatches(ensemble) == 111; }, milliseconds(10000)))
-      << "the server holds " << ServerWatches(ensemble);
+  EXPECT_TRUE(test::WaitFor([&] { return ensemble.DataWatches(0) == 111; }, milliseconds(10000)))
+      << "the server holds " << ensemble.DataWatches(0);
   EXPECT_EQ(budget.used(), quiet.View()->watch.watched_bytes);
   ASSERT_TRUE(Converges(*checker, grow, "/grow"));  // polled from now on
   Burst(writer, "/quiet", 0);                       // the other subtree's watches were left alone
@@ -412,8 +403,8 @@ TEST(WatchModeTest, ResyncOverBudgetAbortsAndRemovesItsWatches) {
   ASSERT_TRUE(test::WaitFor([&] { return session->Stats().watches == 0; }, milliseconds(20000)))
       << "session still holds " << session->Stats().watches << " watches";
   EXPECT_EQ(session->Stats().watched_path_bytes, 0u);
-  EXPECT_TRUE(test::WaitFor([&] { return ServerWatches(ensemble) == 0; }, milliseconds(10000)))
-      << "the server holds " << ServerWatches(ensemble);
+  EXPECT_TRUE(test::WaitFor([&] { return ensemble.DataWatches(0) == 0; }, milliseconds(10000)))
+      << "the server holds " << ensemble.DataWatches(0);
   EXPECT_EQ(budget.used(), 0u);
   ASSERT_TRUE(Converges(*checker, r, "/r"));
 }

@@ -99,15 +99,13 @@ void Changes(test::ZkTestClient& w, const std::string& root, int parents, int ro
   }
 }
 
-// "Total watches:N" summed over every member's `wchs` (data and exists watches); -1 if one is unreadable.
+// The data and exists watches of every member, summed; -1 if one did not answer.
 long ServerWatches(const test::ZkEnsemble& ensemble) {
   long total = 0;
   for (int i = 0; i < ensemble.size(); ++i) {
-    Result<std::string> wchs = ensemble.FourLetterWord(i, "wchs");
-    if (!wchs.ok()) return -1;
-    const std::size_t at = wchs->find("Total watches:");
-    if (at == std::string::npos) return -1;
-    total += std::stol(wchs->substr(at + 14));
+    const long on_member = ensemble.DataWatches(i);
+    if (on_member < 0) return -1;
+    total += on_member;
   }
   return total;
 }

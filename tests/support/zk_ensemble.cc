@@ -308,6 +308,13 @@ Result<std::string> ZkEnsemble::FourLetterWord(int i, const std::string& command
   return FourLetterWordTo(ClientPort(i), command, milliseconds(5000));
 }
 
+long ZkEnsemble::DataWatches(int i) const {
+  Result<std::string> wchs = FourLetterWord(i, "wchs");
+  if (!wchs.ok()) return -1;
+  const std::size_t at = wchs->find("Total watches:");
+  return at == std::string::npos ? -1 : std::stol(wchs->substr(at + 14));
+}
+
 Result<int> ZkEnsemble::ClientSessions() const {
   int sessions = 0;
   for (int i = 0; i < size(); ++i) {

@@ -114,6 +114,9 @@ class ZkEnsemble {
   // Client sessions connected to the ensemble now: the `sid=` entries of every member's `cons` (the
   // four-letter word's own connection has none). An error if a member did not answer.
   [[nodiscard]] Result<int> ClientSessions() const;
+  // The data and exists watches server i holds over every connection: "Total watches:N" of its `wchs` (the
+  // 3.8 server's summary leaves child watches out); -1 if it did not answer.
+  [[nodiscard]] long DataWatches(int i) const;
   // "leader", "follower", "standalone" (from `srvr`), or an error (not serving, down, not whitelisted).
   [[nodiscard]] Result<std::string> ServerMode(int i) const;
   // The index of the current leader (or standalone server), or an error if there is not exactly one.
