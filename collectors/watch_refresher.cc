@@ -285,10 +285,21 @@ WatchRefresher::SyncResult WatchRefresher::FullSync() {
   }
   mirror_ = std::move(fresh);
   armed_by_failed_syncs_.clear();  // what they armed is in the mirror now, or was deleted (which fired it)
-  sync_reads_.TakeUnvisited();     // reads that failed: their kNotFound is settled below
+  // Reads that failed, and those that found no znode (with those of earlier syncs that failed, and their late
+  // replies: their exists-watches stay armed too), which are settled below.
+  const std::vector<std::string> unread = sync_reads_.TakeUnvisited();
+  const std::vector<std::string> not_found = sync_reads_.TakeNotFound();
   PruneAwaited();
-  // With those of earlier syncs that failed (and their late replies): their exists-watches stay armed too.
-  for (const std::string& path : sync_reads_.TakeNotFound()) AwaitIfLagging(path);
+  for (const std::string& path : not_found) AwaitIfLagging(path);
+  // Any other failure left a watch on a znode the mirror does not hold: an unreadable znode's WatchExists
+  // (exists checks no ACL) armed its data watch while its listing answered kPermissionDenied. Outside the
+  // budget and of no use, it goes now.
+  const std::set<std::string> settled(not_found.begin(), not_found.end());
+  std::vector<std::string> unmirrored;
+  for (const std::string& path : unread) {
+    if (!settled.contains(path) && !mirror_.Contains(path)) unmirrored.push_back(path);
+  }
+  RemoveWatchesOf(unmirrored);
   truncated_depth_ = s.truncated_depth;
   // ACL changes fire no watch: the audit is as fresh as the last full sync.
   acl_ = acl_audit.Run(*reader_);
@@ -314,6 +325,12 @@ void WatchRefresher::Apply(Item& item) {
   // sessions, its own session's member has not applied its creation yet. Either way the read may have left
   // an exists-watch on that session, whichever generation it belongs to.
   if (item.status.code() == StatusCode::kNotFound) AwaitIfLagging(item.path);
+  // An unreadable new znode: ReadNew's WatchExists (exists checks no ACL) armed a data watch that nothing
+  // mirrors. Removed, unless another read of it is still in flight (its own reply decides then).
+  if (item.kind == Item::Kind::kChildren && item.status.code() == StatusCode::kPermissionDenied &&
+      !mirror_.Contains(item.path) && reading_.count(item.path) == 0) {
+    RemoveWatchesOf({item.path});
+  }
   if (item.generation != generation_) return;  // a reply from before the last full sync
   if (!item.status.ok()) {
     if (LostConnection(item.status)) need_sync_ = true;  // the watch it would have set may be missing

@@ -126,5 +126,20 @@ TEST_F(AclAuditTest, WatchModeAuditsAtEachFullSyncWithinTheCap) {
   refresher_->Stop();
 }
 
+// An unreadable znode in a watched subtree: exists checks no ACL, so the sync's read arms a data watch on
+// /acl/private while its listing answers NoAuth. The refresher removes that watch: the server keeps one data
+// watch per mirrored znode and no other, and the session counts a data and a child watch for each.
+TEST_F(AclAuditTest, WatchModeLeavesNoWatchOnAnUnreadableZnode) {
+  auto snapshot = Audit(Spec("/acl", collectors::RefreshMode::kWatch));
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->znodes, 35U);
+  EXPECT_EQ(refresher_->View()->watch.mode, collectors::RefreshMode::kWatch);
+  EXPECT_TRUE(test::WaitFor([&] { return ensemble_.DataWatches(0) == 35 && session_->Stats().watches == 70; },
+                            milliseconds(10000)))
+      << "the server holds " << ensemble_.DataWatches(0) << " data watches, the session counts "
+      << session_->Stats().watches << " watches";
+  refresher_->Stop();
+}
+
 }  // namespace
 }  // namespace zkx

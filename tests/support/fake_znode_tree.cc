@@ -130,6 +130,16 @@ void FakeZnodeTree::Heal(const std::string& path) {
   failures_.erase(path);
 }
 
+void FakeZnodeTree::Deny(const std::string& path) {
+  MutexLock lock(mu_);
+  denied_.insert(path);
+}
+
+void FakeZnodeTree::Allow(const std::string& path) {
+  MutexLock lock(mu_);
+  denied_.erase(path);
+}
+
 void FakeZnodeTree::LoseWatches() {
   MutexLock lock(mu_);
   data_watches_.clear();
@@ -321,6 +331,9 @@ Status FakeZnodeTree::Read(const std::string& path, Watch watch, Node* copy) {
   if (watch == Watch::kExists) data_watches_.insert(path);  // also on a missing znode: it fires kCreated
   auto it = tree_.find(path);
   if (it == tree_.end()) return Status::NotFound("no node " + path);
+  // As the server: a missing znode first, then the ACL (which exists does not check), then the watch.
+  if (watch != Watch::kExists && denied_.contains(path))
+    return Status::PermissionDenied("no READ on " + path);
   if (watch == Watch::kChild) child_watches_.insert(path);
   *copy = it->second;
   return Status::Ok();

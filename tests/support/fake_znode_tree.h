@@ -18,7 +18,9 @@
 //
 // Errors: FailWith(path, status) makes every request on `path` answer `status` (before looking at the tree;
 // a failed request sets no watch) until Heal(path). A znode "deleted between its parent's listing and the
-// read" is such a path failed with kNotFound.
+// read" is such a path failed with kNotFound. Deny(path) makes `path` unreadable as an ACL without READ for
+// us does on a server: the reads that check the ACL (children, data, ACL) answer kPermissionDenied once the
+// znode exists and set no watch, while WatchExists, which checks no ACL, answers and leaves its data watch.
 //
 // Answering (the constructor's Answer):
 //   kInline   every request is answered on the caller's thread before the call returns.
@@ -81,7 +83,9 @@ class FakeZnodeTree final : public zk::ZnodeReader {
 
   // --- Failures, the session.
   void FailWith(const std::string& path, Status status);
-  void Heal(const std::string& path);    // undoes FailWith: `path` is answered from the tree again
+  void Heal(const std::string& path);  // undoes FailWith: `path` is answered from the tree again
+  void Deny(const std::string& path);  // `path` unreadable but for exists (above), until Allow(path)
+  void Allow(const std::string& path);
   void LoseWatches();                    // a session expiry: every watch gone, no event
   void Reconnect();                      // epoch + 1, then kResync to every listener
   void SetSessionEpoch(uint64_t epoch);  // no event
@@ -158,6 +162,7 @@ class FakeZnodeTree final : public zk::ZnodeReader {
   mutable Mutex mu_;
   std::map<std::string, Node> tree_ GUARDED_BY(mu_);
   std::map<std::string, Status> failures_ GUARDED_BY(mu_);
+  std::set<std::string> denied_ GUARDED_BY(mu_);
   std::set<std::string> data_watches_ GUARDED_BY(mu_);
   std::set<std::string> child_watches_ GUARDED_BY(mu_);
   int64_t zxid_ GUARDED_BY(mu_) = 0;

@@ -15,6 +15,7 @@
 
 #include "collectors/subtree_refresher.h"
 #include "tests/support/fake_znode_tree.h"
+#include "tests/support/wait_and_ports.h"
 
 namespace zkx::collectors {
 namespace {
@@ -263,6 +264,41 @@ TEST(WatchRefresherTest, MissingRootAtStartIsTrackedOnceCreated) {
   zk.Create("/r");
   zk.Create("/r/x");
   ASSERT_TRUE(Converges(zk, r, "/r"));
+}
+
+// An unreadable znode (an ACL without READ for us, as on a secured ensemble): exists checks no ACL, so the
+// reads that would mirror it arm its data watch while its listing answers kPermissionDenied. Neither a full
+// sync nor the read of a new child may leave that watch behind: nothing mirrors it and the budget does not
+// count it.
+TEST(WatchRefresherTest, AnUnreadableZnodeKeepsNoWatch) {
+  FakeZnodeTree zk;
+  zk.Create("/r/open/c");
+  zk.Create("/r/closed/below");
+  zk.Deny("/r/closed");
+  WatchBudget budget;
+  SubtreeRefresher r(
+      WatchSpec("/r"), &zk, [] { return true; }, &budget);
+  r.Start();
+  // Published: the tree but the unreadable znodes and what is below them. Watched: a data and a child watch
+  // on each of /r, /r/open and /r/open/c, and none on the unreadable ones.
+  auto settled = [&](const std::string& unreadable) {
+    return test::WaitFor(
+        [&] {
+          Versions readable = Expected(zk, "/r");
+          std::erase_if(readable, [](const auto& z) {
+            return z.first.starts_with("/r/closed") || z.first.starts_with("/r/hidden");
+          });
+          return Published(r) == readable && zk.watches() == 6 && !zk.HasDataWatch(unreadable);
+        },
+        std::chrono::seconds(10), milliseconds(10));
+  };
+  EXPECT_TRUE(settled("/r/closed")) << zk.watches() << " watches";
+  zk.Deny("/r/hidden");
+  zk.Create("/r/hidden");  // fires /r's child watch: the refresher reads the new child
+  EXPECT_TRUE(settled("/r/hidden")) << zk.watches() << " watches";
+  EXPECT_FALSE(zk.HasDataWatch("/r/closed"));
+  EXPECT_EQ(r.View()->watch.mode, RefreshMode::kWatch);
+  r.Stop();
 }
 
 TEST(WatchRefresherTest, FallsBackToPollOverTheBudget) {
