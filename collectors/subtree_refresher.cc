@@ -76,9 +76,10 @@ struct SubtreeRefresher::Core final : RoundWalker, std::enable_shared_from_this<
   std::condition_variable_any cv;         // signalled when a task finishes; waits on mu
   bool start_ran GUARDED_BY(mu) = false;  // Start() was called
   bool stopping GUARDED_BY(mu) = false;
-  bool busy GUARDED_BY(mu) = false;                        // a task is running on a worker
-  Clock::time_point due GUARDED_BY(mu);                    // of the poll walk scheduled
-  std::function<void()> stop_watch GUARDED_BY(mu);         // stops the watch loop while it runs
+  bool busy GUARDED_BY(mu) = false;      // a task is running on a worker
+  Clock::time_point due GUARDED_BY(mu);  // of the poll walk scheduled
+  std::function<void(WatchRefresher::OnStop)> stop_watch
+      GUARDED_BY(mu);                                      // stops the watch loop while it runs
   std::shared_ptr<const SubtreeView> view GUARDED_BY(mu);  // replaced, never mutated
   // Between BeginWalk and EndWalk (busy): the poll walk in progress and when it started. Tasks never
   // overlap, so only the worker running the task touches them.
@@ -133,11 +134,19 @@ void SubtreeRefresher::Start() {
 }
 
 void SubtreeRefresher::Stop() {
+  StopAnd(WatchRefresher::OnStop::kKeepWatches);
+}
+
+void SubtreeRefresher::Retire() {
+  StopAnd(WatchRefresher::OnStop::kRemoveWatches);
+}
+
+void SubtreeRefresher::StopAnd(WatchRefresher::OnStop on_stop) {
   Core& c = *core_;
   {
     MutexLock lock(c.mu);
     c.stopping = true;
-    if (c.stop_watch) c.stop_watch();
+    if (c.stop_watch) c.stop_watch(on_stop);
     while (c.busy) c.cv.wait(c.mu);
   }
   // A second, concurrent Stop() waits here until the first has joined: neither returns while RunWatch runs.

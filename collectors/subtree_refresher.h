@@ -56,12 +56,17 @@ class SubtreeRefresher {
   SubtreeRefresher& operator=(const SubtreeRefresher&) = delete;
 
   void Start();
+  // Stops walking. Watch mode leaves its watches armed: for a session that closes next, which drops them.
   void Stop();
+  // Stop(), and watch mode removes every watch it armed first: for a subtree a reload drops while its
+  // session stays (WatchRefresher, "Stopping").
+  void Retire();
 
   [[nodiscard]] std::shared_ptr<const SubtreeView> View() const;
   [[nodiscard]] const SubtreeSpec& spec() const;
 
  private:
+  void StopAnd(WatchRefresher::OnStop on_stop);
   // Everything a scheduled task touches, shared with the tasks so that a task still pending after Stop()
   // (or after the refresher is gone) finds `stopping` and returns. Its mutable state, and whether Start()
   // ran, are GUARDED_BY its mutex (in the .cc, where the analysis can check them).

@@ -66,11 +66,12 @@ void TreeCollector::Configure(std::vector<SubtreeSpec> specs) {
     }
     refreshers_ = next;
   }
-  // Joining may wait for a walk in progress: never under the lock.
+  // Joining may wait for a walk in progress: never under the lock. The session stays: a retired watch-mode
+  // subtree removes its watches (the new refreshers' reads of the same paths, sent after, set theirs again).
   std::size_t logged = 0;
   for (auto& r : retired) {
     if (++logged <= 20) spdlog::info("subtree {}: no longer walked", r->spec().root);
-    r->Stop();
+    r->Retire();
   }
   if (logged > 20) spdlog::info("... and {} more subtrees no longer walked", logged - 20);
   // New refreshers start once the retired ones have released their share of the watch budget.

@@ -61,6 +61,7 @@ struct WatchRefresher::Inbox {
   std::condition_variable_any cv;  // waits on mu
   std::deque<Item> items GUARDED_BY(mu);
   bool stopping GUARDED_BY(mu) = false;
+  bool remove_watches GUARDED_BY(mu) = false;  // RequestStop(kRemoveWatches)
 
   // From callbacks: never throws, never blocks beyond the brief lock.
   void Push(Item item) noexcept {
@@ -100,14 +101,15 @@ WatchRefresher::~WatchRefresher() {
   budget_->Release(&held_);
 }
 
-void WatchRefresher::RequestStop() {
-  StopFunction()();
+void WatchRefresher::RequestStop(OnStop on_stop) {
+  StopFunction()(on_stop);
 }
 
-std::function<void()> WatchRefresher::StopFunction() const {
-  return [inbox = inbox_] {
+std::function<void(WatchRefresher::OnStop)> WatchRefresher::StopFunction() const {
+  return [inbox = inbox_](OnStop on_stop) {
     MutexLock lock(inbox->mu);
     inbox->stopping = true;
+    if (on_stop == OnStop::kRemoveWatches) inbox->remove_watches = true;
     inbox->cv.notify_all();
   };
 }
@@ -124,6 +126,14 @@ WatchRefresher::Outcome WatchRefresher::Run() {
       });
   auto finish = [&](Outcome outcome) {
     subscription.Reset();
+    if (outcome == Outcome::kStopped) {
+      bool remove = false;
+      {
+        MutexLock lock(inbox_->mu);
+        remove = inbox_->remove_watches;
+      }
+      if (remove) RemoveArmedWatches(nullptr);
+    }
     budget_->Release(&held_);
     state_.watched_bytes = 0;
     if (outcome == Outcome::kFellBackToPoll) state_.mode = RefreshMode::kPoll;
@@ -569,6 +579,10 @@ void WatchRefresher::FallBack(const std::string& why, const TreeMirror* also_arm
   state_.watched_bytes = 0;
   spdlog::warn("subtree {}: falling back from watch to poll mode (every {}ms): {}", spec_.root,
                spec_.refresh_interval.count(), why);
+  RemoveArmedWatches(also_armed);
+}
+
+void WatchRefresher::RemoveArmedWatches(const TreeMirror* also_armed) {
   // Remove what this subtree armed: the mirror's watches, those of an interrupted sync, those of reads still
   // in flight (a session handles its requests in order, so the removal follows the read that set the watch),
   // the exists-watches of children a lagging member lacked (awaited, or found missing by a sync's walk that

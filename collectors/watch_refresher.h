@@ -31,8 +31,13 @@
 // applies (a kNotFound there is a deletion, which the parent's child watch reports).
 //
 // Threads: Run() on the owner's thread (SubtreeRefresher's); reader callbacks and watch events only push
-// into a shared inbox. RequestStop() from any thread. Lifetime: `reader`, `budget`, `spec`, `patterns` and
-// `connected` must outlive Run(); late callbacks after Run() returns touch only the inbox.
+// into a shared inbox. RequestStop() from any thread.
+//
+// Stopping: RequestStop() leaves the watches armed, for a session that is about to close (its close drops
+// them on the server); RequestStop(kRemoveWatches) removes every watch the subtree armed before Run()
+// returns, as a fallback does, for a subtree dropped by a reload while its session stays (else they stay in
+// the session's SetWatches, outside the budget, until each fires). Lifetime: `reader`, `budget`, `spec`,
+// `patterns` and `connected` must outlive Run(); late callbacks after Run() returns touch only the inbox.
 
 #include <chrono>
 #include <cstdint>
@@ -75,10 +80,11 @@ class WatchRefresher {
 
   // Blocks until RequestStop() (kStopped) or a fallback to poll mode (kFellBackToPoll).
   Outcome Run();
-  void RequestStop();
+  enum class OnStop { kKeepWatches, kRemoveWatches };  // see "Stopping" above
+  void RequestStop(OnStop on_stop = OnStop::kKeepWatches);
   // RequestStop() as a function that holds only the refresher's inbox: callable from any thread, also after
   // Run() returned (it then does nothing).
-  [[nodiscard]] std::function<void()> StopFunction() const;
+  [[nodiscard]] std::function<void(OnStop)> StopFunction() const;
   // After kFellBackToPoll: when poll mode's first walk is due (steady clock). Now, unless the fallback
   // published the sizing walk's snapshot: then one refresh interval after that walk started.
   [[nodiscard]] std::chrono::steady_clock::time_point first_poll_due() const { return first_poll_due_; }
@@ -115,9 +121,12 @@ class WatchRefresher {
   void RemoveWatchesOf(const std::vector<std::string>& paths);
   // After a full sync: re-lists the parents of the awaited children.
   void RelistAwaitedParents();
-  // Gives up watch mode: releases the budget share and removes every watch this subtree armed (the mirror's,
-  // `also_armed`'s: an interrupted sync's, and those of reads in flight).
+  // Gives up watch mode: releases the budget share and removes every watch this subtree armed
+  // (RemoveArmedWatches).
   void FallBack(const std::string& why, const TreeMirror* also_armed = nullptr);
+  // Removes every watch this subtree armed: the mirror's, `also_armed`'s (an interrupted sync's), those of
+  // reads in flight, of awaited children and of failed syncs; then forgets them all.
+  void RemoveArmedWatches(const TreeMirror* also_armed);
   void MarkDirty();
 
   const SubtreeSpec& spec_;

@@ -124,6 +124,50 @@ TEST(ReloadEndToEndTest, BadFileOnSighupKeepsTheRunningConfigGoodFileSwitches) {
       bad_reloads, want_r2);
 }
 
+// A watch-mode subtree that a reload drops while the session stays: its watches go from the server too
+// (before 2026-12-05 they stayed in the session's SetWatches, outside the budget, until each fired), and the
+// subtree the reload keeps goes on.
+TEST(ReloadEndToEndTest, DroppingAWatchModeSubtreeRemovesItsWatches) {
+  const ScopedTempDir temp;
+  const std::string& dir = temp.path();
+  ZkEnsemble ensemble(ZkEnsembleOptions{.servers = 1});
+  ASSERT_TRUE(ensemble.Start().ok());
+  ZkTestClient w;
+  ASSERT_TRUE(w.Connect(ensemble.ConnectString()).ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(w.CreateRecursive("/w/n" + std::to_string(i) + "/c").ok());
+  ASSERT_TRUE(w.CreateRecursive("/p/a").ok());
+  const std::string config = dir + "/config.yml";
+  const std::string kept = "  - root: /p\n    refresh_interval: 1s\n";
+  WriteFile(config, "subtrees:\n  - root: /w\n    refresh_mode: watch\n" + kept);
+  E2eExporter exporter(dir, {"--zookeeper.hosts=" + ensemble.ConnectString(), "--config.file=" + config,
+                             "--server.admin-port=0"});
+  ASSERT_TRUE(exporter.WaitReady(milliseconds(60000))) << exporter.process().Log();
+  const long watched = static_cast<long>(CountZnodes(w, "/w"));  // a data watch on each
+  ASSERT_TRUE(WaitFor([&] { return ensemble.DataWatches(0) == watched; }, milliseconds(15000)))
+      << "the server holds " << ensemble.DataWatches(0) << " data watches, want " << watched;
+
+  WriteFile(config, "subtrees:\n" + kept);
+  exporter.process().Signal(SIGHUP);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return LinesWith(exporter.process().Log(), kReloaded).size() == 1 && ensemble.DataWatches(0) == 0;
+      },
+      milliseconds(15000)))
+      << "the server still holds " << ensemble.DataWatches(0) << " data watches";
+  const double refreshes = Value(exporter.Metrics(), R"(zookeeper_subtree_refreshes_total{root="/p"})");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Value(exporter.Metrics(), R"(zookeeper_subtree_refreshes_total{root="/p"})") >= refreshes + 2;
+      },
+      milliseconds(15000)));
+  const std::string m = exporter.Metrics();
+  EXPECT_EQ(Value(m, R"(zookeeper_subtree_znodes{root="/p"})"), 2);
+  EXPECT_FALSE(SampleValue(m, R"(zookeeper_subtree_znodes{root="/w"})").has_value());
+  std::printf(
+      "[ figures ] dropping the watch-mode subtree (%ld znodes) took its %ld data watches off the server\n",
+      watched, watched);
+}
+
 struct ExitRun {
   int code = -1;
   std::string out;

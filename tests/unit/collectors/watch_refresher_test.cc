@@ -301,6 +301,32 @@ TEST(WatchRefresherTest, AnUnreadableZnodeKeepsNoWatch) {
   r.Stop();
 }
 
+// A subtree that a reload drops while its session stays: Retire() removes every watch it armed before it
+// returns. Stop() leaves them, for the session's close to drop.
+TEST(WatchRefresherTest, RetiringRemovesItsWatchesStoppingLeavesThem) {
+  constexpr std::size_t kZnodes = 61;  // BuildTree: /r, 10 children, 50 grandchildren
+  for (const bool retire : {false, true}) {
+    SCOPED_TRACE(retire ? "Retire" : "Stop");
+    FakeZnodeTree zk;
+    BuildTree(zk);
+    WatchBudget budget;
+    SubtreeRefresher r(
+        WatchSpec("/r"), &zk, [] { return true; }, &budget);
+    r.Start();
+    ASSERT_TRUE(Converges(zk, r, "/r"));
+    ASSERT_TRUE(test::WaitFor([&] { return zk.watches() == 2 * kZnodes; }, std::chrono::seconds(10)))
+        << zk.watches() << " watches";
+    if (retire) {
+      r.Retire();
+    } else {
+      r.Stop();
+    }
+    EXPECT_EQ(budget.used(), 0u);
+    EXPECT_EQ(zk.watches(), retire ? 0u : 2 * kZnodes);
+    EXPECT_EQ(zk.requests(FakeZnodeTree::Op::kRemoveWatches), retire ? static_cast<int>(kZnodes) : 0);
+  }
+}
+
 TEST(WatchRefresherTest, FallsBackToPollOverTheBudget) {
   FakeZnodeTree zk;
   BuildTree(zk);
