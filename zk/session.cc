@@ -36,6 +36,7 @@
 #include <zookeeper/zookeeper_version.h>
 
 #include "base/mutex.h"
+#include "base/owning_list.h"
 #include "base/thread_annotations.h"
 #include "base/znode_path.h"
 #include "zk/client_log.h"
@@ -146,8 +147,14 @@ class Session::Impl final : private internal::ReplySink {
   class HandleRecord;
   // One outstanding request (sink = this Impl).
   struct RequestContext : PendingRequest {
+    RequestContext(ReplySink* s, Request r, Completion d, HandleRecord* h = nullptr)
+        : PendingRequest{s, std::move(r), std::move(d)}, handle(h) {}
     HandleRecord* handle = nullptr;  // outlives the context: freed only after zookeeper_close and the sweep
+    RequestContext* list_prev = nullptr;  // its handle's registry (OwningList), under mu_
+    RequestContext* list_next = nullptr;
   };
+  // `this` as the sink of its requests (a private base: converted here, where it is accessible).
+  internal::ReplySink* AsSink() { return this; }
   // One zhandle_t and the requests submitted on it. Its mutable state is guarded by Impl::mu_, which clang's
   // analysis cannot name from a nested class (GUARDED_BY(mu_) here would mean a member of the record itself).
   // So the state is private and its one way in, Locked(mu_), REQUIRES the mutex it is given: clang checks
@@ -159,8 +166,8 @@ class Session::Impl final : private internal::ReplySink {
       // Credentials added (or none to add). Requests wait for it: a request sent before the credentials would
       // run unauthenticated (zk/README.md, "credentials").
       bool auth_ready = false;
-      int submitting = 0;  // callers inside a zoo_a* call on this handle
-      std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> requests;
+      int submitting = 0;                   // callers inside a zoo_a* call on this handle
+      OwningList<RequestContext> requests;  // in flight: no allocation or hashing per request
     };
     HandleRecord(zhandle_t* handle, const Mutex& owner_mu) : zh(handle), owner_mu_(owner_mu) {}
     zhandle_t* const zh;  // closed exactly once (CloseAndSweep)
@@ -333,10 +340,7 @@ void Session::Impl::Stop() {
 void Session::Impl::Submit(Request request, Completion done) {
   if (!internal::HasCallback(done)) return;
   if (request.kind == RequestKind::kCreate) request.creator_acl = options_.credentials.has_value();
-  auto ctx = std::make_unique<RequestContext>();
-  ctx->sink = this;
-  ctx->request = std::move(request);
-  ctx->done = std::move(done);
+  auto ctx = std::make_unique<RequestContext>(AsSink(), std::move(request), std::move(done));
   const std::string& path = ctx->request.path;  // valid while `ctx` is ours
 
   UniqueMutexLock lock(mu_);
@@ -386,7 +390,7 @@ void Session::Impl::Submit(Request request, Completion done) {
   HandleRecord* h = current_.get();
   RequestContext* raw = ctx.get();
   raw->handle = h;
-  h->Locked(mu_).requests.emplace(raw, std::move(ctx));
+  h->Locked(mu_).requests.Add(std::move(ctx));
   ++in_flight_;
   ++h->Locked(mu_).submitting;  // keeps `h` open until the zoo_a* call returns
   lock.unlock();
@@ -406,10 +410,8 @@ void Session::Impl::Submit(Request request, Completion done) {
 
 std::unique_ptr<Session::Impl::RequestContext> Session::Impl::UnregisterLocked(RequestContext* ctx) {
   HandleRecord::State& h = ctx->handle->Locked(mu_);
-  auto it = h.requests.find(ctx);
-  if (it == h.requests.end()) return nullptr;  // already swept: cannot happen, but never double-free
-  std::unique_ptr<RequestContext> owned = std::move(it->second);
-  h.requests.erase(it);
+  std::unique_ptr<RequestContext> owned = h.requests.Remove(ctx);
+  if (!owned) return nullptr;  // taken out already: cannot happen, but never double-free
   --in_flight_;
   slot_cv_.notify_one();
   if (h.dead && h.requests.empty()) manager_cv_.notify_all();
@@ -450,14 +452,12 @@ void Session::Impl::OnReply(PendingRequest* request, int rc, Status status, Repl
         // in the client (ZOO_REMOVE_WATCHES). A creation meanwhile reaches the mirror through the parent's
         // child watch.
         AddWatchLocked(path, kDataWatch);
-        auto extra = std::make_unique<RequestContext>();
-        extra->sink = this;
-        extra->request = Request(RequestKind::kRemoveDataWatches, path);
-        extra->done = Completion(std::in_place_type<DeleteCallback>, [](const Status&) {});
-        extra->handle = ctx->handle;
+        auto extra = std::make_unique<RequestContext>(
+            AsSink(), Request(RequestKind::kRemoveDataWatches, path),
+            Completion(std::in_place_type<DeleteCallback>, [](const Status&) {}), ctx->handle);
         removal = extra.get();
         removal_handle = ctx->handle;
-        removal_handle->Locked(mu_).requests.emplace(removal, std::move(extra));
+        removal_handle->Locked(mu_).requests.Add(std::move(extra));
         ++in_flight_;  // over the cap by at most one removal per exists reply: never waits (completion
                        // thread)
         ++removal_handle->Locked(mu_).submitting;
@@ -876,15 +876,15 @@ void Session::Impl::DrainLocked(HandleRecord& h, bool until_stop) {
 void Session::Impl::CloseAndSweep(std::unique_ptr<HandleRecord> h) {
   const int rc = zookeeper_close(h->zh);  // may run some completions on this thread, or drop them
   if (rc != ZOK) spdlog::debug("zookeeper: zookeeper_close returned {}", zerror(rc));
-  std::unordered_map<RequestContext*, std::unique_ptr<RequestContext>> leftovers;
+  std::vector<std::unique_ptr<RequestContext>> leftovers;
   {
     MutexLock lock(mu_);
-    leftovers.swap(h->Locked(mu_).requests);
+    leftovers = h->Locked(mu_).requests.TakeAll();
     in_flight_ -= std::min(in_flight_, leftovers.size());
     retiring_.erase(h->zh);
     slot_cv_.notify_all();
   }
-  for (auto& [raw, ctx] : leftovers) {
+  for (auto& ctx : leftovers) {
     Deliver(ctx->done, Status::Cancelled("zookeeper handle closed before the reply for " + ctx->request.path),
             {});
   }
