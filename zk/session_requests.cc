@@ -2,6 +2,7 @@
 // session_requests.h).
 #include "zk/session_requests.h"
 
+#include <array>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -131,9 +132,18 @@ int Send(zhandle_t* zh, PendingRequest* pending) {
   // Once queued, the request may be answered and `pending` freed before the zoo_a* call returns. The data is
   // serialised before queueing and never read again; the path may still be read (debug logging), so it is
   // copied here, together with the scalars.
+  // A walk's paths fit the stack buffer, which spares an allocation per request.
   const Request& r = pending->request;
-  const std::string path_copy = r.path;
-  const char* path = path_copy.c_str();
+  std::array<char, 256> short_copy;  // NOLINT(cppcoreguidelines-pro-type-member-init): written before read
+  std::string long_copy;
+  const char* path = nullptr;
+  if (r.path.size() < short_copy.size()) {
+    std::memcpy(short_copy.data(), r.path.c_str(), r.path.size() + 1);
+    path = short_copy.data();
+  } else {
+    long_copy = r.path;
+    path = long_copy.c_str();
+  }
   if (r.data.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return ZBADARGUMENTS;
   const int data_len = static_cast<int>(r.data.size());
   const int32_t version = r.version;

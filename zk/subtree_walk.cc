@@ -3,12 +3,12 @@
 // The walking thread issues up to max_in_flight GetChildren2 requests; completions (any thread) only push
 // their result into a Channel and notify. The Channel is shared with every callback through a shared_ptr,
 // so completions that arrive after the walk has returned (timeout, lost connection) are harmless.
-// Pending paths live in a LIFO stack (depth-first), which keeps memory near depth x fan-out.
+// Pending paths live in a LIFO stack (depth-first), which keeps memory near depth x fan-out. The path of a
+// request in flight stays with the walking thread (InFlightPaths); its callback carries only its slot.
 #include "zk/subtree_walk.h"
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -41,24 +41,48 @@ constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(24 * 365);
 
 struct Reply {
   std::size_t job = 0;
-  std::string path;
-  int depth = 0;
+  std::size_t slot = 0;                          // the request's path and depth: InFlightPaths
   std::chrono::steady_clock::time_point issued;  // for the round trip the window is judged on
   Status status;
   ChildrenResult result;
 };
 
-// Completions -> walking thread. Outlives the walk when callbacks still hold it.
+// Completions -> walking thread. Outlives the walk when callbacks still hold it. A vector, swapped with the
+// walking thread's drained batch, so that neither side allocates per reply once both have grown.
 struct Channel {
   Mutex mu;
   std::condition_variable_any cv;
-  std::deque<Reply> replies GUARDED_BY(mu);
+  std::vector<Reply> replies GUARDED_BY(mu);
   std::size_t wake_at GUARDED_BY(mu) = 1;  // notify when replies reach this many
 };
 
 struct PendingPath {
   std::string path;
   int depth = 0;
+};
+
+// The paths of the requests in flight, by slot (walking thread only). The request reads its path from here
+// and the reply names the slot, so that a request's path is neither copied for the callback nor carried back
+// through the channel. A slot is reused once its reply is handled; one of a job that ended is released
+// with the reply (replies of a walk that returned are never handled: the slots go with the walker).
+class InFlightPaths {
+ public:
+  std::size_t Hold(PendingPath path) {
+    if (free_.empty()) {
+      slots_.push_back(std::move(path));
+      return slots_.size() - 1;
+    }
+    const std::size_t slot = free_.back();
+    free_.pop_back();
+    slots_[slot] = std::move(path);
+    return slot;
+  }
+  [[nodiscard]] const PendingPath& At(std::size_t slot) const { return slots_[slot]; }
+  void Release(std::size_t slot) { free_.push_back(slot); }
+
+ private:
+  std::vector<PendingPath> slots_;
+  std::vector<std::size_t> free_;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -139,7 +163,8 @@ class Walker {
       window_->NoteIssued(window_bound, Clock::now());
       const bool was_busy = active_outstanding_ >= std::min(window, kBusyOutstanding);
 
-      std::deque<Reply> batch;
+      batch_.clear();  // keeps its capacity: swapped with the channel's below
+      std::vector<Reply>& batch = batch_;
       {
         // Wait for a batch (bounded by what is outstanding), or for the linger after which any reply will
         // do, or for the earliest deadline.
@@ -165,10 +190,13 @@ class Walker {
         --s.outstanding;
         if (s.ended) {
           --late_outstanding_;
+          paths_.Release(reply.slot);
           continue;
         }
         --active_outstanding_;
-        if (!Handle(s, reply)) {
+        const bool go_on = Handle(s, paths_.At(reply.slot), reply);
+        paths_.Release(reply.slot);
+        if (!go_on) {
           s.failed = true;
           End(reply.job, s);
         }
@@ -187,7 +215,7 @@ class Walker {
   // batch, when the walk was busy: its window full, or kBusyOutstanding in flight (zk::ZnodeReader::
   // NoteBusyWalk): what a zk::ReaderPool chooses its session count from. Watched reads go to the primary
   // whatever the count: not reported.
-  void NoteBusy(const std::deque<Reply>& batch, bool was_busy) {
+  void NoteBusy(const std::vector<Reply>& batch, bool was_busy) {
     const Clock::time_point now = Now();
     const auto busy = now - last_batch_;
     last_batch_ = now;
@@ -278,18 +306,17 @@ class Walker {
             s.started_at + std::clamp(s.job.limits.timeout, std::chrono::milliseconds::zero(), kMaxTimeout);
       }
       if (Now() >= s.deadline) return false;
-      PendingPath next = std::move(s.pending.back());
+      const std::size_t slot = paths_.Hold(std::move(s.pending.back()));
       s.pending.pop_back();
       ++s.issued;
       ++s.outstanding;
       ++active_outstanding_;
-      std::string path = next.path;  // the request's copy; the callback keeps its own
-      ChildrenCallback done = [channel = channel_, index, p = std::move(next.path), depth = next.depth,
-                               issued = Clock::now()](Status status, ChildrenResult result) mutable {
+      const std::string& path = paths_.At(slot).path;  // stays put until the reply is handled
+      ChildrenCallback done = [channel = channel_, index, slot, issued = Clock::now()](
+                                  Status status, ChildrenResult result) mutable {
         try {
           MutexLock lock(channel->mu);
-          channel->replies.push_back(
-              {index, std::move(p), depth, issued, std::move(status), std::move(result)});
+          channel->replies.push_back({index, slot, issued, std::move(status), std::move(result)});
           if (channel->replies.size() == channel->wake_at) channel->cv.notify_one();
         } catch (...) {
           // Out of memory: the walk will time out rather than see this reply. Never throw into the reader.
@@ -308,10 +335,10 @@ class Walker {
   }
 
   // Processes one reply of a job. False when the job must stop (root failure, lost connection, shutdown).
-  static bool Handle(JobState& s, Reply& reply) {
+  static bool Handle(JobState& s, const PendingPath& read, Reply& reply) {
     WalkSummary& summary = s.summary;
     if (!reply.status.ok()) {
-      if (reply.depth == 0) {  // the root: whatever went wrong fails the walk
+      if (read.depth == 0) {  // the root: whatever went wrong fails the walk
         summary.status = std::move(reply.status);
         return false;
       }
@@ -324,7 +351,7 @@ class Walker {
       }
     }
 
-    const WalkedZnode znode{reply.path, reply.depth, &reply.result.stat};
+    const WalkedZnode znode{read.path, read.depth, &reply.result.stat};
     const bool go_on = s.job.visit(znode);
     ++summary.visited;
     if (summary.stopped) return true;  // draining what was in flight: nothing more is read
@@ -334,7 +361,7 @@ class Walker {
       return true;
     }
 
-    if (reply.depth >= s.job.limits.max_depth) {
+    if (read.depth >= s.job.limits.max_depth) {
       if (reply.result.stat.num_children > 0 || !reply.result.children.empty()) {
         summary.truncated_depth = true;
       }
@@ -342,7 +369,7 @@ class Walker {
     }
     // Reverse order so that the stack pops children in server order.
     for (auto it = reply.result.children.rbegin(); it != reply.result.children.rend(); ++it) {
-      s.pending.push_back({JoinZnodePath(reply.path, *it), reply.depth + 1});
+      s.pending.push_back({JoinZnodePath(read.path, *it), read.depth + 1});
     }
     return true;
   }
@@ -375,6 +402,8 @@ class Walker {
 
   // Walking thread only.
   std::vector<JobState> states_;
+  InFlightPaths paths_;
+  std::vector<Reply> batch_;  // the replies being handled; its capacity is reused
   // The round's distinct readers (a round has one, or a few), by the kind of reads its jobs send them.
   struct Reader {
     ZnodeReader* reader = nullptr;
