@@ -141,6 +141,11 @@ class Session::Impl final : private internal::ReplySink {
   // Every request, read or write: `done` must be the Completion alternative that `request.kind` pairs with
   // (session_requests.h). Kinds that create pick their ACL here.
   void Submit(Request request, Completion done) EXCLUDES(mu_);
+  // ZnodeReader::RemoveWatches while the live handle is disconnected: removes the watches in the client only
+  // and calls `done`. False (nothing done) when connected, closing, or without a live handle: the request
+  // then goes to the server as usual (or fails as any other would).
+  bool RemoveWatchesWhileDisconnected(const std::string& path, const std::function<void(Status)>& done)
+      EXCLUDES(mu_);
   WatchSubscription Subscribe(WatchListener listener) EXCLUDES(listeners_mu_);
 
  private:
@@ -406,6 +411,41 @@ void Session::Impl::Submit(Request request, Completion done) {
   if (h->Locked(mu_).dead || stopping_) manager_cv_.notify_all();
   lock.unlock();
   if (failed) Deliver(failed->done, ZkErrorToStatus(rc, failed->request.path), {});
+}
+
+bool Session::Impl::RemoveWatchesWhileDisconnected(const std::string& path,
+                                                   const std::function<void(Status)>& done) {
+  // A server drops a connection's watches when the connection goes, and a reconnecting client re-arms only
+  // what its own tables list (SetWatches). So while no connection is up, removing the watches from the
+  // client's tables removes them everywhere. Sent to the server instead, the removal would fail (not
+  // connected) and the next SetWatches would re-arm every watch a fallback or a reload meant to drop. If
+  // the connection comes up between the check and the call, the SetWatches may already hold the path: the
+  // server then keeps that watch until it fires once, to no listener.
+  HandleRecord* h = nullptr;
+  {
+    MutexLock lock(mu_);
+    if (stopping_ || !current_ || current_->Locked(mu_).dead || IsConnectedState(tracker_.stats().state)) {
+      return false;
+    }
+    h = current_.get();
+    ++h->Locked(mu_).submitting;  // keeps `h` open until the call returns
+    ++callers_;
+  }
+  int rc = internal::RemoveWatchesLocally(h->zh, path);
+  {
+    MutexLock lock(mu_);
+    // The client's local removal answers ZOK for a path without watches too (it matches any watcher); the
+    // registry says whether there was one, as the server's ZNOWATCHER would.
+    if (rc == ZOK && !watched_.contains(path)) rc = ZNOWATCHER;
+    if (rc == ZOK && current_.get() == h) RemoveWatchLocked(path, kDataWatch | kChildWatch);
+    --h->Locked(mu_).submitting;
+    --callers_;
+    if (h->Locked(mu_).dead || stopping_) manager_cv_.notify_all();
+  }
+  // As after a removal on the server: whoever else relied on those watches re-reads.
+  if (rc == ZOK) Dispatch(WatchEvent{WatchEventType::kNotWatching, path, SessionEpochNow()});
+  Deliver(Completion(std::in_place_type<DeleteCallback>, done), ZkErrorToStatus(rc, path), {});
+  return true;
 }
 
 std::unique_ptr<Session::Impl::RequestContext> Session::Impl::UnregisterLocked(RequestContext* ctx) {
@@ -963,6 +1003,7 @@ void Session::WatchExists(const std::string& path, StatCallback done) {
                 Completion(std::in_place_type<StatCallback>, std::move(done)));
 }
 void Session::RemoveWatches(const std::string& path, std::function<void(Status)> done) {
+  if (impl_->RemoveWatchesWhileDisconnected(path, done)) return;
   impl_->Submit({RequestKind::kRemoveAllWatches, path},
                 Completion(std::in_place_type<DeleteCallback>, std::move(done)));
 }

@@ -172,6 +172,10 @@ int Send(zhandle_t* zh, PendingRequest* pending) {
   return ZBADARGUMENTS;
 }
 
+int RemoveWatchesLocally(zhandle_t* zh, const std::string& path) {
+  return zoo_remove_all_watches(zh, path.c_str(), ZWATCHTYPE_ANY, /*local=*/1);
+}
+
 void Deliver(const Completion& done, Status status, Reply reply) noexcept {
   try {
     std::visit(

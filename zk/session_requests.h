@@ -93,6 +93,14 @@ bool HasCallback(const Completion& done);
 // zoo_a* call takes one xid from the client's process-wide counter.
 int Send(zhandle_t* zh, PendingRequest* pending);
 
+// Removes every watch the client holds on `path` (data, exists and child) from the client's own tables only
+// (zoo_remove_all_watches with local=1): nothing goes on the wire. Returns the ZOO_ERRORS code: ZOK, or
+// ZNOWATCHER when the client held none. Never blocks: the local branch signals its completion before the
+// call waits for it, and calls no watcher. Only this synchronous call is safe for a local removal: the
+// asynchronous zoo_aremove_all_watches with local=1 takes its `data` for a sync_completion (3.8,
+// aremove_watches) and would write through our context pointer.
+int RemoveWatchesLocally(zhandle_t* zh, const std::string& path);
+
 // Calls `done` once with `status` and the part of `reply` its type takes (empty values on error). An
 // exception from `done` is logged and swallowed: none crosses into the C client.
 void Deliver(const Completion& done, Status status, Reply reply) noexcept;

@@ -133,8 +133,11 @@ class ZnodeReader {
   // (zoo_aremove_all_watches with ZWATCHTYPE_ANY, local=0): what a watch-mode subtree that falls back to poll
   // mode does with the watches it armed, so that SetWatches stays within the budget it reports. Status: OK
   // (removed; listeners then get kNotWatching for the path, so that another subtree relying on the same
-  // watch re-reads it), an error when the session held none (ZNOWATCHER, answered without a round trip),
-  // or the usual connection errors. Same contract as GetChildren2 (backpressure, exactly one call of `done`).
+  // watch re-reads it), an error when the session held none (ZNOWATCHER, from the server: the client checks
+  // no watcher of its own when removing them all), or the usual connection errors. Same contract as
+  // GetChildren2 (backpressure, exactly one call of `done`). While the session is disconnected (and not
+  // expired) the watches are removed from the client's tables alone, which suffices: the server drops a
+  // connection's watches with it, and a reconnect re-arms only what the client lists.
   virtual void RemoveWatches(const std::string& path, std::function<void(Status)> done) = 0;
   // Registers a listener for every watch event and every kResync. Thread-safe.
   virtual WatchSubscription SubscribeWatches(WatchListener listener) = 0;

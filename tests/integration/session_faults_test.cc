@@ -2,9 +2,12 @@
 // session expiry (every member paused longer than the session timeout).
 #include <cinttypes>
 #include <cstdio>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -78,6 +81,67 @@ TEST(SessionFaultsTest, KilledMemberMovesTheSessionWithoutExpiry) {
   EXPECT_EQ(after.connects_total, before.connects_total + 1);
   EXPECT_EQ(CountZnodes(*session, "/k"), 3u);
   ASSERT_TRUE(ensemble.Restart(holder).ok());
+}
+
+// Removing watches while disconnected (a fallback or a reload during an outage): sent to the server, the
+// removal failed and the reconnect's SetWatches re-armed the watch. Removed from the client's tables, it
+// stays gone, and the watches not removed are re-armed as before.
+TEST(SessionFaultsTest, WatchesRemovedWhileDisconnectedStayRemovedAfterTheReconnect) {
+  test::ZkEnsemble ensemble(test::ZkEnsembleOptions{.servers = 3});
+  ASSERT_TRUE(ensemble.Start().ok());
+  test::ZkTestClient writer;
+  ASSERT_TRUE(writer.Connect(ensemble.ConnectString()).ok());
+  ASSERT_TRUE(writer.CreateRecursive("/w/gone").ok());
+  ASSERT_TRUE(writer.CreateRecursive("/w/kept").ok());
+  Result<int> leader = ensemble.LeaderIndex();
+  ASSERT_TRUE(leader.ok()) << leader.status().ToString();
+  const int follower = (*leader + 1) % 3;  // killing it leaves a quorum: the session outlives the outage
+  auto session = StartSession(ensemble.ServerAddress(follower), milliseconds(20000));
+  ASSERT_TRUE(test::WaitFor([&] { return session->Connected(); }, milliseconds(30000)));
+  std::mutex mu;
+  std::vector<std::string> changed;
+  zk::WatchSubscription sub = session->SubscribeWatches([&](const zk::WatchEvent& e) {
+    if (e.type != zk::WatchEventType::kDataChanged) return;
+    std::lock_guard<std::mutex> lock(mu);
+    changed.push_back(e.path);
+  });
+  for (const char* path : {"/w/gone", "/w/kept"}) {
+    std::promise<Status> watched;
+    session->WatchExists(path, [&](Status st, zk::ZnodeStat) { watched.set_value(std::move(st)); });
+    ASSERT_TRUE(watched.get_future().get().ok()) << path;
+  }
+  ASSERT_EQ(ensemble.DataWatches(follower), 2);
+  const std::size_t watches_before = session->Stats().watches;
+
+  ensemble.Kill(follower);
+  ASSERT_TRUE(test::WaitFor([&] { return !session->Connected(); }, milliseconds(10000)));
+  std::promise<Status> removed;
+  session->RemoveWatches("/w/gone", [&](Status st) { removed.set_value(std::move(st)); });
+  const Status removal = removed.get_future().get();
+  EXPECT_TRUE(removal.ok()) << removal.ToString();
+  EXPECT_LT(session->Stats().watches, watches_before);
+  std::promise<Status> none;  // a path without a watch: an error, as on the server
+  session->RemoveWatches("/w/never", [&](Status st) { none.set_value(std::move(st)); });
+  EXPECT_FALSE(none.get_future().get().ok());
+
+  ASSERT_TRUE(ensemble.Restart(follower).ok());
+  ASSERT_TRUE(test::WaitFor([&] { return session->Connected(); }, milliseconds(30000)));
+  EXPECT_EQ(session->Stats().expirations_total, 0u);
+  // The reconnect's SetWatches came before this read on the same connection.
+  EXPECT_EQ(CountZnodes(*session, "/w"), 3u);
+  EXPECT_EQ(ensemble.DataWatches(follower), 1);
+
+  // Only the kept watch fires; the follower sends events in commit order, so `gone`'s would come first.
+  ASSERT_TRUE(writer.Set("/w/gone", "x").ok());
+  ASSERT_TRUE(writer.Set("/w/kept", "x").ok());
+  ASSERT_TRUE(test::WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return !changed.empty();
+      },
+      milliseconds(10000)));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(changed, std::vector<std::string>{"/w/kept"});
 }
 
 TEST(SessionFaultsTest, RealExpiryReplacesTheHandle) {
