@@ -4,6 +4,7 @@
 # file, durations, znode patterns and paths) with libFuzzer + ASan + UBSan.
 #
 #   scripts/fuzz.sh [seconds-per-target]     (default 30)
+#   scripts/fuzz.sh --build-only             (configure and build the targets, run nothing; scripts/test.sh)
 #
 # Configures build/fuzz with clang (CC=clang CXX=clang++ -DZKX_FUZZ=ON; needs the clang and libclang-rt-14-dev
 # packages), builds the targets, and runs each for the given time on a temporary copy of its seed corpus
@@ -11,9 +12,14 @@
 # crashes, leaks or times out; the reproducer is copied to build/fuzz/artifacts/.
 set -euo pipefail
 
+build_only=0
+if [ "${1:-}" = "--build-only" ]; then
+  build_only=1
+  shift
+fi
 seconds="${1:-30}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
-  echo "usage: $0 [seconds-per-target]" >&2
+  echo "usage: $0 [--build-only] [seconds-per-target]" >&2
   exit 2
 fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +31,9 @@ CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DZKX_FUZZ=ON -DZKX_B
 fuzzers=()
 for t in "${targets[@]}"; do fuzzers+=("${t}_fuzz"); done
 cmake --build "$build" -j2 --target "${fuzzers[@]}"
+if [ "$build_only" -eq 1 ]; then
+  exit 0
+fi
 
 work="$(mktemp -d /tmp/zkx-fuzz-XXXXXX)"
 trap 'rm -rf "$work"' EXIT

@@ -10,6 +10,11 @@
 #   4. tsan preset (ThreadSanitizer): unit and integration tests;
 #   5. the libFuzzer targets (parsers of what servers send, of the config file, durations and znode patterns), 15 s each.
 # Set ZKX_TEST_QUICK=1 to run only steps 0-2.
+#
+# The asan, tsan and fuzz builds run in the background at idle CPU priority (SCHED_IDLE) from the moment the ci
+# build is done: the ci preset's integration and end-to-end tests spend most of their time waiting on servers, and
+# an idle-priority compiler only takes the CPU they leave. Each later step waits for its own build; a failed
+# background build prints its log and fails the run. Its output is in build/background-builds.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +40,60 @@ lint_start=$(date +%s)
 cmake --preset tsa >/dev/null
 scripts/lint.sh build/tsa
 echo "=== [lint] took $(( $(date +%s) - lint_start ))s"
-run_preset ci --timeout 600 -LE container
+echo "=== [ci] configure + build"
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$JOBS"
+
+# The sanitizer and fuzz builds, one after the other, at idle priority; build/background-builds/<step>.ok or
+# .failed marks each. Nothing in them reads what the ci tests write.
+background_dir="build/background-builds"
+background_log="build/background-builds.log"
+background_pid=""
+if [ -z "${ZKX_TEST_QUICK:-}" ]; then
+  rm -rf "$background_dir"
+  mkdir -p "$background_dir"
+  : >"$background_log"
+  set -m  # the background builds get their own process group, so an early exit can stop all of them
+  (
+    chrt --idle -p 0 "$BASHPID" >/dev/null 2>&1 || renice -n 19 -p "$BASHPID" >/dev/null
+    for step in asan tsan fuzz; do
+      step_start=$(date +%s)
+      if [ "$step" = fuzz ]; then
+        built() { scripts/fuzz.sh --build-only; }
+      else
+        built() { cmake --preset "$step" >/dev/null && cmake --build --preset "$step" -j "$JOBS"; }
+      fi
+      if built >>"$background_log" 2>&1; then
+        echo "$(( $(date +%s) - step_start ))" >"$background_dir/$step.ok"
+      else
+        touch "$background_dir/$step.failed"
+        exit 1
+      fi
+    done
+  ) </dev/null &
+  background_pid=$!
+  set +m
+  trap 'kill -- "-$background_pid" 2>/dev/null || true' EXIT
+fi
+
+# Waits until the background build of $1 is done; prints its log and fails if it failed.
+wait_for_background_build() {
+  local step="$1" wait_start
+  wait_start=$(date +%s)
+  while [ ! -e "$background_dir/$step.ok" ]; do
+    if [ -e "$background_dir/$step.failed" ] || ! kill -0 "$background_pid" 2>/dev/null; then
+      [ -e "$background_dir/$step.ok" ] && break
+      echo "!! the background $step build failed:"
+      tail -n 200 "$background_log"
+      exit 1
+    fi
+    sleep 5
+  done
+  echo "=== [$step] background build took $(cat "$background_dir/$step.ok")s; waited $(( $(date +%s) - wait_start ))s for it"
+}
+
+echo "=== [ci] test --timeout 600 -LE container"
+ctest --preset ci --timeout 600 -LE container
 # The image and the pod (podman; tests/container): scripts/container-images.sh builds the base image (debootstrap,
 # reused while it exists locally) and both images once, as the fixture every container test needs.
 echo "=== [ci] test -L container"
@@ -43,9 +101,12 @@ container_start=$(date +%s)
 ctest --preset ci -L container --timeout 1800
 echo "=== [ci] container tests took $(( $(date +%s) - container_start ))s"
 if [ -z "${ZKX_TEST_QUICK:-}" ]; then
+  wait_for_background_build asan
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     run_preset asan -L "unit|integration" --timeout 900
+  wait_for_background_build tsan
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" run_preset tsan -L "unit|integration" --timeout 900
+  wait_for_background_build fuzz
   scripts/fuzz.sh 15
 fi
 echo "=== all tests passed in $(( $(date +%s) - start ))s"
