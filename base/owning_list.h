@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <utility>
 #include <vector>
 
 namespace zkx {
@@ -19,17 +18,7 @@ class OwningList {
  public:
   OwningList() = default;
   OwningList(const OwningList&) = delete;
-  OwningList& operator=(const OwningList&) = delete;
-  OwningList(OwningList&& other) noexcept
-      : head_(std::exchange(other.head_, nullptr)), size_(std::exchange(other.size_, 0)) {}
-  OwningList& operator=(OwningList&& other) noexcept {
-    if (this != &other) {
-      Clear();
-      head_ = std::exchange(other.head_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-    }
-    return *this;
-  }
+  OwningList& operator=(const OwningList&) = delete;  // and not movable: nothing needs it
   ~OwningList() { Clear(); }
 
   // Takes ownership of `t` (not null, in no list).

@@ -61,7 +61,7 @@ struct WatchRefresher::Inbox {
   std::condition_variable_any cv;  // waits on mu
   std::deque<Item> items GUARDED_BY(mu);
   bool stopping GUARDED_BY(mu) = false;
-  bool remove_watches GUARDED_BY(mu) = false;  // RequestStop(kRemoveWatches)
+  bool remove_watches GUARDED_BY(mu) = false;  // StopFunction()(kRemoveWatches)
 
   // From callbacks: never throws, never blocks beyond the brief lock.
   void Push(Item item) noexcept {
@@ -99,10 +99,6 @@ WatchRefresher::WatchRefresher(const SubtreeSpec& spec, const std::vector<ZnodeP
 
 WatchRefresher::~WatchRefresher() {
   budget_->Release(&held_);
-}
-
-void WatchRefresher::RequestStop(OnStop on_stop) {
-  StopFunction()(on_stop);
 }
 
 std::function<void(WatchRefresher::OnStop)> WatchRefresher::StopFunction() const {

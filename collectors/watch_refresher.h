@@ -31,13 +31,13 @@
 // applies (a kNotFound there is a deletion, which the parent's child watch reports).
 //
 // Threads: Run() on the owner's thread (SubtreeRefresher's); reader callbacks and watch events only push
-// into a shared inbox. RequestStop() from any thread.
+// into a shared inbox. StopFunction()'s function from any thread.
 //
-// Stopping: RequestStop() leaves the watches armed, for a session that is about to close (its close drops
-// them on the server); RequestStop(kRemoveWatches) removes every watch the subtree armed before Run()
-// returns, as a fallback does, for a subtree dropped by a reload while its session stays (else they stay in
-// the session's SetWatches, outside the budget, until each fires). Lifetime: `reader`, `budget`, `spec`,
-// `patterns` and `connected` must outlive Run(); late callbacks after Run() returns touch only the inbox.
+// Stopping: kKeepWatches leaves the watches armed, for a session that is about to close (its close drops them
+// on the server); kRemoveWatches removes every watch the subtree armed before Run() returns, as a fallback
+// does, for a subtree dropped by a reload while its session stays (else they stay in the session's
+// SetWatches, outside the budget, until each fires). Lifetime: `reader`, `budget`, `spec`, `patterns` and
+// `connected` must outlive Run(); late callbacks after Run() returns touch only the inbox.
 
 #include <chrono>
 #include <cstdint>
@@ -78,12 +78,11 @@ class WatchRefresher {
   WatchRefresher(const WatchRefresher&) = delete;
   WatchRefresher& operator=(const WatchRefresher&) = delete;
 
-  // Blocks until RequestStop() (kStopped) or a fallback to poll mode (kFellBackToPoll).
+  // Blocks until a stop (kStopped) or a fallback to poll mode (kFellBackToPoll).
   Outcome Run();
   enum class OnStop { kKeepWatches, kRemoveWatches };  // see "Stopping" above
-  void RequestStop(OnStop on_stop = OnStop::kKeepWatches);
-  // RequestStop() as a function that holds only the refresher's inbox: callable from any thread, also after
-  // Run() returned (it then does nothing).
+  // The stop, as a function that holds only the refresher's inbox: callable from any thread, also after Run()
+  // returned (it then does nothing).
   [[nodiscard]] std::function<void(OnStop)> StopFunction() const;
   // After kFellBackToPoll: when poll mode's first walk is due (steady clock). Now, unless the fallback
   // published the sizing walk's snapshot: then one refresh interval after that walk started.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -65,14 +66,12 @@ TEST(OwningListTest, RemovingAnElementTwiceOrOneInNoListGivesNull) {
   EXPECT_EQ(list.size(), 1u);
 }
 
-TEST(OwningListTest, FreesWhatIsLeftAndMovesWhole) {
+TEST(OwningListTest, FreesWhatIsLeft) {
   int alive = 0;
   {
     OwningList<Item> list;
     for (int i = 0; i < 3; ++i) list.Add(std::make_unique<Item>(i, &alive));
-    OwningList<Item> moved = std::move(list);
-    EXPECT_EQ(moved.size(), 3u);
-    EXPECT_TRUE(list.empty());  // NOLINT(bugprone-use-after-move): a moved-from list is empty
+    EXPECT_EQ(list.size(), 3u);
     EXPECT_EQ(alive, 3);
   }
   EXPECT_EQ(alive, 0);
