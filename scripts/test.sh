@@ -25,11 +25,13 @@ scripts/build-zk-client.sh >/dev/null
 echo "=== ZooKeeper C client (TLS + SASL) ready in $(( $(date +%s) - zk_client_start )) s"
 JOBS="${ZKX_JOBS:-$(nproc)}"
 
-run_preset() {
+# Configures and builds one preset (the ci one here, the others in the background below).
+build_preset() {
+  cmake --preset "$1" >/dev/null && cmake --build --preset "$1" -j "$JOBS"
+}
+# Runs one built preset's tests; the arguments after the preset go to ctest.
+test_preset() {
   local preset="$1"; shift
-  echo "=== [$preset] configure + build"
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$JOBS"
   echo "=== [$preset] test $*"
   ctest --preset "$preset" "$@"
 }
@@ -41,8 +43,7 @@ cmake --preset tsa >/dev/null
 scripts/lint.sh build/tsa
 echo "=== [lint] took $(( $(date +%s) - lint_start ))s"
 echo "=== [ci] configure + build"
-cmake --preset ci >/dev/null
-cmake --build --preset ci -j "$JOBS"
+build_preset ci
 
 # The sanitizer and fuzz builds, one after the other, at idle priority; build/background-builds/<step>.ok or
 # .failed marks each. Nothing in them reads what the ci tests write.
@@ -58,12 +59,11 @@ if [ -z "${ZKX_TEST_QUICK:-}" ]; then
     chrt --idle -p 0 "$BASHPID" >/dev/null 2>&1 || renice -n 19 -p "$BASHPID" >/dev/null 2>&1 || true
     for step in asan tsan fuzz; do
       step_start=$(date +%s)
-      if [ "$step" = fuzz ]; then
-        built() { scripts/fuzz.sh --build-only; }
-      else
-        built() { cmake --preset "$step" >/dev/null && cmake --build --preset "$step" -j "$JOBS"; }
-      fi
-      if built >>"$background_log" 2>&1; then
+      case "$step" in
+        fuzz) build_step=(scripts/fuzz.sh --build-only) ;;
+        *) build_step=(build_preset "$step") ;;
+      esac
+      if "${build_step[@]}" >>"$background_log" 2>&1; then
         echo "$(( $(date +%s) - step_start ))" >"$background_dir/$step.ok"
       else
         touch "$background_dir/$step.failed"
@@ -92,8 +92,7 @@ wait_for_background_build() {
   echo "=== [$step] background build took $(cat "$background_dir/$step.ok")s; waited $(( $(date +%s) - wait_start ))s for it"
 }
 
-echo "=== [ci] test --timeout 600 -LE container"
-ctest --preset ci --timeout 600 -LE container
+test_preset ci --timeout 600 -LE container
 # The image and the pod (podman; tests/container): scripts/container-images.sh builds the base image (debootstrap,
 # reused while it exists locally) and both images once, as the fixture every container test needs.
 echo "=== [ci] test -L container"
@@ -103,9 +102,9 @@ echo "=== [ci] container tests took $(( $(date +%s) - container_start ))s"
 if [ -z "${ZKX_TEST_QUICK:-}" ]; then
   wait_for_background_build asan
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-    run_preset asan -L "unit|integration" --timeout 900
+    test_preset asan -L "unit|integration" --timeout 900
   wait_for_background_build tsan
-  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" run_preset tsan -L "unit|integration" --timeout 900
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" test_preset tsan -L "unit|integration" --timeout 900
   wait_for_background_build fuzz
   scripts/fuzz.sh 15
 fi
